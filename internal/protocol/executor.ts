@@ -1,0 +1,104 @@
+/**
+ * The worker ⇄ executor channel (executor-protocol.md): discovery output and the shapes both
+ * the worker and the manifest builder share. Executor lines are JSON objects; their value
+ * payloads are parsed with the lossless reader (json.ts) so numbers survive verbatim.
+ */
+import { ProtocolError } from './errors.ts'
+import type { Json } from './json.ts'
+
+export const TARGET_TYPES = ['task', 'workflow'] as const
+export type TargetType = (typeof TARGET_TYPES)[number]
+
+export interface ParameterDefinition {
+  name: string
+  annotation?: string | null
+  /** JSON text of the default, null when none */
+  default?: string | null
+}
+
+export interface CacheDefinition {
+  params: true | number[]
+  max_age_ms?: number
+  namespace?: string
+  version?: string
+}
+
+export interface RetriesDefinition {
+  /** absent = unlimited */
+  limit?: number
+  backoff_min_ms?: number
+  backoff_max_ms?: number
+}
+
+/** One entry of `discover`'s `{"targets": [...]}` (executor-protocol.md §2.2). */
+export interface TargetDefinition {
+  module: string
+  name: string
+  type: TargetType
+  parameters: ParameterDefinition[]
+  wait_for?: number[]
+  cache?: CacheDefinition
+  defer?: { params: true | number[] }
+  delay?: number
+  retries?: RetriesDefinition
+  recurrent?: boolean
+  timeout?: number
+  requires?: Record<string, string[]>
+  memo?: true | number[]
+  instruction?: string
+  is_stub?: boolean
+}
+
+/** The camelCase manifest of one workflow, as `register_manifests` parses it (http-api.md §9.4). */
+export interface WorkflowManifest {
+  parameters: { name: string; default?: string; annotation?: string }[]
+  waitFor: number[]
+  cache: { params: true | number[]; maxAge: number | null; namespace: string | null; version: string | null } | null
+  defer: { params: true | number[] } | null
+  delay: number
+  retries: { limit: number | null; backoffMin: number; backoffMax: number } | null
+  recurrent: boolean
+  timeout: number
+  requires: Record<string, string[]> | null
+  memo: boolean
+  instruction: string | null
+}
+
+/** Targets a worker declares to the server: `{module: {workflow: [..], task: [..]}}`. */
+export type DeclaredTargets = Record<string, Partial<Record<TargetType, string[]>>>
+
+/** Heartbeat status of an execution held by a worker (executor-protocol.md §14). */
+export const EXECUTION_STATUS = { starting: 0, executing: 1, aborting: 2, stopping: 3 } as const
+export type ExecutionStatus = (typeof EXECUTION_STATUS)[keyof typeof EXECUTION_STATUS]
+
+/** Log levels (semantics.md §24). */
+export const LOG_LEVEL = { debug: 0, stdout: 1, info: 2, stderr: 3, warning: 4, error: 5 } as const
+
+/** A message read from an executor: notification, request, or a line we don't understand. */
+export type ExecutorLine =
+  | { kind: 'notification'; method: string; params: Record<string, Json> }
+  | { kind: 'request'; id: number; method: string; params: Record<string, Json> }
+  | { kind: 'other'; text: string }
+
+/**
+ * Classifies one parsed executor line (executor-protocol.md §3): a JSON object with a string
+ * `method` (and optional integer `id`) is protocol; anything else is a non-protocol line.
+ */
+export function classifyExecutorLine(parsed: Json, text: string): ExecutorLine {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { kind: 'other', text }
+  const obj = parsed as Record<string, Json>
+  const method = obj.method
+  if (typeof method !== 'string') return { kind: 'other', text }
+  const rawParams = obj.params
+  if (rawParams !== undefined && rawParams !== null && (typeof rawParams !== 'object' || Array.isArray(rawParams))) {
+    throw new ProtocolError(`params of ${method} must be an object`)
+  }
+  const params = (rawParams ?? {}) as Record<string, Json>
+  if (obj.id !== undefined) {
+    if (typeof obj.id !== 'number' || !Number.isInteger(obj.id) || obj.id <= 0) {
+      throw new ProtocolError('request id must be a positive integer')
+    }
+    return { kind: 'request', id: obj.id, method, params }
+  }
+  return { kind: 'notification', method, params }
+}
