@@ -1,0 +1,82 @@
+/**
+ * Cancellation with its cascade, and reruns (semantics.md §15).
+ */
+import { ApiError, notFound } from '../protocol/errors.ts'
+import { parseStepId } from '../protocol/ids.ts'
+import type { ResultTypeName } from '../store/index.ts'
+import type { Orchestrator } from './orchestrator.ts'
+import { sendToSession } from './sessions.ts'
+
+/** Successors that stay within the same logical call (cached/deferred point at other calls). */
+const SAME_CALL: ReadonlySet<ResultTypeName> = new Set(['error', 'abandoned', 'timeout', 'suspended', 'recurred', 'spawned'])
+
+/** §15.1 step 1: the execution of this call that has no result yet (or the last one). */
+export function activeExecution(o: Orchestrator, executionId: number): number {
+  let id = executionId
+  const seen = new Set<number>()
+  for (;;) {
+    seen.add(id)
+    const result = o.store.results.get(id)
+    if (!result || result.successorId === null || !SAME_CALL.has(result.type) || seen.has(result.successorId)) return id
+    id = result.successorId
+  }
+}
+
+/** Records `cancelled` (if result-less) and kills the process if it is assigned. */
+function cancelOne(o: Orchestrator, executionId: number): void {
+  const live = o.live(executionId)
+  o.removeWaitersOfCaller(executionId)
+  const wrote = o.recordResult(executionId, { type: 'cancelled' })
+  if (wrote && live?.sessionId != null) {
+    const session = o.sessions.get(live.sessionId)
+    if (session) sendToSession(session, [1, { command: 'abort', params: [live.exec.externalId] }])
+  }
+}
+
+export function cancelExecution(o: Orchestrator, executionId: number, workspaceId: number): void {
+  const active = activeExecution(o, executionId)
+  cancelOne(o, active)
+  cancelDescendants(o, active, workspaceId)
+}
+
+/**
+ * Cancels every result-less descendant in `workspaceId`: executions of steps called by an
+ * execution, and runs spawned from it, transitively (§15.1 step 4).
+ */
+export function cancelDescendants(o: Orchestrator, rootId: number, workspaceId: number): void {
+  const stack = [rootId]
+  const visited = new Set<number>()
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    if (visited.has(id)) continue
+    visited.add(id)
+    const result = o.store.results.get(id)
+    if (result?.successorId != null && SAME_CALL.has(result.type)) stack.push(result.successorId)
+    for (const stepId of o.store.runs.stepIdsCalledBy(id)) {
+      for (const child of o.store.runs.executionsOfStep(stepId)) {
+        if (child.workspaceId === workspaceId && !o.store.results.get(child.id)) cancelOne(o, child.id)
+        stack.push(child.id)
+      }
+    }
+  }
+}
+
+/** §15.3: a new attempt of a step in `workspaceId` (the step's base workspace or a descendant). */
+export function rerunStep(o: Orchestrator, stepExternalId: string, workspaceId: number): { executionId: string; attempt: number } {
+  const parsed = parseStepId(stepExternalId)
+  if (!parsed) throw new ApiError(400, 'bad_request', 'invalid step id', { stepId: 'invalid' })
+  const run = o.store.runs.getRunByExternalId(parsed.runId)
+  const step = run ? o.store.runs.getStepByNumber(run.id, parsed.step) : null
+  if (!run || !step) throw notFound()
+  const executions = o.store.runs.executionsOfStep(step.id)
+  const base = step.parentExecutionId !== null ? o.execution(step.parentExecutionId)?.workspaceId : executions[0]?.workspaceId
+  if (base === undefined || !o.store.workspaces.ancestry(workspaceId).includes(base)) throw notFound()
+  for (const e of executions) {
+    if (e.workspaceId === workspaceId && !o.store.results.get(e.id)) cancelExecution(o, e.id, workspaceId)
+  }
+  const exec = o.store.runs.createExecution(step.id, workspaceId, null, o.now())
+  o.track(exec)
+  o.emit({ kind: 'run', runId: run.id })
+  o.wake()
+  return { executionId: exec.externalId, attempt: exec.attempt }
+}

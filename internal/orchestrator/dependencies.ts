@@ -1,0 +1,62 @@
+/**
+ * Pending dependencies of a queued execution (semantics.md §13, §14.5): the all-of set of its
+ * `wait_for` references, followed recursively through resolved values, and the any-of gate of
+ * a suspended successor. Recomputed whenever one of them gets a result.
+ */
+import type { ServerReference, ServerValue } from '../protocol/values.ts'
+import type { Orchestrator } from './orchestrator.ts'
+import type { LiveExecution } from './types.ts'
+
+function referencesOf(value: ServerValue | null): ServerReference[] {
+  if (!value) return []
+  return value[0] === 'raw' ? value[2] : value[3]
+}
+
+export function computeDependencies(o: Orchestrator, live: LiveExecution): void {
+  const waitingOn = new Set<number>()
+  const { step } = live
+  if (step.waitFor.length > 0) {
+    const queue: number[] = []
+    const referenced = (value: ServerValue | null) => {
+      for (const ref of referencesOf(value)) {
+        if (ref[0] !== 'execution') continue
+        const e = o.executionByExternalId(ref[1])
+        if (e) queue.push(e.id)
+      }
+    }
+    for (const index of step.waitFor) {
+      const valueId = step.argumentIds[index]
+      if (valueId !== undefined) referenced(o.store.values.get(valueId))
+    }
+    const visited = new Set<number>()
+    while (queue.length > 0) {
+      const id = queue.pop()!
+      if (visited.has(id)) continue
+      visited.add(id)
+      const r = o.resolve(id)
+      if (!r.final) waitingOn.add(r.executionId)
+      else if (r.result.valueId !== null) referenced(o.store.values.get(r.result.valueId))
+    }
+  }
+  let gate: Set<number> | null = null
+  const gates = o.store.runs.suspensionGates(live.exec.id)
+  if (gates.length > 0) {
+    const pendingIds = new Set<number>()
+    let satisfied = false
+    for (const g of gates) {
+      if (g.executionId === null) continue
+      const r = o.resolve(g.executionId)
+      if (r.final) {
+        satisfied = true
+        break
+      }
+      pendingIds.add(r.executionId)
+    }
+    gate = satisfied || pendingIds.size === 0 ? null : pendingIds
+  }
+  o.setDependencies(live, waitingOn, gate)
+}
+
+export function hasPendingDependencies(live: LiveExecution): boolean {
+  return live.waitingOn.size > 0 || (live.gate !== null && live.gate.size > 0)
+}

@@ -1,0 +1,68 @@
+import type { Database } from 'bun:sqlite'
+import { canonicalJson, parseJson, RawJson } from '../protocol/json.ts'
+import type { ServerReference, ServerValue } from '../protocol/values.ts'
+
+/** Only identities (plus a fragment's size) are stored for references (values.md §4.2); summaries are refilled on the way out. */
+export function storedReference(ref: ServerReference): unknown[] {
+  switch (ref[0]) {
+    case 'execution':
+      return ['execution', ref[1]]
+    case 'input':
+      return ['input', ref[1]]
+    case 'asset':
+      return ['asset', ref[1]]
+    case 'fragment':
+      return ['fragment', ref[1], ref[2], ref[3], ref[4]]
+  }
+}
+
+interface ValueRow {
+  id: number
+  kind: number
+  data: string | null
+  blob_key: string | null
+  size: number | null
+  refs: string
+}
+
+/** De-duplicated storage of values by (content hash, reference identities). */
+export class ValueStore {
+  readonly #byHash
+  readonly #insert
+  readonly #get
+
+  constructor(db: Database) {
+    this.#byHash = db.query<{ id: number }, [Uint8Array]>('SELECT id FROM value_store WHERE hash = ?')
+    this.#insert = db.query<{ id: number }, [Uint8Array, number, string | null, string | null, number | null, string]>(
+      'INSERT INTO value_store (hash, kind, data, blob_key, size, refs) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+    )
+    this.#get = db.query<ValueRow, [number]>('SELECT id, kind, data, blob_key, size, refs FROM value_store WHERE id = ?')
+  }
+
+  /** Stores a value (or finds its twin) and returns its id. */
+  put(value: ServerValue): number {
+    const refs = value[0] === 'raw' ? value[2] : value[3]
+    const refsText = canonicalJson(refs.map(storedReference))
+    const hasher = new Bun.CryptoHasher('sha256')
+    if (value[0] === 'raw') hasher.update('raw\0' + value[1].text)
+    else hasher.update('blob\0' + value[1])
+    hasher.update('\0' + refsText)
+    const hash = hasher.digest() as Uint8Array
+    const found = this.#byHash.get(hash)
+    if (found) return found.id
+    const row =
+      value[0] === 'raw'
+        ? this.#insert.get(hash, 0, value[1].text, null, null, refsText)
+        : this.#insert.get(hash, 1, null, value[1], value[2], refsText)
+    return row!.id
+  }
+
+  /** The stored value, with references as stored identities. */
+  get(id: number): ServerValue | null {
+    const row = this.#get.get(id)
+    if (!row) return null
+    const refs = parseJson(row.refs) as unknown as ServerReference[]
+    if (row.kind === 0) return ['raw', new RawJson(row.data!), refs]
+    return ['blob', row.blob_key!, row.size!, refs]
+  }
+}
