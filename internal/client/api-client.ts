@@ -1,4 +1,5 @@
 import { ApiError } from '../protocol/errors.ts'
+import { parseJson, stringifyJson } from '../protocol/json.ts'
 import { API_VERSION } from '../protocol/version.ts'
 
 /** Where and how to reach a server (cli.md §5.5–§5.8). */
@@ -10,36 +11,66 @@ export interface ServerAddress {
   token?: string
 }
 
+/** The server speaks another API version (409 `version_mismatch`, cli.md §5.8): fatal, exit 1. */
+export class VersionMismatchError extends Error {
+  override readonly name = 'VersionMismatchError'
+  constructor(readonly serverVersion: string) {
+    super(
+      `version mismatch: this CLI expects API version ${API_VERSION}, but the server is version ${serverVersion} — ` +
+        'upgrade the server or use a compatible CLI version',
+    )
+  }
+}
+
 /** The server could not be reached (connection refused, DNS, timeout): exit code 3. */
 export class ConnectionError extends Error {
   override readonly name = 'ConnectionError'
 }
 
+const LOOPBACK_V4 = '127.0.0.1'
+const LOOPBACK_V6 = '[::1]'
+
 /**
  * `localhost` and `*.localhost` resolve to loopback without the system resolver (RFC 6761):
- * we connect to 127.0.0.1 and keep the original Host header.
+ * we connect to 127.0.0.1 (then ::1) and keep the original Host header.
  */
-export function connectHost(host: string): { connect: string; hostHeader: string } {
+export function connectHost(host: string): { connect: string; hostHeader: string; loopbackName: boolean } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host)
   const name = (m?.[1] ?? host).toLowerCase()
   const port = m?.[2]
   if (name === 'localhost' || name.endsWith('.localhost')) {
-    return { connect: port ? `127.0.0.1:${port}` : '127.0.0.1', hostHeader: host }
+    return { connect: port ? `${LOOPBACK_V4}:${port}` : LOOPBACK_V4, hostHeader: host, loopbackName: true }
   }
-  return { connect: host, hostHeader: host }
+  return { connect: host, hostHeader: host, loopbackName: false }
+}
+
+/** Turns a fetch failure into a ConnectionError with advice. */
+function connectionError(host: string, url: string, err: unknown): ConnectionError {
+  const e = err as { code?: string; name?: string; message?: string }
+  let why: string
+  if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') why = 'timed out'
+  else if (e.code === 'ECONNREFUSED' || e.code === 'ConnectionRefused') why = 'connection refused'
+  else if (e.code === 'ENOTFOUND') why = 'host not found'
+  else why = e.message ?? String(err)
+  const hint = why === 'connection refused' ? " (is the server running? start one with 'coflux server')" : ''
+  return new ConnectionError(`could not connect to the server at ${host} (${new URL(url).origin}): ${why}${hint}`)
 }
 
 /** Typed HTTP access to one server; every method throws `ApiError` or `ConnectionError`. */
 export class ApiClient {
   readonly address: ServerAddress
-  readonly #connect: string
+  #connect: string
   readonly #hostHeader: string
+  readonly #loopbackName: boolean
+  /** default per-request timeout (ms) for `request`; streams are not limited */
+  timeoutMs = 60_000
 
   constructor(address: ServerAddress) {
     this.address = address
-    const { connect, hostHeader } = connectHost(address.host)
+    const { connect, hostHeader, loopbackName } = connectHost(address.host)
     this.#connect = connect
     this.#hostHeader = hostHeader
+    this.#loopbackName = loopbackName
   }
 
   /** `http(s)://<connect host>` — use with `headers()` so the Host header stays original. */
@@ -63,22 +94,40 @@ export class ApiClient {
   async fetch(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
     const { token, ...rest } = init
     const headers = this.headers(rest.headers as Record<string, string> | undefined, token ?? this.address.token)
+    const url = this.baseUrl + path
     try {
-      return await fetch(this.baseUrl + path, { ...rest, headers })
+      return await fetch(url, { ...rest, headers })
     } catch (err) {
-      throw new ConnectionError(`could not connect to ${this.address.host}: ${(err as Error).message}`)
+      if ((err as { name?: string }).name === 'AbortError' && rest.signal?.aborted && !isTimeout(rest.signal)) throw err
+      // *.localhost: 127.0.0.1 refused → try ::1 once, and keep it if it answers
+      if (this.#loopbackName && this.#connect.startsWith(LOOPBACK_V4)) {
+        const v6 = this.#connect.replace(LOOPBACK_V4, LOOPBACK_V6)
+        try {
+          const res = await fetch(url.replace(this.#connect, v6), { ...rest, headers })
+          this.#connect = v6
+          return res
+        } catch {
+          // report the IPv4 failure below
+        }
+      }
+      throw connectionError(this.address.host, url, err)
     }
   }
 
   /** JSON request; a non-2xx answer throws the server's `ApiError`. 204 → undefined. */
   async request<T>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
-    const init: RequestInit = { method, headers: { ...extraHeaders } }
+    const res = await this.send(method, path, body, extraHeaders)
+    return (await readJsonResponse(res)) as T
+  }
+
+  /** Like `request`, but also returns the response (for headers such as ETag). */
+  async send(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<Response> {
+    const init: RequestInit = { method, headers: { ...extraHeaders }, signal: AbortSignal.timeout(this.timeoutMs) }
     if (body !== undefined) {
-      init.body = JSON.stringify(body)
+      init.body = stringifyJson(body)
       ;(init.headers as Record<string, string>)['content-type'] = 'application/json'
     }
-    const res = await this.fetch(path, init)
-    return (await readJsonResponse(res)) as T
+    return this.fetch(path, init)
   }
 
   /** `POST /api/<name>` */
@@ -92,21 +141,35 @@ export class ApiClient {
   }
 }
 
+function isTimeout(signal: AbortSignal): boolean {
+  return (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError'
+}
+
+/**
+ * Reads a JSON answer with the lossless parser (numbers keep their exact text, values.md §6);
+ * a non-2xx answer becomes the server's `ApiError` (`{error, message?, details?}`).
+ */
 export async function readJsonResponse(res: Response): Promise<unknown> {
   if (res.status === 204) return undefined
   const text = await res.text()
   let parsed: unknown = undefined
   if (text) {
     try {
-      parsed = JSON.parse(text)
+      parsed = parseJson(text)
     } catch {
       if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, text.slice(0, 200))
       throw new ApiError(res.status, 'invalid_response', 'server sent invalid JSON')
     }
   }
   if (!res.ok) {
-    const body = (parsed ?? {}) as { error?: string; message?: string; details?: unknown }
-    throw new ApiError(res.status, body.error ?? `http_${res.status}`, body.message ?? body.error, body.details)
+    const body = (parsed ?? {}) as { error?: unknown; message?: unknown; details?: unknown }
+    const code = typeof body.error === 'string' ? body.error : `http_${res.status}`
+    if (code === 'version_mismatch') {
+      const server = (body.details as { server?: unknown } | undefined)?.server
+      throw new VersionMismatchError(typeof server === 'string' ? server : 'unknown')
+    }
+    const message = typeof body.message === 'string' ? body.message : code
+    throw new ApiError(res.status, code, message, body.details)
   }
   return parsed
 }

@@ -1,2 +1,14 @@
+/**
+ * Typed HTTP client for the Coflux server, used by the commands and the worker. Imports only
+ * protocol and config types: never server or store code (STYLE §3).
+ */
 export * from './api-client.ts'
+export * from './blob-stores.ts'
+export * from './coflux-client.ts'
+export * from './connect.ts'
+export * from './credentials.ts'
+export * from './logs.ts'
+export * from './run-status.ts'
+export * from './run-waiter.ts'
+export * from './types.ts'
 export * from './workspaces.ts'

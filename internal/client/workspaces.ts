@@ -1,17 +1,21 @@
 import type { ApiClient } from './api-client.ts'
-
-export interface WorkspaceSummary {
-  name: string
-  baseId: string | null
-  state: 'active' | 'paused' | 'archived'
-}
+import type { WorkspaceSummary } from './types.ts'
 
 /** Raised when a named workspace does not exist (and may not be created). */
 export class WorkspaceNotFoundError extends Error {
+  readonly exitCode = 1
   override readonly name = 'WorkspaceNotFoundError'
   constructor(readonly workspace: string) {
     super(`workspace not found: ${workspace}`)
   }
+}
+
+/** The id of the non-archived workspace called `name`, if any. */
+export function findWorkspaceId(all: Record<string, WorkspaceSummary>, name: string): string | undefined {
+  for (const [id, ws] of Object.entries(all)) {
+    if (ws.name === name && ws.state !== 'archived') return id
+  }
+  return undefined
 }
 
 export function listWorkspaces(client: ApiClient): Promise<Record<string, WorkspaceSummary>> {

@@ -7,7 +7,9 @@ export type OutputFormat = 'text' | 'json'
 
 export interface BlobStoreConfig {
   type: 'http' | 's3'
+  /** http: absent = this server's `/blobs` (reached through the ApiClient, so `*.localhost` works) */
   url?: string
+  /** http: absent = the command's token (the session token for `worker`) */
   token?: string
   bucket?: string
   prefix?: string
@@ -15,7 +17,11 @@ export interface BlobStoreConfig {
 }
 
 export interface BatchConfig {
+  /** only `http` exists */
+  type: string
+  /** absent = this server's `/logs` or `/metrics` */
   url?: string
+  /** absent = the session token */
   token?: string
   batchSize: number
   /** seconds */
@@ -42,13 +48,19 @@ export interface Config {
   workspace: string
   logLevel: LogLevel
   output: OutputFormat
+  /** false with `--no-color` or a non-empty NO_COLOR; the per-stream decision is cli-ui's */
   color: boolean
-  /** path of the config file that was read, if any */
+  /** Studio base URL (`COFLUX_STUDIO_URL`) */
+  studioUrl: string
+  /** absolute path of the config file that was read, if any */
   configPath?: string
   worker: WorkerConfig
   blobs: { threshold: number; stores: BlobStoreConfig[] }
   logs: BatchConfig
   metrics: BatchConfig
-  /** the raw `[server]` table, read by `coflux server` (http-api.md §2.1) */
+  /**
+   * The raw `[server]` table from the file (type-checked, unknown keys warned). `coflux server`
+   * applies its own flags and environment on top (http-api.md §2.2).
+   */
   server: Record<string, unknown>
 }

@@ -53,7 +53,7 @@ export interface TargetDefinition {
 export interface WorkflowManifest {
   parameters: { name: string; default?: string; annotation?: string }[]
   waitFor: number[]
-  cache: { params: true | number[]; maxAge: number | null; namespace: string | null; version: string | null } | null
+  cache: { params: boolean | number[]; maxAge: number | null; namespace: string | null; version: string | null } | null
   defer: { params: true | number[] } | null
   delay: number
   retries: { limit: number | null; backoffMin: number; backoffMax: number } | null

@@ -53,9 +53,18 @@ export function parseJson(text: string): Json {
   return value
 }
 
+// Deeper input would overflow JSC's stack with a RangeError (around 7 000 levels), which callers
+// treat as an internal error; Python's own recursion limit keeps real values far below this.
+const MAX_DEPTH = 2048
+
 class Parser {
   i = 0
+  depth = 0
   constructor(readonly s: string) {}
+
+  enter(): void {
+    if (++this.depth > MAX_DEPTH) this.fail('nested too deeply')
+  }
 
   fail(msg: string): never {
     throw new SyntaxError(`invalid JSON at position ${this.i}: ${msg}`)
@@ -107,10 +116,12 @@ class Parser {
 
   object(): { [key: string]: Json } {
     const out: { [key: string]: Json } = {}
+    this.enter()
     this.i++
     this.ws()
     if (this.s.charCodeAt(this.i) === 125) {
       this.i++
+      this.depth--
       return out
     }
     for (;;) {
@@ -130,6 +141,7 @@ class Parser {
         this.ws()
       } else if (c === 125) {
         this.i++
+        this.depth--
         return out
       } else this.fail("expected ',' or '}'")
     }
@@ -137,10 +149,12 @@ class Parser {
 
   array(): Json[] {
     const out: Json[] = []
+    this.enter()
     this.i++
     this.ws()
     if (this.s.charCodeAt(this.i) === 93) {
       this.i++
+      this.depth--
       return out
     }
     for (;;) {
@@ -152,6 +166,7 @@ class Parser {
         this.ws()
       } else if (c === 93) {
         this.i++
+        this.depth--
         return out
       } else this.fail("expected ',' or ']'")
     }

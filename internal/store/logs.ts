@@ -164,7 +164,8 @@ export class LogStore {
    * synchronous, so `query` followed by `subscribe` in the same tick misses and repeats nothing.
    */
   subscribe(filter: LogFilter, onBatch: (logs: LogMessage[]) => void): () => void {
-    const subscriber: Subscriber = { filter, onBatch, workspaces: filter.workspaces ? new Set(filter.workspaces) : null }
+    const workspaces = filter.workspaces ? new Set(filter.workspaces) : null
+    const subscriber: Subscriber = { filter, onBatch, workspaces }
     let set = this.#subscribers.get(filter.run)
     if (!set) this.#subscribers.set(filter.run, (set = new Set()))
     set.add(subscriber)
@@ -182,7 +183,8 @@ export class LogStore {
     const cursor = query.after ? parseLogCursor(query.after) : null
     if (query.after && !cursor) throw new InvalidLogCursorError(query.after)
     this.#flushQuietly()
-    const limit = Math.min(Math.max(Math.floor(query.limit ?? DEFAULT_LOG_LIMIT), 1), MAX_LOG_LIMIT)
+    const requested = Number.isFinite(query.limit) ? Math.floor(query.limit!) : DEFAULT_LOG_LIMIT
+    const limit = Math.min(Math.max(requested, 1), MAX_LOG_LIMIT)
     // A cursor into another partition points into an archive, all of which precede the active one.
     const after = cursor && cursor.partition === this.#active.id ? cursor : null
     const rows = this.#active.select(query, after, query.from ?? null, limit)
@@ -258,6 +260,18 @@ interface MessageRow {
   values_json: string
 }
 
+// a type alias, not an interface: bun:sqlite wants bindings with an implicit index signature
+type SelectParams = {
+  run: string
+  execution: string | null
+  /** JSON array text, or null for any workspace */
+  workspaces: string | null
+  fromTimestamp: number
+  afterTimestamp: number
+  afterId: number
+  limit: number
+}
+
 // Template ids are cached per partition; past this many distinct templates the cache restarts.
 const TEMPLATE_CACHE_SIZE = 10_000
 
@@ -277,19 +291,13 @@ class LogPartition {
     this.#db = db
     this.#findTemplate = db.query<{ id: number }, [string]>('SELECT id FROM templates WHERE text = ?')
     this.#insertTemplate = db.query<{ id: number }, [string]>('INSERT INTO templates (text) VALUES (?) RETURNING id')
-    this.#insertMessage = db.query<
-      never,
-      [string, string, string, number, number, number | null, string]
-    >(
+    this.#insertMessage = db.query<never, [string, string, string, number, number, number | null, string]>(
       `INSERT INTO messages (run_id, execution_id, workspace_id, timestamp, level, template_id, values_json)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     )
     // The row-value bound lets SQLite seek the (run_id, timestamp, id) index to the cursor
     // instead of scanning the run from its start for every page.
-    this.#select = db.query<
-      MessageRow,
-      { run: string; execution: string | null; workspaces: string | null; fromTimestamp: number; afterTimestamp: number; afterId: number; limit: number }
-    >(
+    this.#select = db.query<MessageRow, SelectParams>(
       `SELECT m.id, m.run_id, m.execution_id, m.workspace_id, m.timestamp, m.level, t.text AS template, m.values_json
        FROM messages m LEFT JOIN templates t ON t.id = m.template_id
        WHERE m.run_id = $run

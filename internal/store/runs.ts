@@ -226,6 +226,14 @@ export class RunStore {
           'JOIN executions e ON e.step_id = s.id LEFT JOIN results res ON res.execution_id = e.id ' +
           'WHERE s.cache_key = ? ORDER BY e.created_at DESC, e.id DESC LIMIT 200',
       ),
+      runsOfWorkflow: db.query<RunRow & { workspace_id: number }, [string, string, number, number]>(
+        `SELECT r.id, r.external_id, r.parent_execution_id, r.requires, r.memo, r.created_at, r.created_by, e.workspace_id FROM runs r ` +
+          `JOIN steps s ON s.run_id = r.id AND s.number = 1 JOIN executions e ON e.step_id = s.id AND e.attempt = 1 ` +
+          `WHERE s.module = ? AND s.target = ? AND e.workspace_id = ? ORDER BY r.id DESC LIMIT ?`,
+      ),
+      originWorkspace: db.query<{ workspace_id: number }, [number]>(
+        'SELECT e.workspace_id FROM steps s JOIN executions e ON e.step_id = s.id AND e.attempt = 1 WHERE s.run_id = ? AND s.number = 1',
+      ),
       memoCandidates: db.query<{ id: number; workspace_id: number; created_at: number }, [number, Uint8Array]>(
         'SELECT e.id, e.workspace_id, e.created_at FROM steps s JOIN executions e ON e.step_id = s.id ' +
           'WHERE s.run_id = ? AND s.memo_key = ? ORDER BY e.created_at DESC, e.id DESC LIMIT 200',
@@ -388,6 +396,16 @@ export class RunStore {
       resultType: r.type,
       resultCreatedAt: r.result_at,
     }))
+  }
+
+  /** The most recent runs of a workflow started in a workspace. */
+  runsOfWorkflow(module: string, target: string, workspaceId: number, limit = 50): RunRecord[] {
+    return this.q.runsOfWorkflow.all(module, target, workspaceId, limit).map(toRun)
+  }
+
+  /** The workspace of the run's first execution. */
+  originWorkspace(runId: number): number | null {
+    return this.q.originWorkspace.get(runId)?.workspace_id ?? null
   }
 
   memoCandidates(runId: number, memoKey: Uint8Array): { executionId: number; workspaceId: number }[] {

@@ -1,0 +1,18 @@
+/**
+ * Terminal UI for the commands: argv → exit code (run), argument parsing, help, output, colour,
+ * logging, tables, the run tree and live redraws.
+ */
+export { kebab, listFlag, parseCommandLine, variadic, type ParsedLine } from './args.ts'
+export { createColors, shouldUseColor, stripAnsi, type Colors } from './colors.ts'
+export { commandEnv, type CommandEnv } from './context.ts'
+export { ContextError, describeError, ExitError, rootCause, UsageError, withContext } from './errors.ts'
+export { formatAgo, formatDate, formatDateTime, formatTags, formatTime } from './format.ts'
+export { renderHelp, resolveCommandPath } from './help.ts'
+export { interruptExitCode, onInterrupt, type Interrupt } from './interrupt.ts'
+export { memoryIO, processIO, type CliIO, type OutStream } from './io.ts'
+export { LiveRegion } from './live.ts'
+export { createLogger, type Logger, type LogLevelName } from './logger.ts'
+export { Output } from './output.ts'
+export { commandData, exitCodeFor, run, type CommandData, type RunContext } from './run.ts'
+export { renderTable, visibleLength } from './table.ts'
+export { renderRunTree, statusColor, type TreeOptions } from './tree.ts'

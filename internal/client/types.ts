@@ -1,0 +1,325 @@
+/**
+ * Shapes the server sends and the CLI prints (cli.md §7, http-api.md §9–§13). Value data is
+ * lossless JSON (`Json` from protocol/json.ts) so numbers print exactly as stored.
+ * TODO(protocol/api.ts): move next to the server's definitions once they exist, so both ends
+ * import one copy (STYLE §5).
+ */
+import type { Json } from '../protocol/json.ts'
+import type { AssetSummary, FrameObject, LogReference, TopicReference } from '../protocol/values.ts'
+
+export type { AssetSummary, LogReference, TopicReference }
+
+export type TagSet = Record<string, string[]>
+
+/** cli.md §7.2 */
+export type Principal = { type: 'user' | 'token'; externalId: string } | null
+
+/** cli.md §7.1, as the client reads it (data parsed losslessly) */
+export type Value =
+  | { type: 'raw'; data: Json; references: TopicReference[] }
+  | { type: 'blob'; key: string; size: number; references: TopicReference[] }
+
+export interface ExecutionRef {
+  executionId: string
+  module: string
+  target: string
+}
+
+export type ErrorFrame = FrameObject
+
+/** cli.md §7.3 */
+export type Result =
+  | { type: 'value'; createdBy: Principal; value: Value }
+  | {
+      type: 'error'
+      createdBy: Principal
+      error: { type: string; message: string; frames: ErrorFrame[] }
+      retry: number | null
+      retryable: boolean | null
+    }
+  | { type: 'abandoned' | 'timeout'; createdBy: Principal; retry: number | null }
+  | { type: 'cancelled'; createdBy: Principal }
+  | { type: 'suspended' | 'recurred'; createdBy: Principal; successor: number | null }
+  | { type: 'deferred' | 'cached' | 'spawned'; createdBy: Principal; execution: ExecutionRef; result: Result | null }
+
+export type ResultType = Result['type']
+
+export type Dependency =
+  | { type: 'result'; execution: ExecutionRef }
+  | { type: 'input'; inputId: string; title: string | null; status: InputStatus }
+  | { type: 'asset'; assetId: string; asset: AssetSummary }
+
+export type InputStatus = null | 'value' | 'dismissed' | 'cancelled'
+
+export interface Execution {
+  executionId: string
+  workspaceId: string
+  createdAt: number
+  createdBy: Principal
+  executeAfter: number | null
+  assignedAt: number | null
+  completedAt: number | null
+  groups: Record<string, string | null>
+  assets: Record<string, AssetSummary>
+  dependencies: Record<string, Dependency>
+  children: { stepId: string; attempt: number; groupId: number | null }[]
+  inputs: Record<string, { title: string | null; status: InputStatus }>
+  result: Result | null
+  metrics: Record<string, unknown>
+}
+
+export interface CacheConfig {
+  params: boolean | number[]
+  maxAge: number | null
+  namespace: string | null
+  version: string | null
+}
+
+export interface RetriesConfig {
+  limit: number | null
+  backoffMin: number
+  backoffMax: number
+}
+
+export interface Step {
+  stepNumber: number
+  module: string
+  target: string
+  parentId: string | null
+  cacheConfig: CacheConfig | null
+  cacheKey: string | null
+  memoKey: string | null
+  retries: RetriesConfig | null
+  recurrent: boolean
+  timeout: number
+  createdAt: number
+  arguments: Value[]
+  requires: TagSet
+  /** keyed by attempt number as a decimal string; sort numerically */
+  executions: Record<string, Execution>
+}
+
+/** cli.md §7.4 */
+export interface RunSnapshot {
+  createdAt: number
+  createdBy: Principal
+  requires: TagSet
+  parent: ExecutionRef | null
+  steps: Record<string, Step>
+}
+
+export interface WorkspaceSummary {
+  name: string
+  baseId: string | null
+  state: 'active' | 'paused' | 'archived'
+}
+
+export interface ParameterManifest {
+  name: string
+  default?: string | null
+  annotation?: string | null
+}
+
+/** `configuration` of the workflow topic (http-api.md §11.3) */
+export interface WorkflowConfiguration {
+  waitFor: number[]
+  cache: CacheConfig | null
+  defer: { params: boolean | number[] } | null
+  delay: number
+  retries: RetriesConfig | null
+  recurrent: boolean
+  timeout: number
+  requires: TagSet | null
+  memo: boolean
+}
+
+export interface WorkflowTopic {
+  parameters: ParameterManifest[] | null
+  instruction: string | null
+  configuration: WorkflowConfiguration | null
+  runs: Record<string, { id: string; createdAt: number; createdBy: Principal }>
+}
+
+/** `workspaces/<ws>/manifests`: module → workflow → manifest */
+export type ManifestsTopic = Record<
+  string,
+  Record<
+    string,
+    {
+      parameters: ParameterManifest[]
+      waitFor: number[]
+      cache: CacheConfig | null
+      defer: { params: boolean | number[] } | null
+      delay: number
+      retries: RetriesConfig | null
+      requires: TagSet | null
+    }
+  >
+>
+
+export interface SubmitWorkflowRequest {
+  workspaceId: string
+  module: string
+  target: string
+  /** each `["json", "<JSON text>"]` */
+  arguments: ['json', string][]
+  waitFor?: number[]
+  cache?: CacheConfig | null
+  defer?: { params: boolean | number[] } | null
+  delay?: number
+  retries?: RetriesConfig | null
+  recurrent?: boolean
+  timeout?: number
+  requires?: TagSet | null
+  memo?: boolean
+  idempotencyKey?: string
+}
+
+export interface SubmitWorkflowResponse {
+  runId: string
+  stepId: string
+  executionId: string
+}
+
+export interface QueueEntry {
+  module: string
+  target: string
+  runId: string
+  stepId: string
+  stepNumber: number
+  attempt: number
+  executeAfter: number | null
+  createdAt: number
+  assignedAt: number | null
+  dependencies: string[]
+  requires: TagSet
+  status: string
+  reason: string
+}
+
+export interface SessionEntry {
+  connected: boolean
+  executing: number
+  concurrency: number
+  poolName: string | null
+  targets: Record<string, string[]>
+  provides: TagSet
+  accepts: TagSet
+  workerState: 'active' | 'paused' | 'draining' | null
+  executions: number
+}
+
+export interface TokenEntry {
+  id: number
+  externalId: string
+  name: string | null
+  workspaces: string[] | null
+  /** seconds */
+  createdAt: number
+  /** seconds */
+  expiresAt: number | null
+  createdBy: Principal
+}
+
+export interface CreateTokenResponse {
+  token: string
+  tokenId: number
+  externalId: string
+}
+
+export interface InputSummary {
+  runId: string
+  executionId?: string
+  key?: string | null
+  createdAt: number
+  title: string | null
+  requires: TagSet
+}
+
+export interface InputDetail {
+  key: string | null
+  template: string | null
+  placeholders: Record<string, Value>
+  schema: string | null
+  initial: Json
+  title: string | null
+  actions: string[] | null
+  requires: TagSet
+  createdAt: number
+  response: {
+    type: 'value' | 'dismissed' | 'cancelled'
+    createdAt: number
+    value?: Json
+    createdBy?: Principal
+  } | null
+}
+
+export interface AssetTopic {
+  name: string | null
+  entries: Record<string, { blobKey: string; size: number; metadata: Record<string, Json> }>
+}
+
+export type Launcher = { type: 'docker' | 'process' | 'kubernetes' } & Record<string, Json>
+
+export interface Pool {
+  modules: string[]
+  provides: TagSet
+  accepts: TagSet
+  launcher: Launcher | null
+  state?: 'active' | 'disabled'
+}
+
+export interface PoolWorker {
+  startingAt: number | null
+  startedAt: number | null
+  startError: string | null
+  stoppingAt: number | null
+  stoppedAt: number | null
+  stopError: string | null
+  deactivatedAt: number | null
+  error: string | null
+  logs: string | null
+  state: 'active' | 'paused' | 'draining'
+  sessionId: string | null
+  executions: number
+  connected?: boolean
+}
+
+export interface PoolTopic {
+  pool: Pool
+  workers: Record<string, PoolWorker>
+}
+
+export type LogValue =
+  | { type: 'raw'; data: Json; references: LogReference[] }
+  | { type: 'blob'; key: string; size: number; references: LogReference[] }
+
+/** http-api.md §12 */
+export interface LogEntry {
+  executionId: string
+  workspaceId: string
+  timestamp: number
+  level: number
+  template: string | null
+  values: Record<string, LogValue>
+}
+
+export interface LogPage {
+  logs: LogEntry[]
+  cursor: string | null
+}
+
+export interface DiscoverResponse {
+  version: string
+  api_version: string
+  access: { workspaces: string[] }
+  project?: string | null
+}
+
+export interface DeviceLoginStart {
+  device_code: string
+  user_code?: string
+  verification_uri: string
+  expires_in: number
+  interval: number
+}

@@ -1,0 +1,21 @@
+/**
+ * Configuration: flags > COFLUX_* environment > coflux.toml > defaults (cli.md §5), the TOML
+ * reader, and the small TOML editor `setup` uses.
+ */
+export {
+  ConfigError,
+  DEFAULT_HOST,
+  DEFAULT_STUDIO_URL,
+  defaultConfig,
+  isLoopbackHost,
+  parseLogLevel,
+  resolveConfig,
+  type ConfigFlags,
+  type ResolvedConfig,
+  type ResolveOptions,
+} from './resolve.ts'
+export { CONFIG_SCHEMA, editDistance, envName, suggest } from './schema.ts'
+export { parseToml, TomlError, type TomlTable, type TomlValue } from './toml.ts'
+export { formatTomlValue, setTomlKeys, type TomlUpdate } from './toml-edit.ts'
+export type { BatchConfig, BlobStoreConfig, Config, LogLevel, OutputFormat, WorkerConfig } from './types.ts'
+export { parseBoolean, parseDuration, parseInteger, splitList } from './values.ts'

@@ -1,0 +1,105 @@
+/** Manifests (http-api.md §9.4). */
+import type { Hono } from 'hono'
+import { ApiError } from '../../protocol/errors.ts'
+import type { WorkflowManifest } from '../../protocol/executor.ts'
+import { noContent, readJsonObject, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
+import { MODULE_NAME, TARGET_NAME, Validator } from './validate.ts'
+
+export function registerManifestRoutes(app: Hono<AppEnv>, server: ServerContext): void {
+  app.post('/api/register_manifests', async (c) => {
+    const body = await readJsonObject(c, server)
+    const project = requireProject(c, server)
+    const ws = workspaceFor(c, project, body.workspaceId)
+    const v = new Validator(body)
+    const manifests = parseManifests(v, body.manifests)
+    v.finish()
+    const changed = project.store.manifests.replace(ws.id, manifests, Date.now())
+    if (changed.length > 0) project.orchestrator.emit({ kind: 'manifests', workspaceId: ws.id })
+    return noContent()
+  })
+
+  app.post('/api/archive_module', async (c) => {
+    const body = await readJsonObject(c, server)
+    const project = requireProject(c, server)
+    const ws = workspaceFor(c, project, body.workspaceId)
+    if (typeof body.moduleName !== 'string' || !MODULE_NAME.test(body.moduleName)) {
+      throw new ApiError(400, 'bad_request', 'invalid module', { moduleName: 'invalid' })
+    }
+    project.store.manifests.archiveModule(ws.id, body.moduleName)
+    project.orchestrator.emit({ kind: 'manifests', workspaceId: ws.id })
+    return noContent()
+  })
+}
+
+function parseManifests(v: Validator, raw: unknown): Record<string, Record<string, WorkflowManifest>> {
+  const out: Record<string, Record<string, WorkflowManifest>> = {}
+  if (raw === undefined || raw === null) {
+    v.fail('manifests', 'required')
+    return out
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    v.fail('manifests', 'invalid')
+    return out
+  }
+  for (const [module, workflows] of Object.entries(raw as Record<string, unknown>)) {
+    const path = `manifests.${module}`
+    if (!MODULE_NAME.test(module) || module.length > 100 || !workflows || typeof workflows !== 'object' || Array.isArray(workflows)) {
+      v.fail(path, 'invalid')
+      continue
+    }
+    const entries: Record<string, WorkflowManifest> = {}
+    for (const [name, manifest] of Object.entries(workflows as Record<string, unknown>)) {
+      if (!TARGET_NAME.test(name) || name.length > 100) {
+        v.fail(`${path}.${name}`, 'invalid')
+        continue
+      }
+      const parsed = parseManifest(v, `${path}.${name}`, manifest)
+      if (parsed) entries[name] = parsed
+    }
+    out[module] = entries
+  }
+  return out
+}
+
+function parseManifest(v: Validator, path: string, raw: unknown): WorkflowManifest | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return v.fail(path, 'invalid')
+  const m = raw as Record<string, unknown>
+  const params = m.parameters
+  if (!Array.isArray(params) || params.length > 20) return v.fail(`${path}.parameters`, params === undefined ? 'required' : 'invalid')
+  const parameters: WorkflowManifest['parameters'] = []
+  for (const [i, p] of params.entries()) {
+    const param = p as Record<string, unknown> | null
+    if (!param || typeof param !== 'object' || typeof param.name !== 'string' || !TARGET_NAME.test(param.name)) {
+      return v.fail(`${path}.parameters.${i}`, 'invalid')
+    }
+    const entry: WorkflowManifest['parameters'][number] = { name: param.name }
+    if (typeof param.default === 'string') entry.default = param.default
+    if (typeof param.annotation === 'string') entry.annotation = param.annotation
+    parameters.push(entry)
+  }
+  const waitFor = v.indexes(`${path}.waitFor`, m.waitFor ?? [])
+  const cache = v.cache(`${path}.cache`, m.cache)
+  const defer = v.defer(`${path}.defer`, m.defer)
+  const retries = v.retries(`${path}.retries`, m.retries)
+  const requires = m.requires === undefined || m.requires === null ? null : v.tags(`${path}.requires`, m.requires)
+  const delay = m.delay ?? 0
+  const timeout = m.timeout ?? 0
+  if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0) return v.fail(`${path}.delay`, 'invalid')
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0) return v.fail(`${path}.timeout`, 'invalid')
+  const instruction = m.instruction ?? null
+  if (instruction !== null && (typeof instruction !== 'string' || instruction.length > 5000)) return v.fail(`${path}.instruction`, 'invalid')
+  if (waitFor === undefined || cache === undefined || defer === undefined || retries === undefined || requires === undefined) return undefined
+  return {
+    parameters,
+    waitFor,
+    cache: cache ?? null,
+    defer: defer ?? null,
+    delay,
+    retries: retries ? { limit: retries.limit < 0 ? null : retries.limit, backoffMin: retries.backoffMin, backoffMax: retries.backoffMax } : null,
+    recurrent: m.recurrent === true,
+    timeout,
+    requires: requires && Object.keys(requires).length ? requires : null,
+    memo: m.memo === true,
+    instruction: instruction as string | null,
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Shared validators for `/api` bodies (http-api.md §8). Each collects `field → reason` into a
+ * details map; `finish()` throws one 400 `bad_request` listing every problem.
+ */
+import { ApiError } from '../../protocol/errors.ts'
+import { parseTagSet } from '../../orchestrator/index.ts'
+import type { CacheConfig, TagSet } from '../../store/index.ts'
+
+export const WORKSPACE_NAME = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/i
+export const MODULE_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/i
+export const TARGET_NAME = /^[a-z_][a-z0-9_]*$/i
+
+export class Validator {
+  readonly details: Record<string, string> = {}
+
+  constructor(readonly body: Record<string, unknown>) {}
+
+  fail(field: string, reason: string): undefined {
+    this.details[field] ??= reason
+    return undefined
+  }
+
+  has(field: string): boolean {
+    return this.body[field] !== undefined && this.body[field] !== null
+  }
+
+  string(field: string, options: { required?: boolean; pattern?: RegExp; max?: number } = {}): string | undefined {
+    const v = this.body[field]
+    if (v === undefined || v === null) return options.required ? this.fail(field, 'required') : undefined
+    if (typeof v !== 'string') return this.fail(field, 'invalid')
+    if (options.max !== undefined && v.length > options.max) return this.fail(field, 'invalid')
+    if (options.pattern && !options.pattern.test(v)) return this.fail(field, 'invalid')
+    return v
+  }
+
+  integer(field: string, options: { required?: boolean; min?: number } = {}): number | undefined {
+    const v = this.body[field]
+    if (v === undefined || v === null) return options.required ? this.fail(field, 'required') : undefined
+    if (typeof v !== 'number' || !Number.isInteger(v) || (options.min !== undefined && v < options.min)) return this.fail(field, 'invalid')
+    return v
+  }
+
+  boolean(field: string): boolean | undefined {
+    const v = this.body[field]
+    if (v === undefined || v === null) return undefined
+    if (typeof v !== 'boolean') return this.fail(field, 'invalid')
+    return v
+  }
+
+  indexes(field: string, value: unknown = this.body[field]): number[] | undefined {
+    if (value === undefined || value === null) return undefined
+    if (!Array.isArray(value) || value.length > 20 || value.some((i) => typeof i !== 'number' || !Number.isInteger(i) || i < 0)) {
+      return this.fail(field, 'invalid')
+    }
+    return value as number[]
+  }
+
+  tags(field: string, value: unknown = this.body[field]): TagSet | undefined {
+    if (value === undefined || value === null) return undefined
+    const parsed = parseTagSet(value)
+    return parsed ?? this.fail(field, 'invalid')
+  }
+
+  cache(field: string, value: unknown = this.body[field]): CacheConfig | null | undefined {
+    if (value === undefined || value === null) return null
+    if (typeof value !== 'object' || Array.isArray(value)) return this.fail(field, 'invalid')
+    const c = value as Record<string, unknown>
+    const params = c.params === undefined || c.params === true ? true : c.params === false ? false : this.indexes(`${field}.params`, c.params)
+    if (params === undefined) return undefined
+    const maxAge = c.maxAge ?? null
+    if (maxAge !== null && (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0)) return this.fail(`${field}.maxAge`, 'invalid')
+    const str = (k: string): string | null | undefined => {
+      const v = c[k]
+      if (v === undefined || v === null) return null
+      return typeof v === 'string' && v.length <= 200 ? v : this.fail(`${field}.${k}`, 'invalid')
+    }
+    const namespace = str('namespace')
+    const version = str('version')
+    if (namespace === undefined || version === undefined) return undefined
+    return { params, maxAge: maxAge as number | null, namespace, version }
+  }
+
+  defer(field: string, value: unknown = this.body[field]): { params: true | number[] } | null | undefined {
+    if (value === undefined || value === null) return null
+    if (typeof value !== 'object' || Array.isArray(value)) return this.fail(field, 'invalid')
+    const p = (value as Record<string, unknown>).params
+    if (p === false) return null
+    if (p === undefined || p === true) return { params: true }
+    const indexes = this.indexes(`${field}.params`, p)
+    return indexes ? { params: indexes } : undefined
+  }
+
+  retries(field: string, value: unknown = this.body[field]): { limit: number; backoffMin: number; backoffMax: number } | null | undefined {
+    if (value === undefined || value === null) return null
+    if (typeof value !== 'object' || Array.isArray(value)) return this.fail(field, 'invalid')
+    const r = value as Record<string, unknown>
+    const int = (k: string): number | undefined => {
+      const v = r[k] ?? 0
+      return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : this.fail(`${field}.${k}`, 'invalid')
+    }
+    const limit = r.limit === undefined || r.limit === null ? -1 : int('limit')
+    const backoffMin = int('backoffMin')
+    const backoffMax = int('backoffMax')
+    if (limit === undefined || backoffMin === undefined || backoffMax === undefined) return undefined
+    if (limit === 0) return null
+    return { limit, backoffMin, backoffMax }
+  }
+
+  /** Throws the collected problems as one 400. */
+  finish(): void {
+    if (Object.keys(this.details).length > 0) throw new ApiError(400, 'bad_request', 'bad_request', this.details)
+  }
+}

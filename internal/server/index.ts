@@ -1,0 +1,112 @@
+/**
+ * `coflux server` in-process: one Bun listener for HTTP (hono) and the worker WebSocket.
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs'
+import type { Server, ServerWebSocket } from 'bun'
+import { ApiError } from '../protocol/errors.ts'
+import { API_VERSION } from '../protocol/version.ts'
+import { createApp, versionMismatch, withCors } from './app.ts'
+import { jsonResponse, type ServerContext } from './context.ts'
+import type { Logger } from './logger.ts'
+import { ProjectRegistry } from './project.ts'
+import { resolveProject } from './project-resolution.ts'
+import { SettingsError, type ServerSettings } from './settings.ts'
+import {
+  closeWorkerSocket,
+  negotiateWorkerProtocols,
+  openWorkerSocket,
+  workerSocketMessage,
+  type WorkerSocketData,
+} from './worker-socket.ts'
+
+export { resolveServerSettings, SettingsError, type ServerSettings } from './settings.ts'
+export type { Logger } from './logger.ts'
+
+export interface RunningServer {
+  port: number
+  url: string
+  /** graceful: close sockets with 1001, flush logs, close databases */
+  stop(): Promise<void>
+}
+
+type SocketData = WorkerSocketData
+
+export function startServer(settings: ServerSettings, logger: Logger): RunningServer {
+  try {
+    mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 })
+    accessSync(settings.dataDir, constants.W_OK)
+  } catch (err) {
+    throw new SettingsError(`data directory not writable: ${settings.dataDir} (${(err as Error).message})`)
+  }
+  const projects = new ProjectRegistry(settings.dataDir, logger)
+  projects.openExisting()
+  const context: ServerContext = { settings, projects, logger }
+  const app = createApp(context)
+  const sockets = new Set<ServerWebSocket<SocketData>>()
+
+  const upgradeWorker = (req: Request, server: Server<SocketData>): Response | undefined => {
+    const url = new URL(req.url)
+    const version = url.searchParams.get('version')
+    if (version && version !== API_VERSION) throw versionMismatch(version)
+    const projectId = resolveProject(settings, req.headers.get('host'), req.headers.get('x-project') || url.searchParams.get('project'))
+    const { token, format, chosen } = negotiateWorkerProtocols(req.headers.get('sec-websocket-protocol'))
+    const data: WorkerSocketData = {
+      kind: 'worker',
+      projectId,
+      workspaceId: url.searchParams.get('workspaceId') ?? '',
+      token: token ?? '',
+      format,
+    }
+    if (server.upgrade(req, { data, headers: { 'Sec-WebSocket-Protocol': chosen } })) return undefined
+    return jsonResponse({ error: 'bad_request', details: 'websocket upgrade required' }, 400)
+  }
+
+  const bun = Bun.serve<SocketData>({
+    hostname: settings.bind,
+    port: settings.port,
+    idleTimeout: 60,
+    maxRequestBodySize: settings.maxBlobBytes + 1024 * 1024,
+    async fetch(req, server) {
+      const origin = req.headers.get('origin')
+      try {
+        if (new URL(req.url).pathname === '/worker') {
+          const res = upgradeWorker(req, server)
+          if (!res) return undefined
+          return withCors(res, origin, settings.allowOrigins)
+        }
+        return withCors(await app.fetch(req), origin, settings.allowOrigins)
+      } catch (err) {
+        const res = err instanceof ApiError ? jsonResponse(err.toBody(), err.status) : jsonResponse({ error: 'internal_error' }, 500)
+        if (!(err instanceof ApiError)) logger.error(String((err as Error).stack ?? err))
+        return withCors(res, origin, settings.allowOrigins)
+      }
+    },
+    websocket: {
+      maxPayloadLength: 16 * 1024 * 1024,
+      idleTimeout: 120,
+      open(ws) {
+        sockets.add(ws)
+        openWorkerSocket(ws, context)
+      },
+      message(ws, message) {
+        workerSocketMessage(ws, message, context)
+      },
+      close(ws) {
+        sockets.delete(ws)
+        closeWorkerSocket(ws)
+      },
+    },
+  })
+
+  const port = bun.port ?? settings.port
+  const host = settings.bind === '0.0.0.0' || settings.bind === '127.0.0.1' ? 'localhost' : settings.bind
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    async stop() {
+      for (const ws of sockets) ws.close(1001, 'going away')
+      await bun.stop(true)
+      projects.close()
+    },
+  }
+}

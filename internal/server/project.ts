@@ -1,0 +1,100 @@
+/**
+ * One project's state: its orchestration store and orchestrator, log store and blob store,
+ * under `<data>/projects/<id>/` (http-api.md §2.4). Opened lazily; created only on a write.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Orchestrator } from '../orchestrator/index.ts'
+import { LogStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
+import { DiskBlobStore, type BlobStore } from './blob-store.ts'
+import type { Logger } from './logger.ts'
+
+export class Project {
+  readonly id: string
+  readonly dir: string
+  readonly store: OrchestrationStore
+  readonly orchestrator: Orchestrator
+  readonly logs: LogStore
+  readonly blobs: BlobStore
+
+  constructor(id: string, dir: string, logger: Logger) {
+    this.id = id
+    this.dir = dir
+    this.store = new OrchestrationStore(join(dir, 'orchestration.sqlite'))
+    this.orchestrator = new Orchestrator(this.store)
+    this.logs = new LogStore(join(dir, 'logs.sqlite'), { onError: (err) => logger.warn(`log store: ${String(err)}`) })
+    this.blobs = new DiskBlobStore(join(dir, 'blobs'))
+    this.orchestrator.start()
+  }
+
+  /** The workspace with this external id, unless unknown or archived. */
+  workspace(externalId: unknown): WorkspaceRecord | null {
+    if (typeof externalId !== 'string') return null
+    const ws = this.store.workspaces.getByExternalId(externalId)
+    return ws && ws.state !== 'archived' ? ws : null
+  }
+
+  close(): void {
+    this.orchestrator.close()
+    this.logs.close()
+    this.store.close()
+  }
+}
+
+const PROJECT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
+
+export function isValidProjectId(id: string): boolean {
+  return PROJECT_ID.test(id)
+}
+
+/** Lazily opened projects; a read of a project that does not exist creates nothing. */
+export class ProjectRegistry {
+  readonly #dataDir: string
+  readonly #open = new Map<string, Project>()
+  readonly #logger: Logger
+
+  constructor(dataDir: string, logger: Logger) {
+    this.#dataDir = dataDir
+    this.#logger = logger
+  }
+
+  /** The project, opening it if its directory exists, or creating it when `create`. */
+  get(id: string, options: { create?: boolean } = {}): Project | null {
+    if (!isValidProjectId(id)) return null
+    const open = this.#open.get(id)
+    if (open) return open
+    const dir = join(this.#dataDir, 'projects', id)
+    if (!existsSync(join(dir, 'orchestration.sqlite'))) {
+      if (!options.create) return null
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+    }
+    const project = new Project(id, dir, this.#logger)
+    this.#open.set(id, project)
+    return project
+  }
+
+  /** Opens every project that exists on disk (so timers and expiries resume at start-up). */
+  openExisting(): void {
+    const root = join(this.#dataDir, 'projects')
+    if (!existsSync(root)) return
+    for (const entry of new Bun.Glob('*/orchestration.sqlite').scanSync({ cwd: root })) {
+      const id = entry.split('/')[0]!
+      if (isValidProjectId(id)) this.get(id)
+    }
+  }
+
+  all(): Project[] {
+    return [...this.#open.values()]
+  }
+
+  close(): void {
+    for (const p of this.#open.values()) {
+      try {
+        p.close()
+      } catch (err) {
+        this.#logger.warn(`closing project ${p.id}: ${String(err)}`)
+      }
+    }
+    this.#open.clear()
+  }
+}

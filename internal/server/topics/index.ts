@@ -1,0 +1,49 @@
+/**
+ * Topic snapshots by path (http-api.md §11.3). Returns the value, or null when the topic cannot
+ * be initialised (404); throws 403 for a workspace the caller may not read (§16.1).
+ */
+import { ApiError } from '../../protocol/errors.ts'
+import { canAccessWorkspace, type Access } from '../auth.ts'
+import type { Project } from '../project.ts'
+import { assetSummary, runSnapshot } from './run.ts'
+import { manifestsTopic, modulesTopic, queueTopic, sessionsTopic, workflowTopic, workspacesTopic } from './workspace.ts'
+
+export function topicValue(project: Project | null, access: Access, segments: string[]): unknown {
+  const [head, ...rest] = segments
+  if (head === 'workspaces' && rest.length === 0) return workspacesTopic(project, access)
+  if (head === 'asset' && rest.length === 1) {
+    const asset = project?.store.assets.getByExternalId(rest[0]!)
+    if (!asset) return null
+    const summary = assetSummary(project!, asset.id)
+    const entries = project!.store.assets.entries(asset.id)
+    return { name: summary.name, entries }
+  }
+  if (head === 'tokens' && rest.length === 0) return {}
+  if (head !== 'workspaces' || rest.length < 2) return null
+  const [wsId, kind, ...more] = rest as [string, string, ...string[]]
+  const ws = project?.store.workspaces.getByExternalId(wsId)
+  if (!project || !ws || ws.state === 'archived') return null
+  if (!canAccessWorkspace(access, ws.name)) throw new ApiError(403, 'forbidden', 'forbidden')
+  switch (kind) {
+    case 'manifests':
+      return more.length === 0 ? manifestsTopic(project, ws) : null
+    case 'modules':
+      return more.length === 0 ? modulesTopic(project, ws) : null
+    case 'workflows':
+      return more.length === 2 ? workflowTopic(project, ws, more[0]!, more[1]!) : null
+    case 'runs':
+      return more.length === 1 ? runSnapshot(project, more[0]!, ws.id) : null
+    case 'queue':
+      return more.length === 0 ? queueTopic(project, ws) : null
+    case 'sessions':
+      return more.length === 0 ? sessionsTopic(project, ws) : null
+    case 'pools':
+      return more.length === 0 ? {} : null
+    case 'inputs':
+      return more.length === 0 ? {} : null
+    default:
+      return null
+  }
+}
+
+export { runSnapshot } from './run.ts'

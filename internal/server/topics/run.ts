@@ -1,0 +1,157 @@
+/**
+ * The run snapshot (cli.md §7.4): what `runs inspect`, waiting `submit` and run topics show,
+ * as seen from one workspace (the run's origin workspace plus the requested one).
+ */
+import { toTopicValue, frameToObject, type ReferenceLookup, type AssetSummary } from '../../protocol/values.ts'
+import type { ExecutionRecord, ResultRecord, StepRecord } from '../../store/index.ts'
+import type { Orchestrator } from '../../orchestrator/index.ts'
+import type { Project } from '../project.ts'
+
+const hex10 = (key: Uint8Array | null) => (key ? Buffer.from(key).toString('hex').slice(0, 10) : null)
+
+/** Refills execution module/target and asset summaries for outgoing values. */
+export function referenceLookup(project: Project): ReferenceLookup {
+  return {
+    execution: (id) => {
+      const e = project.orchestrator.executionByExternalId(id)
+      return e ? { module: e.module, target: e.target } : null
+    },
+    asset: (id) => {
+      const a = project.store.assets.getByExternalId(id)
+      return a ? assetSummary(project, a.id) : null
+    },
+  }
+}
+
+export function assetSummary(project: Project, assetId: number): AssetSummary {
+  const a = project.store.assets.get(assetId)!
+  const entries = Object.entries(project.store.assets.entries(assetId))
+  const only = entries.length === 1 ? entries[0]! : null
+  return {
+    name: a.name,
+    totalCount: a.totalCount,
+    totalSize: a.totalSize,
+    entry: only ? { path: only[0], blobKey: only[1].blobKey, size: only[1].size, metadata: only[1].metadata } : null,
+  } as AssetSummary
+}
+
+function executionRef(e: ExecutionRecord | null) {
+  return e ? { executionId: e.externalId, module: e.module, target: e.target } : null
+}
+
+/** A result as topics show it (cli.md §7.3), following redirects for the nested `result`. */
+export function resultSnapshot(project: Project, result: ResultRecord, depth = 0): Record<string, unknown> {
+  const o = project.orchestrator
+  const base = { type: result.type, createdBy: null }
+  const successor = result.successorId !== null ? o.execution(result.successorId) : null
+  switch (result.type) {
+    case 'value': {
+      const value = result.valueId !== null ? project.store.values.get(result.valueId) : null
+      return { ...base, value: value ? toTopicValue(value, referenceLookup(project)) : { type: 'raw', data: null, references: [] } }
+    }
+    case 'error':
+      return {
+        ...base,
+        error: { type: result.error?.type ?? '', message: result.error?.message ?? '', frames: (result.error?.frames ?? []).map(frameToObject) },
+        retry: successor?.attempt ?? null,
+        retryable: result.retryable,
+      }
+    case 'abandoned':
+    case 'timeout':
+      return { ...base, retry: successor?.attempt ?? null }
+    case 'cancelled':
+      return base
+    case 'suspended':
+    case 'recurred':
+      return { ...base, successor: successor?.attempt ?? null }
+    case 'deferred':
+    case 'cached':
+    case 'spawned': {
+      const nested = successor && depth < 50 ? project.store.results.get(successor.id) : null
+      return { ...base, execution: executionRef(successor), result: nested ? resultSnapshot(project, nested, depth + 1) : null }
+    }
+  }
+}
+
+function executionSnapshot(project: Project, e: ExecutionRecord): Record<string, unknown> {
+  const store = project.store
+  const o: Orchestrator = project.orchestrator
+  const result = store.results.get(e.id)
+  const assignment = store.results.assignment(e.id)
+  const assets: Record<string, unknown> = {}
+  const dependencies: Record<string, unknown> = {}
+  for (const link of store.assets.linksOf(e.id)) {
+    const asset = store.assets.get(link.assetId)!
+    if (link.role === 'produced') assets[asset.externalId] = assetSummary(project, asset.id)
+    else dependencies[asset.externalId] = { type: 'asset', assetId: asset.externalId, asset: assetSummary(project, asset.id) }
+  }
+  for (const depId of store.runs.dependenciesOf(e.id)) {
+    const dep = o.execution(depId)
+    if (dep) dependencies[dep.externalId] = { type: 'result', execution: executionRef(dep) }
+  }
+  const children = store.runs.childrenOf(e.id).map(({ childId, groupId }) => {
+    const child = o.execution(childId)!
+    return { stepId: `${child.runExternalId}:${child.stepNumber}`, attempt: child.attempt, groupId }
+  })
+  return {
+    executionId: e.externalId,
+    workspaceId: store.workspaces.get(e.workspaceId)?.externalId ?? null,
+    createdAt: e.createdAt,
+    createdBy: null,
+    executeAfter: e.executeAfter,
+    assignedAt: assignment?.assignedAt ?? null,
+    completedAt: result?.createdAt ?? null,
+    groups: store.runs.groupsOf(e.id),
+    assets,
+    dependencies,
+    children,
+    inputs: {},
+    result: result ? resultSnapshot(project, result) : null,
+    metrics: {},
+  }
+}
+
+function stepSnapshot(project: Project, step: StepRecord, executions: ExecutionRecord[]): Record<string, unknown> {
+  const lookup = referenceLookup(project)
+  const parent = step.parentExecutionId !== null ? project.orchestrator.execution(step.parentExecutionId) : null
+  return {
+    stepNumber: step.number,
+    module: step.module,
+    target: step.target,
+    type: step.type,
+    parentId: parent?.externalId ?? null,
+    cacheConfig: step.cacheConfig,
+    cacheKey: hex10(step.cacheKey),
+    memoKey: hex10(step.memoKey),
+    retries: step.retryLimit !== 0 ? { limit: step.retryLimit < 0 ? null : step.retryLimit, backoffMin: step.backoffMin, backoffMax: step.backoffMax } : null,
+    recurrent: step.recurrent,
+    timeout: step.timeout,
+    createdAt: step.createdAt,
+    arguments: step.argumentIds.map((id) => toTopicValue(project.store.values.get(id)!, lookup)),
+    requires: step.requires ?? {},
+    executions: Object.fromEntries(executions.map((e) => [String(e.attempt), executionSnapshot(project, e)])),
+  }
+}
+
+/** The snapshot of a run as seen from `workspaceId`, or null when unknown. */
+export function runSnapshot(project: Project, runExternalId: string, workspaceId: number): Record<string, unknown> | null {
+  const store = project.store
+  const run = store.runs.getRunByExternalId(runExternalId)
+  if (!run) return null
+  const origin = store.runs.originWorkspace(run.id)
+  const visible = new Set([origin, workspaceId])
+  const byStep = new Map<number, ExecutionRecord[]>()
+  for (const e of store.runs.executionsOfRun(run.id)) {
+    if (!visible.has(e.workspaceId)) continue
+    let list = byStep.get(e.stepId)
+    if (!list) byStep.set(e.stepId, (list = []))
+    list.push(e)
+  }
+  const steps: Record<string, unknown> = {}
+  for (const step of store.runs.stepsOfRun(run.id)) {
+    const executions = byStep.get(step.id)
+    if (executions?.length) steps[`${run.externalId}:${step.number}`] = stepSnapshot(project, step, executions)
+  }
+  const parent = run.parentExecutionId !== null ? project.orchestrator.execution(run.parentExecutionId) : null
+  return { createdAt: run.createdAt, createdBy: null, requires: run.requires, parent: executionRef(parent), steps }
+}

@@ -1,0 +1,253 @@
+/**
+ * One execution, from the server's `execute` to the reported termination (executor-protocol.md
+ * §4, §10, §11, §14): directories and arguments are prepared, an executor is taken and bound,
+ * its messages handled, and when its process has exited the directories are removed and the
+ * termination is reported — always after the completion.
+ *
+ * States (heartbeat status): starting (preparing, waiting for an executor) → executing (the
+ * `execute` line is written) → aborting (server abort, timeout, suspension or forced stop: the
+ * process is killed and nothing but the termination is reported, except `put_timeout`).
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { EXECUTION_STATUS, type ExecutionStatus } from '../protocol/executor.ts'
+import type { ExecuteParams, WorkerFrame } from '../protocol/worker.ts'
+import type { Deliveries } from './deliveries.ts'
+import { ExecutionMessages, type MessageServices, type MessageTarget } from './execution-messages.ts'
+import type { Executor, ExecutorEvent, ExecutorListener, ExitStatus } from './executor.ts'
+import type { HeldExecution } from './executions.ts'
+import type { ExecutorPool } from './pool.ts'
+
+/** How long an executor may take to exit after its completion before it is killed (§4.6). */
+export const EXIT_GRACE_MS = 5_000
+
+export interface RunnerServices extends MessageServices {
+  deliveries: Deliveries
+  pool: ExecutorPool
+  /** parent of `coflux-exec-*` / `coflux-xfer-*`; the system temp dir by default */
+  tempRoot?: string
+}
+
+type Outcome = 'completed' | 'failed' | 'timed out' | 'aborted' | 'stopped'
+
+export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorListener {
+  status: ExecutionStatus = EXECUTION_STATUS.starting
+  readonly id: string
+  readonly module: string
+  readonly target: string
+  readonly runId: string
+  readonly workspaceId: string
+  readonly timeoutMs: number
+  readonly receivedAt = Date.now()
+  workingDir = ''
+  #tempDir = ''
+  #executor: Executor | null = null
+  #outcome: Outcome | null = null
+  #hasCompletion = false
+  #isCut = false
+  /** the session frame no longer lists it: the server expects nothing, not even a termination */
+  #isForgotten = false
+  #timers: ReturnType<typeof setTimeout>[] = []
+  #onCut!: () => void
+  readonly #cut = new Promise<void>((resolve) => (this.#onCut = resolve))
+  readonly #messages: ExecutionMessages
+  readonly #arguments: unknown[]
+
+  constructor(
+    readonly services: RunnerServices,
+    params: ExecuteParams,
+  ) {
+    ;[this.id, this.module, this.target, , this.runId, this.workspaceId] = params
+    this.timeoutMs = params[6] ?? 0
+    this.#arguments = params[3]
+    this.#messages = new ExecutionMessages(services, this)
+  }
+
+  get executionId(): string {
+    return this.id
+  }
+
+  get isCut(): boolean {
+    return this.#isCut
+  }
+
+  /** Runs to the end; never rejects. */
+  async run(): Promise<void> {
+    const started = performance.now()
+    try {
+      const args = await this.#prepare()
+      const executor = this.#isCut ? null : await this.#bind(args)
+      if (executor) {
+        const exit = await executor.exited
+        await this.#messages.idle()
+        if (!this.#hasCompletion && !this.#isCut) this.#fail(crashMessage(exit, executor.stderrTail()))
+      }
+    } catch (err) {
+      if (!this.#hasCompletion && !this.#isCut) this.#fail((err as Error).message)
+    } finally {
+      await this.#finish(performance.now() - started)
+    }
+  }
+
+  /** The server's `abort` (cancellation, suspension, existing result): kill, report termination only. */
+  abort(): void {
+    this.#cutOff('aborted')
+  }
+
+  /** Forced shutdown (§10.3): kill; the termination without result makes it abandoned at once. */
+  stop(): void {
+    this.#cutOff('stopped')
+  }
+
+  /** The server no longer lists it (abandoned while we were away): kill and forget silently. */
+  forget(): void {
+    this.#isForgotten = true
+    this.#cutOff('aborted')
+  }
+
+  // -- MessageTarget ----------------------------------------------------------------------------
+
+  respond(message: unknown): void {
+    if (!this.#isCut) void this.#executor?.send(message)
+  }
+
+  complete(outcome: { frame: Omit<WorkerFrame, 'id'> } | { internalError: string }): void {
+    if (this.#isCut) return
+    if ('internalError' in outcome) return this.#fail(outcome.internalError)
+    this.#outcome = outcome.frame.request === 'put_result' ? 'completed' : 'failed'
+    this.services.deliveries.complete(this.id, outcome.frame)
+  }
+
+  suspended(): void {
+    // the server has recorded the suspension; its abort follows, but there is no reason to wait.
+    // A macrotask, so the `{}` response is written first (§6.4).
+    setTimeout(() => this.#cutOff('aborted'), 0)
+  }
+
+  // -- ExecutorListener -------------------------------------------------------------------------
+
+  event(event: ExecutorEvent): void {
+    if (this.#hasCompletion || this.#isCut) return
+    this.#messages.event(event, () => this.#onCompletionMessage())
+  }
+
+  stderr(line: string): void {
+    this.#messages.output(3, line)
+  }
+
+  // -- lifecycle --------------------------------------------------------------------------------
+
+  async #prepare(): Promise<unknown[]> {
+    const root = this.services.tempRoot ?? tmpdir()
+    this.workingDir = await mkdtemp(join(root, 'coflux-exec-'))
+    this.#tempDir = await mkdtemp(join(root, 'coflux-xfer-'))
+    return Promise.all(this.#arguments.map((arg) => this.services.values.toExecutor(arg)))
+  }
+
+  /** Takes an executor and writes `execute`; a dead warm executor is replaced (§10.5). */
+  async #bind(args: unknown[]): Promise<Executor | null> {
+    for (let attempt = 1; ; attempt++) {
+      const executor = await this.#take()
+      if (!executor) return null
+      this.status = EXECUTION_STATUS.executing
+      this.#executor = executor
+      executor.listener = this
+      if (await executor.send({ method: 'execute', params: this.#executeParams(args) })) {
+        this.services.connection.send({ request: 'started', params: [this.id, {}] })
+        if (this.timeoutMs > 0) this.#timers.push(setTimeout(() => this.#onTimeout(), this.timeoutMs))
+        return executor
+      }
+      executor.listener = null
+      this.#executor = null
+      executor.kill()
+      if (this.#isCut) return null
+      if (attempt === 3) throw new Error('failed to send execute to an executor')
+    }
+  }
+
+  /** The pool's executor, unless the execution is cut first (abort before bind, §10.2). */
+  async #take(): Promise<Executor | null> {
+    const taking = this.services.pool.take()
+    const executor = await Promise.race([taking, this.#cut.then(() => null)])
+    if (executor && !this.#isCut) return executor
+    void taking.then((e) => this.services.pool.release(e), () => {})
+    return null
+  }
+
+  #executeParams(args: unknown[]): Record<string, unknown> {
+    const attempt = Number(this.id.slice(this.id.lastIndexOf(':') + 1))
+    return {
+      execution_id: this.id,
+      module: this.module,
+      target: this.target,
+      arguments: args,
+      working_dir: this.workingDir,
+      run_id: this.runId,
+      workspace_id: this.workspaceId,
+      attempt: Number.isInteger(attempt) ? attempt : 1,
+      timeout_ms: this.timeoutMs,
+      temp_dir: this.#tempDir,
+    }
+  }
+
+  #onCompletionMessage(): void {
+    // the first completion wins; the process gets 5 s to exit on its own (§4.6)
+    this.#hasCompletion = true
+    this.#clearTimers()
+    const executor = this.#executor!
+    executor.closeInput()
+    this.#timers.push(setTimeout(() => executor.kill(), EXIT_GRACE_MS))
+  }
+
+  #onTimeout(): void {
+    if (this.#hasCompletion || this.#isCut) return
+    this.#cutOff('timed out')
+    this.services.deliveries.complete(this.id, { request: 'put_timeout', params: [this.id] })
+  }
+
+  #cutOff(outcome: Outcome): void {
+    if (this.#isCut) return
+    this.#isCut = true
+    if (!this.#hasCompletion || !this.#outcome) this.#outcome = outcome
+    this.status = EXECUTION_STATUS.aborting
+    this.#clearTimers()
+    this.#messages.cancelRequests()
+    this.#executor?.kill()
+    this.#onCut()
+  }
+
+  #fail(message: string): void {
+    this.#outcome = 'failed'
+    this.services.deliveries.complete(this.id, { request: 'put_error', params: [this.id, ['internal', message, []]] })
+  }
+
+  #clearTimers(): void {
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers = []
+  }
+
+  async #finish(elapsedMs: number): Promise<void> {
+    this.#clearTimers()
+    this.#messages.cancelRequests()
+    await this.#messages.idle()
+    await Promise.all([this.workingDir, this.#tempDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true }).catch(() => {})))
+    this.services.metrics.finish(this.id)
+    if (!this.#isForgotten) this.services.deliveries.terminate(this.id)
+    const outcome = this.#outcome ?? 'aborted'
+    const line = `${this.id} ${this.module}/${this.target} ${outcome} (${formatElapsed(elapsedMs)})`
+    if (outcome === 'completed' || outcome === 'failed' || outcome === 'timed out') this.services.log.info(line)
+    else this.services.log.debug(line)
+  }
+}
+
+/** `executor exited unexpectedly (exit code n)` / `(signal NAME)` and the last stderr lines (§10.4). */
+export function crashMessage(exit: ExitStatus, stderrTail: string[]): string {
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code ?? 'unknown'}`
+  const head = `executor exited unexpectedly (${how})`
+  return stderrTail.length > 0 ? `${head}\n${stderrTail.join('\n')}` : head
+}
+
+function formatElapsed(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(2)}s`
+}

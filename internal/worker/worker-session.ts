@@ -1,0 +1,198 @@
+/**
+ * One worker session at work: the connection, the warm pool, the executions held, their
+ * deliveries, heartbeats, and the log and metric batchers. The supervisor creates one per
+ * (re)start; a `--watch` reload or shutdown drains it and closes it.
+ */
+import type { ConsolaInstance } from 'consola'
+import type { ApiClient } from '../client/api-client.ts'
+import type { BlobStores } from '../client/blob-stores.ts'
+import type { DeclaredTargets } from '../protocol/executor.ts'
+import type { ExecuteParams } from '../protocol/worker.ts'
+import { Batcher, httpPoster } from './batcher.ts'
+import { WorkerConnection, WorkerFatalError, type ServerCommand } from './connection.ts'
+import { Deliveries } from './deliveries.ts'
+import type { LogEntry } from './execution-messages.ts'
+import { ExecutionRunner } from './execution-runner.ts'
+import { ExecutionTable, HEARTBEAT_INTERVAL_MS } from './executions.ts'
+import { ExecutorStartError } from './executor.ts'
+import { MetricRecorder, type MetricEntry } from './metrics.ts'
+import { ExecutorPool, type Launcher } from './pool.ts'
+import { ValueConverter } from './value-converter.ts'
+
+export interface BatchSettings {
+  batchSize: number
+  flushIntervalMs: number
+  url?: string
+  token?: string
+}
+
+export interface WorkerSessionOptions {
+  client: ApiClient
+  workspaceId: string
+  sessionToken: string
+  targets: DeclaredTargets
+  concurrency: number
+  launcher: Launcher
+  blobs: BlobStores
+  /** `<tmp>/coflux-worker-<random>/blobs` */
+  blobCacheDir: string
+  blobThreshold: number
+  logs: BatchSettings
+  metrics: BatchSettings
+  log: ConsolaInstance
+  heartbeatIntervalMs?: number
+  pingIntervalMs?: number
+  /** parent of per-execution directories (tests) */
+  tempRoot?: string
+}
+
+export class WorkerSession {
+  readonly connection: WorkerConnection
+  readonly pool: ExecutorPool
+  readonly table = new ExecutionTable<ExecutionRunner>()
+  readonly deliveries: Deliveries
+  readonly logs: Batcher<LogEntry>
+  readonly metricBatcher: Batcher<MetricEntry>
+  readonly metrics: MetricRecorder
+  /** resolves with the reason the worker cannot go on (refused session, incompatible adapter) */
+  readonly fatal: Promise<Error>
+  #onFatal!: (error: Error) => void
+  #isDraining = false
+  readonly #values: ValueConverter
+
+  constructor(readonly options: WorkerSessionOptions) {
+    const { client, log } = options
+    this.fatal = new Promise((resolve) => (this.#onFatal = resolve))
+    this.connection = new WorkerConnection({
+      client,
+      workspaceId: options.workspaceId,
+      sessionToken: options.sessionToken,
+      log,
+      pingIntervalMs: options.pingIntervalMs,
+      handlers: {
+        session: (ids) => this.#onSession(ids),
+        flushed: () => this.deliveries.resend(),
+        command: (command) => this.#onCommand(command),
+        ack: (id, kind) => this.deliveries.ack(id, kind),
+        fatal: (error: WorkerFatalError) => this.#onFatal(error),
+      },
+    })
+    this.deliveries = new Deliveries(this.connection)
+    this.pool = new ExecutorPool(options.launcher, log, {
+      concurrency: options.concurrency,
+      onFatal: (error: ExecutorStartError) => this.#onFatal(error),
+    })
+    const token = options.sessionToken
+    this.logs = new Batcher<LogEntry>({
+      name: 'logs',
+      batchSize: options.logs.batchSize,
+      flushIntervalMs: options.logs.flushIntervalMs,
+      log,
+      post: httpPoster({ client, path: '/logs', field: 'messages', url: options.logs.url, token: options.logs.token ?? token }),
+    })
+    this.metricBatcher = new Batcher<MetricEntry>({
+      name: 'metrics',
+      batchSize: options.metrics.batchSize,
+      flushIntervalMs: options.metrics.flushIntervalMs,
+      log,
+      post: httpPoster({ client, path: '/metrics', field: 'entries', url: options.metrics.url, token: options.metrics.token ?? token }),
+    })
+    this.metrics = new MetricRecorder(this.metricBatcher, log)
+    this.#values = new ValueConverter(options.blobs, options.blobCacheDir, options.blobThreshold)
+  }
+
+  get isDraining(): boolean {
+    return this.#isDraining
+  }
+
+  /** Spawns the warm executors and connects (neither waits for the other). */
+  start(): void {
+    this.pool.start()
+    this.connection.start()
+    this.table.startHeartbeats((frame) => this.connection.sendNow(frame), this.options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS)
+  }
+
+  /** First signal or reload: tell the server, stop refilling; running executions carry on. */
+  drain(): void {
+    if (this.#isDraining) return
+    this.#isDraining = true
+    this.connection.send({ request: 'session_draining', params: [] })
+    this.pool.drain()
+  }
+
+  /** Resolves when every execution has ended and its deliveries were acknowledged. */
+  async whenDrained(): Promise<void> {
+    await this.table.whenEmpty()
+    await this.deliveries.whenSettled()
+  }
+
+  /** Forced shutdown: kill what runs; each reports its termination without a result (§10.3). */
+  stopExecutions(): void {
+    for (const runner of this.table.values()) runner.stop()
+  }
+
+  /** Sends what can still be sent (bounded by `deadline`), then closes everything. */
+  async close(deadline = Date.now() + 5_000): Promise<void> {
+    this.drain()
+    this.stopExecutions()
+    await Promise.race([this.table.whenEmpty(), Bun.sleep(Math.max(0, deadline - Date.now()))])
+    await Promise.race([this.deliveries.whenSettled(), Bun.sleep(Math.max(0, deadline - Date.now()))])
+    this.metrics.finishAll()
+    await Promise.all([this.logs.flush(deadline), this.metricBatcher.flush(deadline)])
+    this.table.stopHeartbeats()
+    await this.pool.stop()
+    await this.connection.close()
+  }
+
+  #onSession(executionIds: string[]): void {
+    this.deliveries.retain(executionIds)
+    const listed = new Set(executionIds)
+    for (const runner of this.table.values()) {
+      if (listed.has(runner.id)) continue
+      this.options.log.warn(`${runner.id}: no longer assigned to this session; stopping it`)
+      runner.forget()
+    }
+    this.connection.sendNow({ request: 'declare_targets', params: [this.options.targets, this.options.concurrency] })
+    if (this.#isDraining) this.connection.sendNow({ request: 'session_draining', params: [] })
+    this.connection.sendNow(this.table.heartbeat())
+  }
+
+  #onCommand(command: ServerCommand): void {
+    switch (command.command) {
+      case 'execute':
+        return this.#execute(command.params)
+      case 'abort': {
+        const runner = this.table.get(command.params[0])
+        if (runner) runner.abort()
+        return
+      }
+      default: {
+        const never: never = command
+        this.options.log.debug(`unknown command ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  #execute(params: ExecuteParams): void {
+    const id = params[0]
+    // the server may re-send an execute it believes lost (semantics.md §20.6)
+    if (this.table.has(id) || this.deliveries.has(id)) return
+    const { log, blobs, tempRoot } = this.options
+    const runner = new ExecutionRunner(
+      {
+        connection: this.connection,
+        deliveries: this.deliveries,
+        pool: this.pool,
+        values: this.#values,
+        blobs,
+        logs: this.logs,
+        metrics: this.metrics,
+        log,
+        tempRoot,
+      },
+      params,
+    )
+    this.table.add(runner)
+    void runner.run().finally(() => this.table.remove(id))
+  }
+}

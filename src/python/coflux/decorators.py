@@ -1,0 +1,113 @@
+"""The ``@cf.task``, ``@cf.workflow`` and ``@cf.stub`` decorators."""
+
+from __future__ import annotations
+
+from .target import Target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+
+def _decorate(fn: Callable[..., Any] | None, type: str, kwargs: dict[str, Any]) -> Any:
+    if fn is None:
+        return lambda f: Target(f, type, **kwargs)
+    return Target(fn, type, **kwargs)
+
+
+def task(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    wait: Any = False,
+    cache: Any = False,
+    retries: Any = 0,
+    defer: Any = False,
+    delay: Any = 0,
+    timeout: Any = 0,
+    memo: Any = None,
+    requires: dict[str, Any] | None = None,
+    recurrent: bool = False,
+) -> Any:
+    """Declare a task. Usable bare (``@cf.task``) or with options::
+
+        @cf.task(retries=cf.Retries(3, backoff=(1, 10)), cache=3600, requires={"gpu": True})
+        def train(dataset, epochs=10): ...
+
+    Options (executor-protocol.md §2.2): ``name``; ``wait`` (``True`` or parameter names whose
+    execution references must resolve first); ``cache`` (``True``, seconds, a timedelta or
+    ``cf.Cache``); ``retries`` (``True``, a count or ``cf.Retries``); ``defer`` (``True`` or
+    ``cf.Defer``); ``delay`` and ``timeout`` (seconds or timedelta); ``memo`` (``True``, ``False``
+    or parameter names); ``requires`` (``{tag: str | bool | list[str]}``); ``recurrent``.
+    Invalid options and unsupported signatures raise immediately.
+    """
+    return _decorate(
+        fn,
+        "task",
+        dict(name=name, wait=wait, cache=cache, retries=retries, defer=defer, delay=delay,
+             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent),
+    )
+
+
+def workflow(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    wait: Any = False,
+    cache: Any = False,
+    retries: Any = 0,
+    defer: Any = False,
+    delay: Any = 0,
+    timeout: Any = 0,
+    memo: bool | None = None,
+    requires: dict[str, Any] | None = None,
+    recurrent: bool = False,
+) -> Any:
+    """Declare a workflow (a target that can be submitted as a run). Options as for ``task``;
+    ``memo=True`` makes memoisation the default for every call in the run::
+
+        @cf.workflow(memo=True)
+        def pipeline(source: str, limit: int = 100): ...
+    """
+    return _decorate(
+        fn,
+        "workflow",
+        dict(name=name, wait=wait, cache=cache, retries=retries, defer=defer, delay=delay,
+             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent),
+    )
+
+
+def stub(
+    module: str,
+    *,
+    name: str | None = None,
+    type: str = "task",
+    wait: Any = False,
+    cache: Any = False,
+    retries: Any = 0,
+    defer: Any = False,
+    delay: Any = 0,
+    timeout: Any = 0,
+    memo: Any = None,
+    requires: dict[str, Any] | None = None,
+    recurrent: bool = False,
+) -> Callable[[Callable[..., Any]], Target]:
+    """Reference a target hosted elsewhere (another module or worker) by its signature::
+
+        @cf.stub("other.app", name="resize")
+        def resize(path: str, width: int): ...
+
+    Stubs are never discovered; calling one inside an execution submits to ``module``/``name``.
+    Outside an execution the body runs as a plain function.
+    """
+    if type not in ("task", "workflow"):
+        raise ValueError("type must be 'task' or 'workflow'")
+
+    def decorate(fn: Callable[..., Any]) -> Target:
+        return Target(
+            fn, type, name=name, module=module, wait=wait, cache=cache, retries=retries,
+            defer=defer, delay=delay, timeout=timeout, memo=memo, requires=requires,
+            recurrent=recurrent, is_stub=True,
+        )
+
+    return decorate

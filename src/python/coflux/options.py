@@ -1,0 +1,235 @@
+"""Option objects (``Retries``, ``Cache``, ``Defer``) and their wire forms (executor-protocol.md §2.2).
+
+Every ``normalize_*`` function turns what a decorator or a ``with_*`` call accepts into the JSON
+shape used both in discovery and in ``submit_execution``, or ``None`` when the option is off.
+Unknown parameter names raise ``ValueError`` (at decoration time for decorators).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Sequence, Union
+
+    Seconds = Union[int, float, "datetime.timedelta"]
+    import datetime
+
+
+class Retries:
+    """Retry policy for a target.
+
+    ``limit=None`` means unlimited; ``backoff=(min, max)`` in seconds (or timedeltas) spaces the
+    retries; ``when`` (an exception class, a tuple of classes, or a callable taking the exception)
+    decides inside the executor whether a failure may be retried at all. Example::
+
+        @cf.task(retries=cf.Retries(5, backoff=(1, 30), when=TransientError))
+        def call_api(): ...
+    """
+
+    def __init__(
+        self,
+        limit: int | None = None,
+        backoff: tuple[Seconds, Seconds] = (1, 60),
+        when: type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool] | None = None,
+    ) -> None:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValueError("Retries limit must be a non-negative integer or None")
+        if not isinstance(backoff, (tuple, list)) or len(backoff) != 2:
+            raise ValueError("Retries backoff must be a (min, max) pair")
+        self.limit = limit
+        self.backoff = (backoff[0], backoff[1])
+        self.when = when
+
+    def __repr__(self) -> str:
+        return f"Retries({self.limit!r}, backoff={self.backoff!r}, when={self.when!r})"
+
+
+class Cache:
+    """Caching configuration.
+
+    ``max_age`` (seconds or timedelta; ``None`` = any age), ``params`` (parameter names — a list
+    or ``"a, b"`` — or ``None`` for all), ``namespace`` (default ``"<module>:<target>"``) and
+    ``version`` (change it to invalidate). Example::
+
+        @cf.task(cache=cf.Cache(3600, params=["url"], version="v2"))
+        def fetch(url, verbose=False): ...
+    """
+
+    def __init__(
+        self,
+        max_age: Seconds | None = None,
+        *,
+        params: Iterable[str] | str | None = None,
+        namespace: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.max_age = max_age
+        self.params = params
+        self.namespace = namespace
+        self.version = version
+
+    def __repr__(self) -> str:
+        return (
+            f"Cache({self.max_age!r}, params={self.params!r}, namespace={self.namespace!r}, "
+            f"version={self.version!r})"
+        )
+
+
+class Defer:
+    """Deferral (debounce) configuration: ``params`` names the arguments that identify a call."""
+
+    def __init__(self, *, params: Iterable[str] | str | None = None) -> None:
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Defer(params={self.params!r})"
+
+
+def to_milliseconds(value: Any, what: str) -> int:
+    """Seconds (number) or a ``timedelta`` → integer milliseconds, truncated."""
+    if value is None or value is False:
+        return 0
+    total = getattr(value, "total_seconds", None)
+    if total is not None:
+        seconds = total()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value
+    else:
+        raise TypeError(f"{what} must be a number of seconds or a timedelta")
+    if seconds < 0:
+        raise ValueError(f"{what} must not be negative")
+    return int(seconds * 1000)
+
+
+def parameter_indexes(names: Iterable[str] | str, parameters: Sequence[str], what: str) -> list[int]:
+    """Map parameter names (an iterable, or a ``"a, b"`` string) to indexes, in the given order."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    indexes = []
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{what}: parameter names must be strings, got {name!r}")
+        if name not in parameters:
+            raise ValueError(f"{what}: unknown parameter {name!r}")
+        index = parameters.index(name)
+        if index not in indexes:
+            indexes.append(index)
+    return indexes
+
+
+def _params(params: Any, parameters: Sequence[str], what: str) -> bool | list[int]:
+    if params is None or params is True:
+        return True
+    return parameter_indexes(params, parameters, what)
+
+
+def normalize_wait(wait: Any, parameters: Sequence[str]) -> list[int] | None:
+    """``wait=False/True/names`` → sorted indexes, or ``None``."""
+    if wait is None or wait is False:
+        return None
+    if wait is True:
+        indexes = list(range(len(parameters)))
+    else:
+        indexes = sorted(parameter_indexes(wait, parameters, "wait"))
+    return indexes or None
+
+
+def normalize_cache(cache: Any, parameters: Sequence[str]) -> dict[str, Any] | None:
+    """``cache=False/True/seconds/timedelta/Cache(...)`` → CacheConfig or ``None``."""
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return {"params": True}
+    if not isinstance(cache, Cache):
+        max_age = to_milliseconds(cache, "cache")
+        return {"params": True, "max_age_ms": max_age}
+    config: dict[str, Any] = {"params": _params(cache.params, parameters, "cache params")}
+    if cache.max_age is not None:
+        config["max_age_ms"] = to_milliseconds(cache.max_age, "cache max_age")
+    if cache.namespace is not None:
+        config["namespace"] = str(cache.namespace)
+    if cache.version is not None:
+        config["version"] = str(cache.version)
+    return config
+
+
+def normalize_defer(defer: Any, parameters: Sequence[str]) -> dict[str, Any] | None:
+    """``defer=False/True/Defer(params=...)`` → DeferConfig or ``None``."""
+    if defer is None or defer is False:
+        return None
+    if defer is True:
+        return {"params": True}
+    if isinstance(defer, Defer):
+        return {"params": _params(defer.params, parameters, "defer params")}
+    raise TypeError("defer must be a bool or cf.Defer(...)")
+
+
+def normalize_retries(retries: Any) -> tuple[dict[str, Any] | None, Any]:
+    """``retries=0/False/True/n/Retries(...)`` → ``(RetriesConfig or None, when predicate)``."""
+    if retries is None or retries is False or retries == 0:
+        return None, None
+    if retries is True:
+        retries = Retries()
+    elif isinstance(retries, int) and not isinstance(retries, bool):
+        if retries < 0:
+            raise ValueError("retries must not be negative")
+        return {"limit": retries}, None
+    if not isinstance(retries, Retries):
+        raise TypeError("retries must be a bool, an int or cf.Retries(...)")
+    if retries.limit == 0:
+        return None, None
+    config: dict[str, Any] = {}
+    if retries.limit is not None:
+        config["limit"] = retries.limit
+    low = to_milliseconds(retries.backoff[0], "backoff")
+    high = to_milliseconds(retries.backoff[1], "backoff")
+    if high < low:
+        raise ValueError("backoff maximum must not be below the minimum")
+    if low:
+        config["backoff_min_ms"] = low
+    if high:
+        config["backoff_max_ms"] = high
+    return config, retries.when
+
+
+def normalize_memo(memo: Any, parameters: Sequence[str], is_workflow: bool) -> bool | list[int] | None:
+    """``memo=True/False/names`` → ``True``, ``False`` (explicit opt-out), indexes or ``None``."""
+    if memo is None:
+        return None
+    if memo is True or memo is False:
+        return memo
+    if is_workflow:
+        raise ValueError("workflow memo must be True or False (it sets the run-level default)")
+    return parameter_indexes(memo, parameters, "memo")
+
+
+def normalize_requires(requires: Any) -> dict[str, list[str]] | None:
+    """``{key: str | bool | list[str]}`` → ``{key: [str, …]}`` (booleans as ``"true"``/``"false"``)."""
+    if requires is None:
+        return None
+    if not isinstance(requires, dict):
+        raise TypeError("requires must be a dict")
+    result: dict[str, list[str]] = {}
+    for key, value in requires.items():
+        if not isinstance(key, str):
+            raise TypeError("requires keys must be strings")
+        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        result[key] = [_tag_value(v, key) for v in values]
+    return result
+
+
+def _tag_value(value: Any, key: str) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"requires[{key!r}] values must be strings or booleans, got {value!r}")
+
+
+def matches_retry(when: Any, error: BaseException) -> bool:
+    """Evaluate a retry ``when`` predicate (executor-protocol.md §5.6)."""
+    if isinstance(when, type) or (isinstance(when, tuple) and all(isinstance(w, type) for w in when)):
+        return isinstance(error, when)
+    return bool(when(error))
