@@ -13,5 +13,6 @@ export {
 export { DiscoveryError, parseDiscoveryOutput, runDiscovery, type DiscoveryResult } from './discovery.ts'
 export { extractAdapterFiles, extractEmbeddedAdapter, SOURCE_ADAPTER_DIR, type EmbeddedFile } from './embedded.ts'
 export { SECRET_ENV_VARS, sanitizedEnv } from './env.ts'
-export { buildManifest, buildManifests, declaredTargets, preloadModules } from './manifests.ts'
+export { buildManifest, buildManifests, declaredTargets, discoverOutput, preloadModules } from './manifests.ts'
 export { clearPreparedAdapters, prepareAdapter, type PreparedAdapter } from './prepare.ts'
+export { discoverTargets, resolveModules } from './discover-targets.ts'

@@ -65,3 +65,37 @@ export function declaredTargets(targets: TargetDefinition[]): Record<string, { w
 export function preloadModules(targets: TargetDefinition[]): string[] {
   return [...new Set(targets.map((t) => t.module))]
 }
+
+/**
+ * A definition as `manifests discover` prints it (cli.md §8.9): snake_case, with unset and
+ * default-valued optional fields omitted, and null members dropped.
+ */
+export function discoverOutput(t: TargetDefinition): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    module: t.module,
+    name: t.name,
+    type: t.type,
+    parameters: t.parameters.map((p) => {
+      const param: Record<string, unknown> = { name: p.name }
+      if (p.annotation != null) param.annotation = p.annotation
+      if (p.default != null) param.default = p.default
+      return param
+    }),
+  }
+  if (t.cache) out.cache = dropNulls({ ...t.cache })
+  if (t.retries) out.retries = dropNulls({ ...t.retries })
+  if (t.defer) out.defer = { params: t.defer.params }
+  if (t.delay) out.delay = t.delay
+  if (t.wait_for?.length) out.wait_for = t.wait_for
+  if (t.memo === true || (Array.isArray(t.memo) && t.memo.length > 0)) out.memo = t.memo
+  if (t.requires && Object.keys(t.requires).length > 0) out.requires = t.requires
+  if (t.recurrent) out.recurrent = true
+  if (t.timeout) out.timeout = t.timeout
+  if (t.instruction != null) out.instruction = t.instruction
+  return out
+}
+
+function dropNulls<T extends object>(o: T): T {
+  for (const [k, v] of Object.entries(o)) if (v == null) delete (o as Record<string, unknown>)[k]
+  return o
+}

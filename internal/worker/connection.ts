@@ -60,6 +60,8 @@ export interface ConnectionOptions {
   log: ConsolaInstance
   handlers: ConnectionHandlers
   pingIntervalMs?: number
+  /** first reconnection wait and cap (tests shorten them) */
+  backoff?: { firstMs: number; maxMs: number }
 }
 
 /** A request awaiting its reply; `build` is called at every (re)send so selects can shrink their timeout. */
@@ -161,7 +163,7 @@ export class WorkerConnection {
         break
       }
       if (outcome.hadSession) failures = 0
-      const delay = backoffDelay(failures++)
+      const delay = backoffDelay(failures++, Math.random, this.options.backoff)
       this.options.log.warn(`disconnected from server (${outcome.why}); reconnecting in ${(delay / 1000).toFixed(1)}s`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay)
@@ -294,8 +296,12 @@ export function plainNumbers(v: unknown): unknown {
 }
 
 /** First wait 2 s, doubling, capped at 10 s, plus up to 50 % jitter (semantics.md §28). */
-export function backoffDelay(failures: number, random = Math.random): number {
-  const base = Math.min(BACKOFF_FIRST_MS * 2 ** failures, BACKOFF_MAX_MS)
+export function backoffDelay(
+  failures: number,
+  random = Math.random,
+  { firstMs, maxMs } = { firstMs: BACKOFF_FIRST_MS, maxMs: BACKOFF_MAX_MS },
+): number {
+  const base = Math.min(firstMs * 2 ** failures, maxMs)
   return Math.round(base * (1 + 0.5 * random()))
 }
 

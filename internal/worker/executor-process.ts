@@ -100,7 +100,7 @@ export async function awaitReady(executor: Executor, timeoutMs = READY_TIMEOUT_M
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       executor.kill()
-      reject(new ExecutorStartError(`executor did not send ready within ${Math.round(timeoutMs / 1000)}s`))
+      reject(new ExecutorStartError(`executor did not send ready within ${+(timeoutMs / 1000).toFixed(1)}s`))
     }, timeoutMs)
   })
   try {

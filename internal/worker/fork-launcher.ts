@@ -67,7 +67,7 @@ export class ForkLauncher implements Launcher {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.#drop(waiter, new ExecutorStartError(`executor did not send ready within ${Math.round(this.readyTimeoutMs / 1000)}s`))
+          this.#drop(waiter, new ExecutorStartError(`executor did not send ready within ${+(this.readyTimeoutMs / 1000).toFixed(1)}s`))
           this.#requested = Math.max(0, this.#requested - 1)
         }, this.readyTimeoutMs),
       }

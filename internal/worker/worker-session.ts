@@ -42,6 +42,7 @@ export interface WorkerSessionOptions {
   log: ConsolaInstance
   heartbeatIntervalMs?: number
   pingIntervalMs?: number
+  reconnectBackoff?: { firstMs: number; maxMs: number }
   /** parent of per-execution directories (tests) */
   tempRoot?: string
 }
@@ -69,6 +70,7 @@ export class WorkerSession {
       sessionToken: options.sessionToken,
       log,
       pingIntervalMs: options.pingIntervalMs,
+      backoff: options.reconnectBackoff,
       handlers: {
         session: (ids) => this.#onSession(ids),
         flushed: () => this.deliveries.resend(),

@@ -177,7 +177,7 @@ class ExecutionContext:
     def poll(self, handle: Any, timeout: float | None, default: Any) -> Any:
         """``handle.poll(timeout, default)``: wait at most ``timeout`` seconds, never suspend."""
         if (handle._kind, handle.id) not in self._resolved:
-            timeout_ms = int(timeout * 1000) if timeout else 0
+            timeout_ms = _milliseconds(timeout) if timeout else 0
             if self.select_handles([handle], suspend=False, timeout_ms=timeout_ms) is None:
                 return default
         return self._answer(handle)
@@ -244,6 +244,13 @@ class ExecutionContext:
             self._suspense.pop()
 
 
+def _milliseconds(seconds: Any) -> int:
+    """A wait timeout in seconds (number or timedelta) as non-negative integer milliseconds."""
+    if hasattr(seconds, "total_seconds"):
+        seconds = seconds.total_seconds()
+    return max(0, int(seconds * 1000))
+
+
 # --- Public functions --------------------------------------------------------------------------
 
 
@@ -306,7 +313,7 @@ class suspense:
     """
 
     def __init__(self, timeout: float | None = None) -> None:
-        self.timeout_ms = 0 if timeout is None else int(timeout * 1000)
+        self.timeout_ms = 0 if timeout is None else _milliseconds(timeout)
         self._active = False
 
     def __enter__(self) -> suspense:

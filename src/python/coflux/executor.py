@@ -84,12 +84,14 @@ def find_target(module_name: str, target_name: str) -> Target:
         __import__(module_name)
         module = sys.modules[module_name]
     attribute = getattr(module, target_name, None)
-    if isinstance(attribute, Target) and attribute.name == target_name:
+    if not isinstance(attribute, Target) or attribute.is_stub:
+        attribute = None  # stubs stand for targets hosted elsewhere
+    if attribute is not None and attribute.name == target_name:
         return attribute
     for value in list(vars(module).values()):
         if isinstance(value, Target) and not value.is_stub and value.name == target_name:
             return value
-    if isinstance(attribute, Target):
+    if attribute is not None:
         return attribute
     raise ValueError(f"Target not found: {module_name}/{target_name}")
 

@@ -134,8 +134,7 @@ class Metric:
         ctx = context.current_context()
         if ctx is None:
             return
-        if self.key not in _state(ctx)["keys"]:
-            _define(ctx, self.key, self.definition())
+        _define(ctx, self.key, self.definition())  # sends once; raises if the key differs
         _send_point(ctx, self.key, value, at)
 
 

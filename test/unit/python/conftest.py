@@ -24,6 +24,9 @@ FIXTURES = ROOT / "test" / "fixtures"
 if str(ADAPTER_DIR) not in sys.path:
     sys.path.insert(0, str(ADAPTER_DIR))
 
+# The interpreter of spawned adapters (set COFLUX_TEST_PYTHON to check another Python version).
+PYTHON = os.environ.get("COFLUX_TEST_PYTHON") or sys.executable
+
 # Mirrors how a worker can start an isolated interpreter (-I ignores PYTHONPATH and the cwd).
 BOOTSTRAP = (
     "import sys, runpy; sys.path[:0] = [sys.argv.pop(1), '']; "
@@ -34,8 +37,8 @@ BOOTSTRAP = (
 def executor_command(mode: str) -> list[str]:
     """The argv of an executor process in the given start mode."""
     if mode == "isolated":
-        return [sys.executable, "-I", "-S", "-c", BOOTSTRAP, str(ADAPTER_DIR), "execute"]
-    return [sys.executable, "-S", "-m", "coflux", "execute"]
+        return [PYTHON, "-I", "-S", "-c", BOOTSTRAP, str(ADAPTER_DIR), "execute"]
+    return [PYTHON, "-S", "-m", "coflux", "execute"]
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

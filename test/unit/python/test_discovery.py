@@ -6,16 +6,16 @@ import json
 import subprocess
 import sys
 
-from conftest import child_env
+from conftest import PYTHON, child_env
 
 
 def discover(cwd, *modules, isolated=False):
     if isolated:
         from conftest import ADAPTER_DIR, BOOTSTRAP
 
-        command = [sys.executable, "-I", "-S", "-c", BOOTSTRAP, str(ADAPTER_DIR), "discover", *modules]
+        command = [PYTHON, "-I", "-S", "-c", BOOTSTRAP, str(ADAPTER_DIR), "discover", *modules]
     else:
-        command = [sys.executable, "-S", "-m", "coflux", "discover", *modules]
+        command = [PYTHON, "-S", "-m", "coflux", "discover", *modules]
     result = subprocess.run(command, cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=30)
     return result
 
@@ -149,7 +149,7 @@ def test_empty_and_isolated_interpreter(app_dir):
 
 def test_usage_errors():
     result = subprocess.run(
-        [sys.executable, "-S", "-m", "coflux", "execute", "extra"],
+        [PYTHON, "-S", "-m", "coflux", "execute", "extra"],
         env=child_env(), capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2 and "usage" in result.stderr

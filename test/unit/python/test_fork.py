@@ -186,3 +186,38 @@ def test_template_can_still_run_a_normal_execution(app_dir, worker_factory, fork
     worker.execute("flows", "t", [], tmp_path)
     assert worker.run()["params"]["result"]["value"] == "plain"
     assert worker.finish() == 0
+
+
+def test_child_exit_runs_atexit_and_waits_for_threads(app_dir, worker_factory, fork_socket, tmp_path):
+    path, server = fork_socket
+    marker = tmp_path / "marker"
+    app_dir.write("flows.py", f"""
+import atexit, os, threading, time
+import coflux as cf
+
+atexit.register(lambda: os.write(2, b"preload atexit\\n"))   # registered in the template
+
+@cf.task()
+def t():
+    atexit.register(lambda: os.write(2, b"execution atexit\\n"))
+    def slow():
+        time.sleep(0.2)
+        open({str(marker)!r}, "w").write("thread finished")
+    threading.Thread(target=slow).start()
+    return "returned"
+""")
+    template = worker_factory(app_dir.path, env={"COFLUX_EXECUTOR_MODULES": "flows", "COFLUX_FORK_SOCKET": path})
+    template.read()
+    template.send({"method": "fork", "params": {"count": 1}})
+    peers = {p.hello["params"]["channel"]: p for p in (Peer(server.accept()[0]) for _ in range(2))}
+    protocol = peers["protocol"]
+    protocol.read()
+    protocol.send({"method": "execute", "params": {
+        "execution_id": "R:1:1", "module": "flows", "target": "t", "arguments": [], "working_dir": str(tmp_path)}})
+    assert protocol.read()["params"]["result"]["value"] == "returned"
+    assert template.read()["params"]["status"] == 0
+    assert marker.read_text() == "thread finished"  # the non-daemon thread was waited for
+    assert peers["stderr"].rest() == b"execution atexit\npreload atexit\n"
+    assert template.finish() == 0
+    for peer in peers.values():
+        peer.close()

@@ -49,6 +49,7 @@ def read_arg(arg):
 
 def main():
     ready = os.environ.get("FAKE_READY", "ready")
+    time.sleep(float(os.environ.get("FAKE_READY_DELAY", "0")))
     if ready == "silent":
         time.sleep(3600)
     if ready == "exit":
@@ -101,6 +102,13 @@ def main():
     elif target == "submit":
         send({"method": "register_group", "params": {"execution_id": eid, "group_id": 0, "name": "g"}})
         response = request("submit_execution", {"execution_id": eid, "module": "app", "target": "child", "type": "task", "arguments": [value(1), value("x" * 200)], "group_id": 0, "wait_for": [0], "cache": {"params": True, "max_age_ms": 600000}, "retries": {"limit": 3, "backoff_min_ms": 1000}, "delay": 1500.7, "timeout": 0})
+        send({"method": "execution_result", "params": {"execution_id": eid, "result": value(response)}})
+    elif target == "asset":
+        os.makedirs(os.path.join(p["working_dir"], "out"))
+        report = os.path.join(p["working_dir"], "out", "report.csv")
+        with open(report, "w") as f:
+            f.write("a,b\n")
+        response = request("persist_asset", {"execution_id": eid, "paths": [report] + args[0]})
         send({"method": "execution_result", "params": {"execution_id": eid, "result": value(response)}})
     elif target == "garbage":
         out.write("this is not protocol\n")

@@ -82,6 +82,7 @@ export function startHarness(server: FakeServer, options: HarnessOptions = {}): 
     metrics: { batchSize: 100, flushIntervalMs: 50 },
     log: log.log,
     heartbeatIntervalMs: 200,
+    reconnectBackoff: { firstMs: 50, maxMs: 200 },
     tempRoot: dir,
     ...options.extra,
   })

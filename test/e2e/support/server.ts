@@ -1,0 +1,115 @@
+/**
+ * A real `coflux server` on a free loopback port with a temporary data directory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+import { cofluxCommand, testEnv } from './binary.ts'
+
+export interface TestServer {
+  url: string
+  port: number
+  host: string
+  dataDir: string
+  /** SIGTERM and wait (graceful) */
+  stop(): Promise<void>
+  /** SIGKILL: a crash */
+  kill(): Promise<void>
+  /** start again on the same port and data directory */
+  restart(): Promise<void>
+  stderr(): string
+  /** POST /api/<name> */
+  api<T = any>(name: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>
+  get<T = any>(path: string, headers?: Record<string, string>): Promise<{ status: number; body: T }>
+  cleanup(): Promise<void>
+}
+
+export async function startTestServer(options: { env?: Record<string, string>; args?: string[] } = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'coflux-test-data-'))
+  let port = 0
+  let proc: Subprocess<'ignore', 'pipe', 'pipe'> | null = null
+  let errText = ''
+
+  const launch = async () => {
+    proc = Bun.spawn([...cofluxCommand(), 'server', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])], {
+      env: testEnv({ COFLUX_OUTPUT: 'json', ...options.env }),
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const current = proc
+    ;(async () => {
+      for await (const chunk of current.stderr) errText += new TextDecoder().decode(chunk)
+    })()
+    const reader = current.stdout.getReader()
+    let buffered = ''
+    const deadline = Date.now() + 15_000
+    while (Date.now() < deadline) {
+      const { value, done } = await reader.read()
+      if (done) throw new Error(`server exited before ready:\n${errText}`)
+      buffered += new TextDecoder().decode(value)
+      const line = buffered.split('\n').find((l) => l.includes('"event":"ready"'))
+      if (line) {
+        port = JSON.parse(line).port
+        reader.releaseLock()
+        return
+      }
+    }
+    throw new Error(`server not ready:\n${errText}`)
+  }
+  await launch()
+
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    })
+    const text = await res.text()
+    let parsed: any = text
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed }
+  }
+
+  const server: TestServer = {
+    get url() {
+      return `http://127.0.0.1:${port}`
+    },
+    get port() {
+      return port
+    },
+    get host() {
+      return `localhost:${port}`
+    },
+    dataDir,
+    async stop() {
+      if (!proc) return
+      proc.kill('SIGTERM')
+      await proc.exited
+      proc = null
+    },
+    async kill() {
+      if (!proc) return
+      proc.kill('SIGKILL')
+      await proc.exited
+      proc = null
+    },
+    async restart() {
+      await server.stop()
+      await launch()
+    },
+    stderr: () => errText,
+    api: (name, body = {}, headers) => request('POST', `/api/${name}`, body, headers),
+    get: (path, headers) => request('GET', path, undefined, headers),
+    async cleanup() {
+      await server.kill()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+  return server
+}

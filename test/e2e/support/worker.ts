@@ -1,0 +1,121 @@
+/**
+ * A real `coflux worker` process on the test fixtures (or any modules), with real Python.
+ */
+import type { Subprocess } from 'bun'
+import { join } from 'node:path'
+import { cofluxCommand, REPO, testEnv, until } from './binary.ts'
+import type { TestServer } from './server.ts'
+
+export const FIXTURES = join(REPO, 'test', 'e2e', 'fixtures')
+
+export interface TestWorker {
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>
+  output(): string
+  /** SIGTERM: drain and exit */
+  stop(): Promise<number>
+  kill(): Promise<void>
+}
+
+export async function startTestWorker(
+  server: TestServer,
+  options: { workspace: string; modules?: string[]; args?: string[]; env?: Record<string, string>; cwd?: string; waitForSession?: boolean },
+): Promise<TestWorker> {
+  const proc = Bun.spawn([...cofluxCommand(), 'worker', ...(options.args ?? []), ...(options.modules ?? ['flows'])], {
+    cwd: options.cwd ?? FIXTURES,
+    env: testEnv({ COFLUX_HOST: server.host, COFLUX_WORKSPACE: options.workspace, COFLUX_LOG_LEVEL: 'debug', ...options.env }),
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let text = ''
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += new TextDecoder().decode(chunk)
+  }
+  drain(proc.stdout)
+  drain(proc.stderr)
+  const worker: TestWorker = {
+    proc,
+    output: () => text,
+    async stop() {
+      proc.kill('SIGTERM')
+      return await proc.exited
+    },
+    async kill() {
+      proc.kill('SIGKILL')
+      await proc.exited
+    },
+  }
+  if (options.waitForSession !== false) {
+    await until(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`worker exited (${proc.exitCode}):\n${text}`)
+        const ws = await workspaceId(server, options.workspace)
+        if (!ws) return false
+        const sessions = await server.get(`/topics/workspaces/${ws}/sessions`)
+        return Object.values(sessions.body ?? {}).some((s: any) => s.connected && Object.keys(s.targets ?? {}).length > 0)
+      },
+      { timeoutMs: 30_000, message: `worker session in ${options.workspace}` },
+    ).catch((err) => {
+      throw new Error(`${err.message}\nworker output:\n${text}`)
+    })
+  }
+  return worker
+}
+
+export async function workspaceId(server: TestServer, name: string): Promise<string | null> {
+  const res = await server.get('/topics/workspaces')
+  for (const [id, ws] of Object.entries(res.body ?? {})) {
+    if ((ws as any).name === name && (ws as any).state !== 'archived') return id
+  }
+  return null
+}
+
+export async function ensureWorkspace(server: TestServer, name: string): Promise<string> {
+  const existing = await workspaceId(server, name)
+  if (existing) return existing
+  const res = await server.api('create_workspace', { name })
+  return res.body.id
+}
+
+/** Waits for a run's initial step to reach a final result and returns the snapshot. */
+export async function waitForRun(server: TestServer, workspace: string, runId: string, timeoutMs = 30_000): Promise<any> {
+  return until(
+    async () => {
+      const res = await server.get(`/topics/workspaces/${workspace}/runs/${runId}`)
+      const step = res.body?.steps?.[`${runId}:1`]
+      if (!step) return false
+      const attempts = Object.keys(step.executions).map(Number).sort((a, b) => a - b)
+      const latest = step.executions[String(attempts.at(-1))]
+      return isFinal(latest?.result) ? res.body : false
+    },
+    { timeoutMs, message: `run ${runId}` },
+  )
+}
+
+export function isFinal(result: any): boolean {
+  if (!result) return false
+  switch (result.type) {
+    case 'value':
+    case 'cancelled':
+      return true
+    case 'error':
+    case 'abandoned':
+    case 'timeout':
+      return result.retry === null
+    case 'cached':
+    case 'deferred':
+    case 'spawned':
+      return isFinal(result.result)
+    default:
+      return false
+  }
+}
+
+/** The final result of a run's initial step (following retries and redirects). */
+export function finalResult(snapshot: any, runId: string, step = 1): any {
+  const s = snapshot.steps[`${runId}:${step}`]
+  const attempts = Object.keys(s.executions).map(Number).sort((a, b) => a - b)
+  let result = s.executions[String(attempts.at(-1))].result
+  while (result && ['cached', 'deferred', 'spawned'].includes(result.type)) result = result.result
+  return result
+}

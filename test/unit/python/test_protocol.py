@@ -1,0 +1,151 @@
+"""The JSON Lines channel and the shared message fixtures (test/fixtures/protocol/executor.jsonl)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+
+from conftest import FIXTURES
+from coflux import protocol
+from coflux.protocol import Channel, ProtocolError, ProtocolFailure, RequestError, parse_message
+
+FIXTURE_FILE = FIXTURES / "protocol" / "executor.jsonl"
+LINES = [line for line in FIXTURE_FILE.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("line", LINES, ids=[f"line{i + 1}" for i in range(len(LINES))])
+def test_every_fixture_line_parses(line):
+    message = parse_message(line)
+    assert message["kind"] in ("notification", "request", "response")
+    assert line.isascii()
+    # Our encoder writes the same bytes back (compact, ASCII).
+    assert protocol.encode_message(json.loads(line)) == line.encode() + b"\n"
+
+
+def test_fixtures_cover_every_message_kind():
+    methods = set()
+    kinds = set()
+    for line in LINES:
+        message = parse_message(line)
+        kinds.add(message["kind"])
+        if "method" in message:
+            methods.add(message["method"])
+        elif message["error"]:
+            kinds.add("error response")
+    assert methods == set(protocol.MESSAGES)
+    assert kinds == {"notification", "request", "response", "error response"}
+
+
+@pytest.mark.parametrize(
+    "raw, error",
+    [
+        ("[1]", "not a JSON object"),
+        ("{bad", "invalid JSON"),
+        ('{"params": {}}', "neither method nor id"),
+        ('{"id": 0, "result": null}', "positive integer"),
+        ('{"id": true, "result": null}', "positive integer"),
+        ('{"id": 1}', "without result"),
+        ('{"id": 1, "result": 1, "error": {"code": "x", "message": "y"}}', "null result"),
+        ('{"id": 1, "result": null, "error": {"code": 1}}', "code, message"),
+        ('{"method": "ready", "params": {}}', "missing version"),
+        ('{"method": "ready", "params": []}', "must be an object"),
+        ('{"id": 1, "method": "ready", "params": {"version": "0.12"}}', "must be a notification"),
+        ('{"method": "select", "params": {"execution_id": "x", "handles": []}}', "must be a request"),
+        ('{"method": "log", "params": {"execution_id": "x", "level": true}}', "not a boolean"),
+        ('{"method": "execution_result", "params": {"execution_id": "x", "result": {"type": "blob"}}}', "unknown value type"),
+        ('{"method": "execute", "params": {"execution_id": "x", "module": "m", "target": "t", "working_dir": "/", "arguments": [{"type": "file"}]}}', "without a path"),
+    ],
+)
+def test_invalid_messages_are_rejected(raw, error):
+    with pytest.raises(ProtocolError, match=error):
+        parse_message(raw)
+
+
+def test_unknown_methods_are_accepted_without_checks():
+    assert parse_message('{"id": 3, "method": "future_thing"}')["kind"] == "request"
+
+
+def make_channel():
+    """A Channel over two pipes, with the far ends returned for the test to play the worker."""
+    to_executor_r, to_executor_w = os.pipe()
+    from_executor_r, from_executor_w = os.pipe()
+    channel = Channel(to_executor_r, from_executor_w)
+    worker_in = os.fdopen(from_executor_r, "rb")
+    worker_out = os.fdopen(to_executor_w, "wb", buffering=0)
+    return channel, worker_in, worker_out
+
+
+def test_requests_are_synchronous_with_increasing_ids():
+    channel, worker_in, worker_out = make_channel()
+    results = []
+
+    def executor_side():
+        results.append(channel.request("cancel", {"handles": []}))
+        try:
+            channel.request("get_asset", {"asset_id": "A"})
+        except RequestError as e:
+            results.append((str(e), e.code))
+        results.append(channel.request("select", {}))
+
+    thread = threading.Thread(target=executor_side)
+    thread.start()
+    first = json.loads(worker_in.readline())
+    assert first == {"id": 1, "method": "cancel", "params": {"handles": []}}
+    worker_out.write(b'\n{"id":1,"result":{}}\n')  # empty lines are ignored
+    second = json.loads(worker_in.readline())
+    assert second["id"] == 2
+    # A response for another id arrives first: it is stashed, then used for request 3.
+    worker_out.write(b'{"id":3,"result":"third"}\n{"id":2,"result":null,"error":{"code":"get_asset_error","message":"not_found"}}\n')
+    third = json.loads(worker_in.readline())
+    assert third["id"] == 3
+    thread.join(5)
+    assert results == [{}, ("get_asset_error: not_found", "get_asset_error"), "third"]
+
+
+def test_fatal_conditions_while_waiting():
+    channel, worker_in, worker_out = make_channel()
+    errors = []
+
+    def request():
+        try:
+            channel.request("select", {})
+        except ProtocolFailure as e:
+            errors.append(str(e))
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    worker_in.readline()
+    worker_out.write(b'{"method":"execute","params":{}}\n')
+    thread.join(5)
+    assert errors and "unexpected message" in errors[0]
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    worker_in.readline()
+    worker_out.close()
+    thread.join(5)
+    assert "closed the channel" in errors[1]
+    assert issubclass(ProtocolFailure, BaseException) and not issubclass(ProtocolFailure, Exception)
+
+
+def test_messages_are_ascii_single_lines():
+    channel, worker_in, _ = make_channel()
+    channel.notify("log", {"template": "héllo\nworld ✓"})
+    line = worker_in.readline()
+    assert line.isascii() and line.count(b"\n") == 1
+    assert json.loads(line)["params"]["template"] == "héllo\nworld ✓"
+    with pytest.raises(ValueError):
+        protocol.encode_message({"value": float("nan")})
+
+
+def test_large_messages_are_written_whole():
+    channel, worker_in, _ = make_channel()
+    payload = "x" * (3 * 1024 * 1024)
+    thread = threading.Thread(target=channel.notify, args=("log", {"template": payload}))
+    thread.start()
+    message = json.loads(worker_in.readline())
+    thread.join(5)
+    assert message["params"]["template"] == payload
