@@ -372,6 +372,8 @@ def test_target_lookup(run):
     _, _, completion = run(source, "missing")
     assert completion["params"]["error"]["type"] == "builtins.ValueError"
     assert completion["params"]["error"]["message"] == "Target not found: flows/missing"
+    # Every frame is inside the adapter here, so none is removed.
+    assert "coflux/executor.py" in completion["params"]["error"]["traceback"]
 
 
 def test_async_targets_and_lean_imports(run):

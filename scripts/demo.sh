@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make demo`: start a server on the embedded store, a worker on the example module, submit the
+# example workflow and show its live step tree; then shut both down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="$PWD/dist/coflux"
+PORT="${COFLUX_DEMO_PORT:-7777}"
+if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then PORT=$((20000 + RANDOM % 20000)); fi
+DATA="$(mktemp -d "${TMPDIR:-/tmp}/coflux-demo-XXXXXX")"
+export COFLUX_HOST="localhost:$PORT" COFLUX_WORKSPACE=demo
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+echo "» starting server on port $PORT (data in $DATA)" >&2
+"$BIN" server --port "$PORT" --data-dir "$DATA" 2>"$DATA/server.log" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/discover" >/dev/null && break; sleep 0.1; done
+
+echo "» starting a worker on src/examples/demo.py" >&2
+(cd src/examples && exec "$BIN" worker --register demo 2>"$DATA/worker.log") &
+pids+=($!)
+for _ in $(seq 1 150); do
+  "$BIN" manifests inspect -o json 2>/dev/null | grep -q checkout && break
+  sleep 0.2
+done
+
+echo "» coflux submit demo/checkout '[\"apple\", \"pear\", \"fig\", \"kiwi\"]'" >&2
+status=0
+if [ -t 1 ]; then
+  "$BIN" submit demo/checkout '["apple", "pear", "fig", "kiwi"]' || status=$?
+else
+  # no terminal: the run id is printed, then we show the result and the step tree as JSON
+  run=$("$BIN" submit demo/checkout '["apple", "pear", "fig", "kiwi"]') || status=$?
+  echo "run: $run"
+  [ -n "${run:-}" ] && "$BIN" runs result "$run" || true
+fi
+echo "» worker log (last lines):" >&2
+tail -n 5 "$DATA/worker.log" >&2 || true
+exit "$status"
