@@ -151,10 +151,19 @@ async function argsOf(cmd: AnyCommand): Promise<ArgsDef> {
  * line.path // ['runs', 'result']; line.args.host === 'h'; line.args.output === 'json'
  */
 export async function parseCommandLine(root: AnyCommand, argv: string[]): Promise<ParsedLine> {
+  const path: string[] = []
+  try {
+    return await parse(root, argv, path)
+  } catch (err) {
+    if (err instanceof UsageError) err.commandPath ??= [...path]
+    throw err
+  }
+}
+
+async function parse(root: AnyCommand, argv: string[], path: string[]): Promise<ParsedLine> {
   const table = new FlagTable()
   table.add(await argsOf(root))
   const chain: AnyCommand[] = [root]
-  const path: string[] = []
   const commandWordIndexes = new Set<number>()
   let helpFor: string[] | undefined
 

@@ -8,6 +8,8 @@
 export class UsageError extends Error {
   override readonly name = 'UsageError'
   readonly exitCode = 2
+  /** the command words, for the usage hint (set by the parser) */
+  commandPath?: string[]
 }
 
 /** "Already reported, just exit": GitHub CLI's SilentError. */

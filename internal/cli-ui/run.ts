@@ -75,6 +75,7 @@ export async function run(root: CommandDef<any>, argv: string[], io: CliIO = pro
     if (failure !== undefined) throw failure
     return 0
   } catch (err) {
+    if (err instanceof UsageError && err.commandPath) path = err.commandPath
     return reportError(err, { io, json: state.output === 'json', path, debug: prescanFlag(argv, ['--log-level']) === 'debug' || io.env.COFLUX_LOG_LEVEL === 'debug' })
   }
 }

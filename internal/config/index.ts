@@ -16,7 +16,7 @@ export {
 } from './resolve.ts'
 export { CONFIG_SCHEMA, editDistance, envName, suggest } from './schema.ts'
 export { parseToml, TomlError, type TomlTable, type TomlValue } from './toml.ts'
-export { formatTomlValue, setTomlKeys, type TomlUpdate } from './toml-edit.ts'
+export { formatTomlKey, formatTomlValue, setTomlKeys, type TomlUpdate, type TomlWritable } from './toml-edit.ts'
 export type { BatchConfig, BlobStoreConfig, Config, LogLevel, OutputFormat, WorkerConfig } from './types.ts'
 export { parseBoolean, parseDuration, parseInteger, splitList } from './values.ts'
 export { readSetupValues, workspaceNameFor, writeSetupValues, type SetupValues } from './setup-file.ts'

@@ -3,18 +3,30 @@
  * every other line (comments, unknown keys, formatting) exactly as it was.
  */
 
-/** TOML text for a string or a list of strings. */
-export function formatTomlValue(value: string | string[] | number | boolean): string {
+export type TomlWritable = string | number | boolean | null | TomlWritable[] | { [key: string]: TomlWritable }
+
+/** TOML text for a value: strings, numbers, booleans, arrays and inline tables (`null` members are skipped). */
+export function formatTomlValue(value: TomlWritable): string {
   if (Array.isArray(value)) return `[${value.map((v) => formatTomlValue(v)).join(', ')}]`
   if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f]/g, '\\u007f')
+  if (value === null) return '""'
+  if (typeof value === 'object') {
+    const items = Object.entries(value).filter(([, v]) => v !== null)
+    return items.length ? `{ ${items.map(([k, v]) => `${formatTomlKey(k)} = ${formatTomlValue(v)}`).join(', ')} }` : '{}'
+  }
   return String(value)
+}
+
+/** A key, quoted unless it is a bare key. */
+export function formatTomlKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key)
 }
 
 export interface TomlUpdate {
   /** `null` = top level */
   table: string | null
   key: string
-  value: string | string[] | number | boolean
+  value: TomlWritable
 }
 
 const HEADER = /^\s*\[\s*([^[\]]+?)\s*\]\s*(#.*)?$/

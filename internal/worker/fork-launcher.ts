@@ -22,6 +22,8 @@ import { exitStatusFromTemplate, ForkSocket } from './fork-socket.ts'
 import type { Launcher } from './pool.ts'
 
 const MAX_TEMPLATE_FAILURES = 3
+/** socket names are unique per launcher: a reload's new launcher never meets the old one's file */
+let socketCounter = 0
 
 interface Waiter {
   resolve: (executor: Executor) => void
@@ -51,7 +53,7 @@ export class ForkLauncher implements Launcher {
     readonly readyTimeoutMs = READY_TIMEOUT_MS,
   ) {
     this.#plain = new ProcessLauncher(options, log, readyTimeoutMs)
-    this.#socket = new ForkSocket(join(socketDir, 'fork.sock'), log, (executor) => this.#onChild(executor))
+    this.#socket = new ForkSocket(join(socketDir, `fork-${++socketCounter}.sock`), log, (executor) => this.#onChild(executor))
     this.#socket.listen()
   }
 

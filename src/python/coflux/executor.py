@@ -176,11 +176,11 @@ def execute(channel: Channel, params: dict[str, Any]) -> int:
         previous_dir = None
     target: Target | None = None
     try:
-        if ctx.working_dir:
-            os.chdir(ctx.working_dir)
         context.install(ctx)
         capture.start()
         try:
+            if ctx.working_dir:
+                os.chdir(ctx.working_dir)
             target = find_target(module_name, target_name)
             value = invoke(target, decode_arguments(target, params.get("arguments") or []))
             completion = ("execution_result", {"execution_id": execution_id, "result": ctx.serialize(value)})

@@ -230,6 +230,6 @@ def _tag_value(value: Any, key: str) -> str:
 
 def matches_retry(when: Any, error: BaseException) -> bool:
     """Evaluate a retry ``when`` predicate (executor-protocol.md §5.6)."""
-    if isinstance(when, type) or (isinstance(when, tuple) and all(isinstance(w, type) for w in when)):
-        return isinstance(error, when)
+    if isinstance(when, (type, tuple)):
+        return isinstance(error, when)  # a class or a tuple of classes
     return bool(when(error))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 
 from . import context, models, options
 
@@ -318,8 +319,20 @@ class Target(_Invocable):
             result["instruction"] = instruction
         return result
 
+    def __reduce__(self) -> Any:
+        # Pickled (e.g. passed as a value) by reference to the module attribute it decorates.
+        return (_import_target, (self.fn.__module__, self.fn.__qualname__))
+
     def __repr__(self) -> str:
         return f"<{self.type} {self.module}/{self.name}>"
+
+
+def _import_target(module: str, qualname: str) -> Any:
+    __import__(module)
+    obj: Any = sys.modules[module]
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 class TargetCall(_Invocable):

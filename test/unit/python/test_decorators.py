@@ -290,3 +290,14 @@ def test_stubs_are_targets_in_another_module():
 
     assert resize.is_stub and resize.module == "other.app" and resize.name == "resize"
     assert resize("p") == "local"
+
+
+@cf.task()
+def module_level_target(x):
+    return x * 2
+
+
+def test_targets_pickle_by_reference():
+    import pickle
+
+    assert pickle.loads(pickle.dumps(module_level_target)) is module_level_target

@@ -49,7 +49,8 @@ def run(app_dir, worker_factory, tmp_path):
         worker = worker_factory(app_dir.path, mode=mode, env=environment)
         ready = worker.read()
         extra.setdefault("temp_dir", str(xfer))
-        worker.execute("flows", target, [inline(a) if not isinstance(a, dict) else a for a in arguments], work, **extra)
+        working_dir = extra.pop("working_dir", work)
+        worker.execute("flows", target, [inline(a) if not isinstance(a, dict) else a for a in arguments], working_dir, **extra)
         completion = worker.run(respond)
         assert worker.finish() == 0
         return worker, ready, completion
@@ -469,3 +470,9 @@ def test_responses_for_other_ids_are_stashed(app_dir, worker_factory, run):
     worker.send({"id": 99, "result": "stray"})
     worker.send({"id": request["id"], "result": None})
     assert result_of(worker.run()) == 5
+
+
+def test_missing_working_dir_is_an_execution_error(run, tmp_path):
+    _, _, completion = run("import coflux as cf\n@cf.task()\ndef t(): ...\n", "t", working_dir=str(tmp_path / "gone"))
+    error = completion["params"]["error"]
+    assert error["type"] == "builtins.FileNotFoundError" and "gone" in error["message"]

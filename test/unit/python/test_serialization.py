@@ -249,7 +249,7 @@ def test_legacy_pickle_format_values(tmp_path):
 
 
 def test_temp_dir_fallback_is_the_system_temp_dir():
-    data, references = encode(b"z")
+    _, references = encode(b"z")
     path = Path(references[0][2])
     try:
         import tempfile
@@ -322,3 +322,27 @@ def test_fragment_paths_are_cleaned_up_by_caller(tmp_path):
     encode(Point(0, 0), str(tmp_path))
     assert len(list(tmp_path.iterdir())) == 2
     assert serialization.INLINE_LIMIT == 65536
+
+
+def test_pydantic_models_are_json_fragments(tmp_path):
+    pydantic = pytest.importorskip("pydantic")
+
+    global Model  # decoding imports the class by module and name
+
+    class Model(pydantic.BaseModel):
+        x: int
+        tags: list[str] = []
+
+    data, references = encode({"m": Model(x=1)}, str(tmp_path))
+    [reference] = references
+    assert reference[:2] == ["fragment", "json"]
+    assert reference[4] == {"model": f"{__name__}.Model"}
+    content = Path(reference[2]).read_bytes()
+    assert content == b'{"x":1,"tags":[]}' and reference[3] == len(content)
+    assert decode(data, references) == {"m": Model(x=1)}
+    from coflux.models import Input
+
+    assert Input[Model]("R/i1")._convert({"x": "2"}) == Model(x=2)
+    from coflux.inputs import schema_for
+
+    assert json.loads(schema_for(Model))["properties"]["x"] == {"title": "X", "type": "integer"}

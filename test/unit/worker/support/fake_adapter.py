@@ -139,7 +139,7 @@ def main():
         send({"method": "metric", "params": {"execution_id": eid, "key": "free", "value": 7}})
         send({"method": "execution_result", "params": {"execution_id": eid}})
     elif target == "suspend":
-        request("suspend", {"execution_id": eid})
+        request("suspend", {"execution_id": eid, "execute_after": args[0] if args else None})
         receive()  # blocks until killed
         sys.exit(0)
     elif target == "exit0":

@@ -1,0 +1,126 @@
+/**
+ * `make bench`: a real server and worker on this machine, measuring
+ *   1. a fan-out of 1,000 no-op tasks — executions per second;
+ *   2. a chain of 200 child calls — p50/p99 child-call round trip;
+ *   3. 10,000 steps with caching and retries mixed in — dispatch throughput;
+ * and the server's memory (RSS now, and its peak) before and after. Figures depend on the
+ * machine; the script prints them with the machine's description, never compares to constants.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const REPO = resolve(import.meta.dir, '..')
+const BIN = join(REPO, 'dist', 'coflux')
+const quick = process.argv.includes('--quick')
+const sizes = { fanOut: quick ? 200 : 1000, chain: quick ? 50 : 200, mixed: quick ? 1000 : 10_000 }
+
+function env(extra: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COFLUX_')) out[k] = v
+  return { ...out, NO_COLOR: '1', ...extra }
+}
+
+function memory(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 }
+}
+
+async function api(port: number, name: string, body: unknown): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/${name}`, { method: 'POST', body: JSON.stringify(body) })
+  if (!res.ok) throw new Error(`${name}: ${res.status} ${await res.text()}`)
+  return res.status === 204 ? undefined : res.json()
+}
+
+async function topic(port: number, path: string): Promise<any> {
+  return (await fetch(`http://127.0.0.1:${port}/topics/${path}`)).json()
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+async function waitForRun(port: number, ws: string, runId: string): Promise<any> {
+  for (;;) {
+    const snap = await topic(port, `workspaces/${ws}/runs/${runId}`)
+    const exec = snap?.steps?.[`${runId}:1`]?.executions?.['1']
+    if (exec?.result) {
+      if (exec.result.type !== 'value') throw new Error(`run ${runId} ended with ${JSON.stringify(exec.result).slice(0, 400)}`)
+      return snap
+    }
+    await Bun.sleep(25)
+  }
+}
+
+async function main(): Promise<void> {
+  const data = mkdtempSync(join(tmpdir(), 'coflux-bench-'))
+  const server = Bun.spawn([BIN, 'server', '--port', '0', '--data-dir', data], { env: env({ COFLUX_OUTPUT: 'json' }), stdout: 'pipe', stderr: 'ignore' })
+  const reader = server.stdout.getReader()
+  let port = 0
+  let text = ''
+  while (!port) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error('server exited')
+    text += new TextDecoder().decode(value)
+    const line = text.split('\n').find((l) => l.includes('"ready"'))
+    if (line) port = JSON.parse(line).port
+  }
+  const ws = (await api(port, 'create_workspace', { name: 'bench' })).id
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
+  const worker = Bun.spawn([BIN, 'worker', '--concurrency', String(concurrency), 'bench_flows'], {
+    cwd: join(REPO, 'scripts', 'bench'),
+    env: env({ COFLUX_HOST: `localhost:${port}`, COFLUX_WORKSPACE: 'bench' }),
+    stdout: 'ignore',
+    stderr: 'ignore',
+  })
+  try {
+    for (;;) {
+      const sessions = await topic(port, `workspaces/${ws}/sessions`)
+      if (Object.values(sessions).some((s: any) => s.connected && Object.keys(s.targets).length)) break
+      await Bun.sleep(50)
+    }
+    const submit = async (target: string, args: unknown[]) =>
+      (await api(port, 'submit_workflow', { workspaceId: ws, module: 'bench_flows', target, arguments: args.map((a) => ['json', JSON.stringify(a)]) })).runId as string
+    // warm-up: the pool, the caches, the JIT
+    await waitForRun(port, ws, await submit('fan_out', [20]))
+    const before = memory(server.pid)
+
+    let started = performance.now()
+    let run = await submit('fan_out', [sizes.fanOut])
+    await waitForRun(port, ws, run)
+    const fanSeconds = (performance.now() - started) / 1000
+    const fanRate = (sizes.fanOut + 1) / fanSeconds
+
+    run = await submit('chain', [sizes.chain])
+    const chainSnap = await waitForRun(port, ws, run)
+    const created = Object.values(chainSnap.steps)
+      .filter((s: any) => s.stepNumber > 1)
+      .map((s: any) => s.createdAt as number)
+      .sort((a, b) => a - b)
+    const trips = created.slice(1).map((t, i) => t - created[i]!).sort((a, b) => a - b)
+
+    const markers = mkdtempSync(join(tmpdir(), 'coflux-bench-markers-'))
+    started = performance.now()
+    run = await submit('mixed', [sizes.mixed, markers])
+    const mixedSnap = await waitForRun(port, ws, run)
+    const mixedSeconds = (performance.now() - started) / 1000
+    const executions = Object.values(mixedSnap.steps).reduce((n: number, s: any) => n + Object.keys(s.executions).length, 0)
+    rmSync(markers, { recursive: true, force: true })
+    const after = memory(server.pid)
+
+    const cpu = cpus()[0]?.model ?? 'unknown CPU'
+    console.log(`machine: ${cpus().length} × ${cpu}; worker concurrency ${concurrency}`)
+    console.log(`fan-out of ${sizes.fanOut} no-op tasks: ${fanSeconds.toFixed(2)} s, ${fanRate.toFixed(0)} executions/s`)
+    console.log(`chain of ${sizes.chain} child calls: round trip p50 ${percentile(trips, 50).toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms`)
+    console.log(`mixed run of ${sizes.mixed} steps (cache + retries): ${executions} executions in ${mixedSeconds.toFixed(2)} s, ${(executions / mixedSeconds).toFixed(0)} dispatches/s`)
+    console.log(`server memory: before ${before.rssMiB.toFixed(0)} MiB RSS, after ${after.rssMiB.toFixed(0)} MiB RSS, peak ${after.peakMiB.toFixed(0)} MiB`)
+  } finally {
+    worker.kill('SIGKILL')
+    server.kill('SIGTERM')
+    await Promise.all([worker.exited, server.exited])
+    rmSync(data, { recursive: true, force: true })
+  }
+}
+
+await main()
