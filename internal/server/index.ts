@@ -11,6 +11,8 @@ import type { Logger } from './logger.ts'
 import { ProjectRegistry } from './project.ts'
 import { resolveProject } from './project-resolution.ts'
 import { SettingsError, type ServerSettings } from './settings.ts'
+import { TopicHub } from './topics/hub.ts'
+import { closeTopicSocket, openTopicSocket, topicSocketMessage, upgradeTopicSocket, type TopicSocketData } from './topics/socket.ts'
 import {
   closeWorkerSocket,
   negotiateWorkerProtocols,
@@ -29,7 +31,7 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-type SocketData = WorkerSocketData
+type SocketData = WorkerSocketData | TopicSocketData
 
 export function startServer(settings: ServerSettings, logger: Logger): RunningServer {
   try {
@@ -43,6 +45,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   const context: ServerContext = { settings, projects, logger }
   const app = createApp(context)
   const sockets = new Set<ServerWebSocket<SocketData>>()
+  const topics = new TopicHub(context)
 
   const upgradeWorker = (req: Request, server: Server<SocketData>): Response | undefined => {
     const url = new URL(req.url)
@@ -69,8 +72,9 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     async fetch(req, server) {
       const origin = req.headers.get('origin')
       try {
-        if (new URL(req.url).pathname === '/worker') {
-          const res = upgradeWorker(req, server)
+        const pathname = new URL(req.url).pathname
+        if (pathname === '/worker' || pathname === '/topics') {
+          const res = pathname === '/worker' ? upgradeWorker(req, server) : upgradeTopicSocket(req, server, context)
           if (!res) return undefined
           return withCors(res, origin, settings.allowOrigins)
         }
@@ -86,14 +90,17 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
       idleTimeout: 120,
       open(ws) {
         sockets.add(ws)
-        openWorkerSocket(ws, context)
+        if (ws.data.kind === 'topics') openTopicSocket(ws as ServerWebSocket<TopicSocketData>, topics, context)
+        else openWorkerSocket(ws as ServerWebSocket<WorkerSocketData>, context)
       },
       message(ws, message) {
-        workerSocketMessage(ws, message, context)
+        if (ws.data.kind === 'topics') topicSocketMessage(ws as ServerWebSocket<TopicSocketData>, message, topics, context)
+        else workerSocketMessage(ws as ServerWebSocket<WorkerSocketData>, message, context)
       },
       close(ws) {
         sockets.delete(ws)
-        closeWorkerSocket(ws)
+        if (ws.data.kind === 'topics') closeTopicSocket(ws as ServerWebSocket<TopicSocketData>, topics)
+        else closeWorkerSocket(ws as ServerWebSocket<WorkerSocketData>)
       },
     },
   })
@@ -106,6 +113,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     async stop() {
       for (const ws of sockets) ws.close(1001, 'going away')
       await bun.stop(true)
+      topics.close()
       projects.close()
     },
   }

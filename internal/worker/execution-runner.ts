@@ -140,8 +140,7 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
 
   async #prepare(): Promise<unknown[]> {
     const root = this.services.tempRoot ?? tmpdir()
-    this.workingDir = await mkdtemp(join(root, 'coflux-exec-'))
-    this.#tempDir = await mkdtemp(join(root, 'coflux-xfer-'))
+    ;[this.workingDir, this.#tempDir] = await Promise.all([mkdtemp(join(root, 'coflux-exec-')), mkdtemp(join(root, 'coflux-xfer-'))])
     return Promise.all(this.#arguments.map((arg) => this.services.values.toExecutor(arg)))
   }
 

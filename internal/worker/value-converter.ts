@@ -69,19 +69,21 @@ export class ValueConverter {
     return { type: 'file', format: 'json', path: await this.cachedBlob(value[1]), references }
   }
 
-  /** The local path of a blob, downloading it once into the cache (shared, read-only for executors). */
-  cachedBlob(key: string): Promise<string> {
+  /**
+   * The local path of a blob, downloaded into the cache when it isn't there (shared, read-only
+   * for executors; checked on every use, so a file an executor deleted anyway is fetched again).
+   */
+  async cachedBlob(key: string): Promise<string> {
+    const path = join(this.cacheDir, key)
+    if (await Bun.file(path).exists()) return path
     let pending = this.#downloads.get(key)
     if (!pending) {
-      const path = join(this.cacheDir, key)
       pending = (async () => {
         this.#isCacheReady ??= mkdir(this.cacheDir, { recursive: true })
         await this.#isCacheReady
-        if (!(await Bun.file(path).exists())) await this.blobs.download(key, path)
+        await this.blobs.download(key, path)
         return path
-      })()
-      // failures are retried by the next caller
-      pending.catch(() => this.#downloads.delete(key))
+      })().finally(() => this.#downloads.delete(key))
       this.#downloads.set(key, pending)
     }
     return pending

@@ -37,6 +37,7 @@ export class FakeServer {
   readonly logs: any[] = []
   readonly metrics: any[] = []
   readonly blobs = new Map<string, Uint8Array>()
+  readonly api: { name: string; body: any; auth: string | null }[] = []
   readonly sessions: { token: string; project: string | null; host: string | null }[] = []
   readonly server: ReturnType<typeof Bun.serve<Socket, any>>
   #socket: ServerWebSocket<Socket> | null = null
@@ -160,7 +161,12 @@ export class FakeServer {
       this.#changed()
       return Response.json({ ok: true })
     }
-    if (url.pathname === '/api/create_session') return Response.json({ sessionId: 'sess.secret' })
+    if (url.pathname.startsWith('/api/')) {
+      this.api.push({ name: url.pathname.slice(5), body: await req.json(), auth: req.headers.get('authorization') })
+      this.#changed()
+      if (url.pathname === '/api/create_session') return Response.json({ sessionId: `sess${this.api.length}.secret` })
+      return new Response(null, { status: 204 })
+    }
     if (url.pathname === '/topics/workspaces') return Response.json({ W1: { name: 'default', baseId: null, state: 'active' } })
     return new Response('not found', { status: 404 })
   }

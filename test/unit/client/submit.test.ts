@@ -1,0 +1,47 @@
+import { expect, test } from 'bun:test'
+import { buildSubmitRequest, jsonArguments, parseTagItems, parseTargetSpec } from '../../../internal/client/index.ts'
+
+test('parseTargetSpec splits on the last slash', () => {
+  expect(parseTargetSpec('a/b/c')).toEqual({ module: 'a/b', target: 'c' })
+  expect(parseTargetSpec('app.flows/main')).toEqual({ module: 'app.flows', target: 'main' })
+  expect(() => parseTargetSpec('main')).toThrow("invalid target format: expected 'module/target', got 'main'")
+})
+
+test('jsonArguments validates locally and keeps the text', () => {
+  expect(jsonArguments(['42', '"hi"', '{"k": 1.0}'])).toEqual([['json', '42'], ['json', '"hi"'], ['json', '{"k": 1.0}']])
+  expect(() => jsonArguments(['1', '{bad'])).toThrow('invalid JSON in argument 2: ')
+  expect(() => jsonArguments(['hello'])).toThrow('invalid JSON in argument 1')
+})
+
+test('parseTagItems', () => {
+  expect(parseTagItems(['gpu:A100', 'gpu:H100', 'fast', 'region:eu'])).toEqual({ gpu: ['A100', 'H100'], fast: ['true'], region: ['eu'] })
+})
+
+test('buildSubmitRequest: workflow defaults, flags override', () => {
+  const configuration = {
+    waitFor: [0],
+    cache: { params: true, maxAge: 5, namespace: null, version: null },
+    defer: null,
+    delay: 100,
+    retries: { limit: 3, backoffMin: 1, backoffMax: 2 },
+    recurrent: false,
+    timeout: 0,
+    requires: { gpu: ['A100'] },
+    memo: true,
+  }
+  const target = { workspaceId: 'W', module: 'm', target: 't' }
+  expect(buildSubmitRequest(target, [['json', '1']], configuration)).toEqual({
+    ...target,
+    arguments: [['json', '1']],
+    waitFor: [0],
+    cache: configuration.cache,
+    defer: null,
+    delay: 100,
+    retries: configuration.retries,
+    requires: { gpu: ['A100'] },
+    memo: true,
+  })
+  const overridden = buildSubmitRequest(target, [], configuration, { requires: {}, memo: false, delay: 2500, retries: 0, idempotencyKey: 'k' })
+  expect(overridden).toMatchObject({ requires: {}, memo: false, delay: 2500, retries: null, idempotencyKey: 'k' })
+  expect(buildSubmitRequest(target, [], null, { retries: 2 }).retries).toEqual({ limit: 2, backoffMin: 0, backoffMax: 0 })
+})
