@@ -27,7 +27,7 @@ async function embeddedAdapterFiles(): Promise<EmbeddedFile[]> {
 }
 
 function cacheRoot(env: Record<string, string | undefined>): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache')
+  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache')
   return join(base, 'coflux', 'adapter')
 }
 

@@ -28,8 +28,9 @@ export interface Credentials {
   servers?: Record<string, ServerLogin>
 }
 
+/** `~/.config/coflux` (HOME is read on every call: os.homedir() may be fixed at startup). */
 export function configDir(): string {
-  return join(homedir(), '.config', 'coflux')
+  return join(process.env.HOME || homedir(), '.config', 'coflux')
 }
 
 function readJsonFile<T>(path: string): T | undefined {

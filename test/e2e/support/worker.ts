@@ -119,3 +119,36 @@ export function finalResult(snapshot: any, runId: string, step = 1): any {
   while (result && ['cached', 'deferred', 'spawned'].includes(result.type)) result = result.result
   return result
 }
+
+/** A server with one real worker on the fixtures, in a fresh workspace. */
+export interface Stack {
+  server: import('./server.ts').TestServer
+  worker: TestWorker
+  workspace: string
+  workspaceId: string
+  /** runs the CLI against this server and workspace */
+  cli(args: string[], options?: { env?: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<import('./cli.ts').CliResult>
+  stop(): Promise<void>
+}
+
+export async function startStack(options: { workspace?: string; workerArgs?: string[]; modules?: string[]; env?: Record<string, string> } = {}): Promise<Stack> {
+  const { startTestServer } = await import('./server.ts')
+  const { coflux } = await import('./cli.ts')
+  const server = await startTestServer()
+  const workspace = options.workspace ?? 'e2e'
+  const worker = await startTestWorker(server, { workspace, args: ['--register', ...(options.workerArgs ?? [])], modules: options.modules, env: options.env })
+  const workspaceId = (await workspaceIdOf(server, workspace))!
+  return {
+    server,
+    worker,
+    workspace,
+    workspaceId,
+    cli: (args, o = {}) => coflux(args, { host: server.host, workspace, ...o }),
+    async stop() {
+      await worker.kill()
+      await server.cleanup()
+    },
+  }
+}
+
+const workspaceIdOf = workspaceId
