@@ -9,7 +9,7 @@ export { ContextError, describeError, ExitError, rootCause, UsageError, withCont
 export { formatAgo, formatDate, formatDateTime, formatTags, formatTime } from './format.ts'
 export { renderHelp, resolveCommandPath } from './help.ts'
 export { interruptExitCode, onInterrupt, type Interrupt } from './interrupt.ts'
-export { memoryIO, processIO, type CliIO, type OutStream } from './io.ts'
+export { flushProcessIO, memoryIO, processIO, QueuedStream, type CliIO, type OutStream } from './io.ts'
 export { LiveRegion } from './live.ts'
 export { createLogger, type Logger, type LogLevelName } from './logger.ts'
 export { Output } from './output.ts'

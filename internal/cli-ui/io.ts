@@ -16,14 +16,83 @@ export interface CliIO {
   cwd: string
 }
 
+/**
+ * stdout/stderr for the real process. Writes are queued through `Bun.write`, which completes
+ * only when the bytes are in the pipe: `process.stdout.write` followed by `process.exit` loses
+ * everything past the pipe buffer (64 KiB) when the reader is slower than us, and Bun's write
+ * callbacks fire too early to wait on. `flush()` resolves when the queue is empty;
+ * `writableLength` counts queued bytes, so the logger can drop lines rather than pile them up
+ * when nobody reads stderr.
+ */
+export class QueuedStream implements OutStream {
+  #queue: Promise<unknown> = Promise.resolve()
+  #pending = 0
+
+  constructor(
+    readonly sink: ReturnType<typeof Bun.file>,
+    readonly tty: { isTTY?: boolean; columns?: number; rows?: number },
+  ) {}
+
+  get isTTY(): boolean {
+    return this.tty.isTTY === true
+  }
+
+  get columns(): number | undefined {
+    return this.tty.columns
+  }
+
+  get rows(): number | undefined {
+    return this.tty.rows
+  }
+
+  get writableLength(): number {
+    return this.#pending
+  }
+
+  write(data: string | Uint8Array): boolean {
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
+    if (size === 0) return true
+    this.#pending += size
+    const done = () => {
+      this.#pending -= size
+    }
+    // a closed pipe (EPIPE) must not stop later writes or flush()
+    this.#queue = this.#queue.then(() => Bun.write(this.sink, data)).then(done, done)
+    return true
+  }
+
+  flush(): Promise<void> {
+    return this.#queue.then(() => undefined)
+  }
+}
+
+let standard: { stdout: QueuedStream; stderr: QueuedStream } | undefined
+
 export function processIO(): CliIO {
+  standard ??= {
+    stdout: new QueuedStream(Bun.stdout, process.stdout),
+    stderr: new QueuedStream(Bun.stderr, process.stderr),
+  }
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: standard.stdout,
+    stderr: standard.stderr,
     stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
   }
+}
+
+/**
+ * Waits until everything written through `processIO()` is out: all of stdout, and stderr for at
+ * most `stderrTimeoutMs` (a worker whose stderr nobody reads must still be able to exit).
+ */
+export async function flushProcessIO(stderrTimeoutMs = 2000): Promise<void> {
+  if (!standard) return
+  const { stdout, stderr } = standard
+  await Promise.all([
+    stdout.flush(),
+    Promise.race([stderr.flush(), new Promise((resolve) => setTimeout(resolve, stderrTimeoutMs).unref?.())]),
+  ])
 }
 
 /** An in-memory IO for tests: `io.out()` / `io.err()` return what was written. */

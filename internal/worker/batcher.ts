@@ -6,7 +6,7 @@
  * because sending it again cannot succeed.
  */
 import type { ConsolaInstance } from 'consola'
-import type { ApiClient } from '../client/api-client.ts'
+import type { ApiClient } from '../client/index.ts'
 import { stringifyJson } from '../protocol/json.ts'
 
 /** Beyond this many unsent entries the oldest are dropped: a dead server must not eat all memory. */

@@ -8,7 +8,8 @@
  * `fatal` ends the loop when the server refuses the session or our protocol version.
  */
 import type { ConsolaInstance } from 'consola'
-import type { ApiClient } from '../client/api-client.ts'
+import type { ApiClient } from '../client/index.ts'
+import { RequestCancelledError, ServerRequestError, WorkerFatalError } from './errors.ts'
 import { JsonNumber, RawJson } from '../protocol/json.ts'
 import { API_VERSION } from '../protocol/version.ts'
 import {
@@ -26,20 +27,7 @@ export const BACKOFF_FIRST_MS = 2_000
 export const BACKOFF_MAX_MS = 10_000
 const FATAL_CLOSE_REASONS = ['session_invalid', 'workspace_mismatch', 'project_not_found']
 
-/** The server refused us for good: the worker must stop (exit 1). */
-export class WorkerFatalError extends Error {
-  override readonly name = 'WorkerFatalError'
-}
-
-/** A `[3, id, error]` reply; `message` is the server's short code or text. */
-export class ServerRequestError extends Error {
-  override readonly name = 'ServerRequestError'
-}
-
-/** The request was withdrawn (its execution ended) or the connection was closed for good. */
-export class RequestCancelledError extends Error {
-  override readonly name = 'RequestCancelledError'
-}
+export { RequestCancelledError, ServerRequestError, WorkerFatalError }
 
 export type ServerCommand = Extract<ServerFrame, [1, unknown]>[1]
 
@@ -111,7 +99,8 @@ export class WorkerConnection {
     for (const request of this.#pending.values()) request.reject(new RequestCancelledError('connection closed'))
     this.#pending.clear()
     this.#outbox = []
-    await this.#loop
+    // a socket stuck in its opening handshake must not hold up the shutdown
+    await Promise.race([this.#loop, Bun.sleep(2_000)])
   }
 
   /** Sends a notification now, or queues it (in order) until the next connection. */

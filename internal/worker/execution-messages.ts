@@ -5,7 +5,7 @@
  * A request only holds the queue until it has been forwarded; its reply is awaited aside.
  */
 import type { ConsolaInstance } from 'consola'
-import type { BlobStores } from '../client/blob-stores.ts'
+import type { BlobStores } from '../client/index.ts'
 import { LOG_LEVEL } from '../protocol/executor.ts'
 import { toNumber, type Json } from '../protocol/json.ts'
 import { parseTraceback, type LogValue } from '../protocol/values.ts'

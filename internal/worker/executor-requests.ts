@@ -4,12 +4,11 @@
  * become `{code, message}` with the request's code (§15).
  */
 import { isAbsolute, relative, resolve, sep, basename } from 'node:path'
-import { BlobNotFoundError } from '../client/blob-stores.ts'
-import { toNumber, type Json } from '../protocol/json.ts'
+import { BlobNotFoundError, type BlobStores } from '../client/index.ts'
+import type { Json } from '../protocol/json.ts'
 import { formatTraceback, mimeTypeFor, type Frame } from '../protocol/values.ts'
 import type { SelectReply, WorkerRequestName } from '../protocol/worker.ts'
-import type { BlobStores } from '../client/blob-stores.ts'
-import { ServerRequestError } from './connection.ts'
+import { array, num, optionalArray, optionalNumber, optionalObject, optionalString, ParamError, string, type Params } from './request-params.ts'
 import type { ValueConverter } from './value-converter.ts'
 
 /** What a request handler may do on behalf of the bound execution. */
@@ -35,7 +34,6 @@ export class RequestFailure extends Error {
   }
 }
 
-type Params = Record<string, Json>
 type Handler = (scope: RequestScope, params: Params) => Promise<unknown>
 
 /** The error code of each request (§15). */
@@ -254,50 +252,3 @@ function handle(raw: Json): ['execution' | 'input', string] {
   return [h.type, h.id]
 }
 
-// -- parameter readers: a wrong shape is a parse_error --------------------------------------------
-
-class ParamError extends Error {}
-
-function string(p: Params, key: string): string {
-  const v = p[key]
-  if (typeof v !== 'string') throw new ParamError(`${key} must be a string`)
-  return v
-}
-
-function optionalString(p: Params, key: string): string | undefined {
-  const v = p[key]
-  if (v == null) return undefined
-  if (typeof v !== 'string') throw new ParamError(`${key} must be a string`)
-  return v
-}
-
-function num(v: unknown): number | undefined {
-  return v == null ? undefined : toNumber(v)
-}
-
-function optionalNumber(p: Params, key: string): number | undefined {
-  const v = p[key]
-  if (v == null) return undefined
-  const n = toNumber(v)
-  if (n === undefined) throw new ParamError(`${key} must be a number`)
-  return n
-}
-
-function array(p: Params, key: string): Json[] {
-  const v = p[key]
-  if (!Array.isArray(v)) throw new ParamError(`${key} must be an array`)
-  return v
-}
-
-function optionalArray(p: Params, key: string): Json[] | undefined {
-  return p[key] == null ? undefined : array(p, key)
-}
-
-function optionalObject(p: Params, key: string): Record<string, Json> | undefined {
-  const v = p[key]
-  if (v == null) return undefined
-  if (typeof v !== 'object' || Array.isArray(v)) throw new ParamError(`${key} must be an object`)
-  return v as Record<string, Json>
-}
-
-export { ServerRequestError }

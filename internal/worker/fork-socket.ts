@@ -69,6 +69,8 @@ export class ForkSocket {
     const child = this.#children.get(pid)
     if (!child) return undefined
     child.status = status
+    // died before its protocol connection: nothing will ever settle it
+    if (!child.executor) this.#children.delete(pid)
     this.#settle(child)
     return child
   }
@@ -178,7 +180,12 @@ class SocketTransport implements ExecutorTransport {
   drain(): void {
     while (this.#queue.length > 0) {
       const head = this.#queue[0]!
-      const written = this.socket.write(head.bytes)
+      let written: number
+      try {
+        written = this.socket.write(head.bytes)
+      } catch {
+        written = -1
+      }
       if (written < 0) return this.fail()
       if (written < head.bytes.length) {
         head.bytes = head.bytes.subarray(written)

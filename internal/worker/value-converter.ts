@@ -6,7 +6,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { BlobStores } from '../client/blob-stores.ts'
+import type { BlobStores } from '../client/index.ts'
 import { parseJson, RawJson, type Json } from '../protocol/json.ts'
 import {
   canonicalizeData,

@@ -4,8 +4,7 @@
  * (re)start; a `--watch` reload or shutdown drains it and closes it.
  */
 import type { ConsolaInstance } from 'consola'
-import type { ApiClient } from '../client/api-client.ts'
-import type { BlobStores } from '../client/blob-stores.ts'
+import type { ApiClient, BlobStores } from '../client/index.ts'
 import type { DeclaredTargets } from '../protocol/executor.ts'
 import type { ExecuteParams } from '../protocol/worker.ts'
 import { Batcher, httpPoster } from './batcher.ts'
@@ -73,7 +72,12 @@ export class WorkerSession {
       backoff: options.reconnectBackoff,
       handlers: {
         session: (ids) => this.#onSession(ids),
-        flushed: () => this.deliveries.resend(),
+        flushed: () => {
+          this.deliveries.resend()
+          // after the re-sent completions: a heartbeat that omits a finished execution whose result
+          // has not reached the server yet would make the server record it as abandoned
+          this.connection.sendNow(this.table.heartbeat())
+        },
         command: (command) => this.#onCommand(command),
         ack: (id, kind) => this.deliveries.ack(id, kind),
         fatal: (error: WorkerFatalError) => this.#onFatal(error),
@@ -156,7 +160,6 @@ export class WorkerSession {
     }
     this.connection.sendNow({ request: 'declare_targets', params: [this.options.targets, this.options.concurrency] })
     if (this.#isDraining) this.connection.sendNow({ request: 'session_draining', params: [] })
-    this.connection.sendNow(this.table.heartbeat())
   }
 
   #onCommand(command: ServerCommand): void {

@@ -18,10 +18,11 @@ const dataDirs: string[] = []
 const servers = new Set<RunningServer>()
 const subscriptions: TopicSubscription[] = []
 
-function start(options: { dataDir?: string; port?: number } = {}): { server: RunningServer; client: ApiClient; dataDir: string } {
+function start(options: { dataDir?: string; port?: number; publicHost?: string } = {}): { server: RunningServer; client: ApiClient; dataDir: string } {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coflux-topics-'))
   if (!options.dataDir) dataDirs.push(dataDir)
-  const server = startServer(resolveServerSettings({ port: options.port ?? 0, data_dir: dataDir }, {}, {}), silentLogger)
+  const flags = { port: options.port ?? 0, data_dir: dataDir, public_host: options.publicHost }
+  const server = startServer(resolveServerSettings(flags, {}, {}), silentLogger)
   servers.add(server)
   return { server, client: new ApiClient({ host: `localhost:${server.port}`, secure: false }), dataDir }
 }
@@ -86,6 +87,7 @@ describe('subscribeTopic', () => {
     await client.post('cancel_execution', { workspaceId: ws, executionId: run.executionId })
     const result = () => state.value.steps[`${run.runId}:1`].executions['1'].result
     await until(() => result()?.type === 'cancelled', { message: 'cancelled result' })
+    expect(state.updates).toBeGreaterThan(1) // arrived as updates, not as a second full value
     expect(state.value).toEqual(await client.topic('workspaces', ws, 'runs', run.runId))
   })
 
@@ -94,7 +96,7 @@ describe('subscribeTopic', () => {
     const ws = await createWorkspace(client, 'topics-mine')
     const other = await createWorkspace(client, 'topics-other')
     const missing = watch(client, ['workspaces', ws, 'runs', 'Rnope']).sub.ready
-    expect(missing).rejects.toMatchObject({ name: 'ApiError', code: 'not_found', status: 404 })
+    await expect(missing).rejects.toMatchObject({ name: 'ApiError', code: 'not_found', status: 404 })
 
     const { sessionId } = await client.post<{ sessionId: string }>('create_session', { workspaceId: ws })
     const scoped = new ApiClient({ host: `localhost:${server.port}`, secure: false, token: sessionId })
@@ -102,6 +104,34 @@ describe('subscribeTopic', () => {
     const { state, sub } = watch(scoped, ['workspaces'])
     await sub.ready
     expect(Object.keys(state.value)).toEqual([ws])
+  })
+
+  test('archiving the workspace ends its topics with not_found', async () => {
+    const { client } = main
+    const ws = await createWorkspace(client, 'topics-doomed')
+    const errors: Error[] = []
+    const { sub } = watch(client, ['workspaces', ws, 'queue'], { onError: (err) => errors.push(err) })
+    await sub.ready
+    await client.post('archive_workspace', { workspaceId: ws })
+    const [err] = await until(() => (errors.length > 0 ? errors : null), { message: 'subscription error' })
+    expect(err).toMatchObject({ name: 'ApiError', code: 'not_found' })
+  })
+
+  test('a queue entry leaves `delayed` when its time comes, without any other change', async () => {
+    const { client } = main
+    const ws = await createWorkspace(client, 'topics-delay')
+    const { state, sub } = watch(client, ['workspaces', ws, 'queue'])
+    await sub.ready
+    const run = await client.post<{ executionId: string }>('submit_workflow', {
+      workspaceId: ws,
+      module: 'app.flows',
+      target: 'later',
+      arguments: [],
+      delay: 300,
+    })
+    await until(() => state.value[run.executionId]?.status === 'delayed', { message: 'delayed' })
+    await until(() => state.value[run.executionId].status === 'no_session', { message: 'due' })
+    expect(state.value).toEqual(await client.topic('workspaces', ws, 'queue'))
   })
 
   test('a rejected credential or version is the HTTP error of the upgrade', async () => {
@@ -126,6 +156,19 @@ describe('subscribeTopic', () => {
     const again = start({ dataDir: first.dataDir, port })
     await again.client.post('update_workspace', { workspaceId: ws, name: 'restarted' })
     await until(() => state.value[ws].name === 'restarted', { message: 'fresh value after reconnect' })
+  })
+
+  test('the Host header names the project, as for HTTP requests', async () => {
+    const routed = start({ publicHost: '%.localhost' })
+    const acme = new ApiClient({ host: `acme.localhost:${routed.server.port}`, secure: false })
+    const ws = await createWorkspace(acme, 'acme-ws')
+    const { state, sub } = watch(acme, ['workspaces'])
+    await sub.ready
+    expect(Object.keys(state.value)).toEqual([ws])
+    const other = new ApiClient({ host: `other.localhost:${routed.server.port}`, secure: false })
+    const { state: empty, sub: otherSub } = watch(other, ['workspaces'])
+    await otherSub.ready
+    expect(empty.value).toEqual({})
   })
 
   test('a project created after subscribing is picked up', async () => {

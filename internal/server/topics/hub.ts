@@ -114,16 +114,16 @@ export class TopicHub {
 
   #feed(projectId: string): ProjectFeed {
     let feed = this.#feeds.get(projectId)
-    if (!feed) {
-      this.#feeds.set(projectId, (feed = new ProjectFeed(projectId)))
-      this.#bind(feed)
-    }
+    if (!feed) this.#feeds.set(projectId, (feed = new ProjectFeed(projectId)))
+    // an unbound feed looks again now: the project may have been created since the last poll
+    if (!feed.project) this.#bind(feed)
     return feed
   }
 
   /**
-   * Attaches to the project's change events. Reads never create a project, so subscriptions
-   * to one that does not exist yet (`workspaces` before the first write) poll until it does.
+   * Attaches an unbound feed to its project's change events. Reads never create a project, so
+   * subscriptions to one that does not exist yet (`workspaces` before the first write) poll
+   * until it does.
    */
   #bind(feed: ProjectFeed): void {
     const project = this.#server.projects.get(feed.id)
@@ -134,13 +134,13 @@ export class TopicHub {
     }
     if (feed.poll) clearInterval(feed.poll)
     feed.poll = null
-    const wasUnbound = feed.project === null
     feed.project = project
     feed.unsubscribe = project.orchestrator.subscribe((event) => {
       feed.changes.set(changeKey(event), event)
       this.#scheduleFlush(feed)
     })
-    if (wasUnbound) for (const sub of feed.subscriptions) feed.dirty.add(sub)
+    // values sent so far were computed without the project
+    for (const sub of feed.subscriptions) feed.dirty.add(sub)
     if (feed.dirty.size > 0) this.#scheduleFlush(feed)
   }
 
@@ -174,17 +174,26 @@ export class TopicHub {
       if (!feed.subscriptions.has(sub)) continue
       let result = computed.get(sub.key)
       if (!result) computed.set(sub.key, (result = this.#compute(feed.project, sub.client.access, sub.segments)))
-      if ('error' in result) {
-        // §11.1: an error ends the subscription (archived workspace, access lost)
-        this.#remove(sub)
-        sub.client.send([0, sub.channel, result.error])
-        continue
+      try {
+        this.#push(feed, sub, result)
+      } catch (err) {
+        // this runs outside any request: a throw here would take the whole server down
+        this.#server.logger.error(`topic ${sub.segments.join('/')}: ${(err as Error).stack ?? String(err)}`)
+        this.#push(feed, sub, { error: 'internal_error' })
       }
-      const updates = diffTopicValues(sub.value, result.value)
-      sub.value = result.value
-      if (updates.length > 0) sub.client.send([3, sub.channel, updates])
-      this.#afterValue(feed, sub)
     }
+  }
+
+  /** Sends the difference to what the subscriber holds, or the error that ends it (§11.1). */
+  #push(feed: ProjectFeed, sub: Subscription, result: TopicResult): void {
+    if ('error' in result) {
+      this.#remove(sub)
+      return sub.client.send([0, sub.channel, result.error])
+    }
+    const updates = diffTopicValues(sub.value, result.value)
+    sub.value = result.value
+    if (updates.length > 0) sub.client.send([3, sub.channel, updates])
+    this.#afterValue(feed, sub)
   }
 
   /** Bookkeeping after a value was sent: runs it mentions, and its next time-driven change. */
