@@ -16,7 +16,7 @@ export const rootCommand = defineCommand({
     logout: () => import('./logout.ts').then((m) => m.default),
     workspaces: () => import('./workspaces.ts').then((m) => m.default),
     manifests: () => import('./manifests.ts').then((m) => m.default),
-    pools: () => import('./pools.ts').then((m) => m.default),
+    pools: () => import('./pools/index.ts').then((m) => m.default),
     tokens: () => import('./tokens.ts').then((m) => m.default),
     assets: () => import('./assets.ts').then((m) => m.default),
     blobs: () => import('./blobs.ts').then((m) => m.default),

@@ -17,21 +17,24 @@ export interface CliIO {
 }
 
 /**
- * stdout/stderr for the real process. Writes are queued through `Bun.write`, which completes
- * only when the bytes are in the pipe: `process.stdout.write` followed by `process.exit` loses
- * everything past the pipe buffer (64 KiB) when the reader is slower than us, and Bun's write
- * callbacks fire too early to wait on. `flush()` resolves when the queue is empty;
- * `writableLength` counts queued bytes, so the logger can drop lines rather than pile them up
- * when nobody reads stderr.
+ * stdout/stderr for the real process, written through Bun's FileSink. `process.stdout.write`
+ * followed by `process.exit` loses everything past the pipe buffer (64 KiB) when the reader is
+ * slower than us, and Bun's write callbacks fire too early to wait on; one-shot `Bun.write`
+ * calls may duplicate bytes on a socket pair when the reader lags (Bun 1.4.5). A FileSink's
+ * `flush()` resolves once the bytes are in the pipe. `writableLength` counts bytes not yet
+ * flushed, so the logger can drop lines rather than pile them up when nobody reads stderr.
  */
 export class QueuedStream implements OutStream {
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #sink: ReturnType<ReturnType<typeof Bun.file>['writer']>
   #pending = 0
+  #flushing: Promise<void> | undefined
 
   constructor(
-    readonly sink: ReturnType<typeof Bun.file>,
+    file: ReturnType<typeof Bun.file>,
     readonly tty: { isTTY?: boolean; columns?: number; rows?: number },
-  ) {}
+  ) {
+    this.#sink = file.writer()
+  }
 
   get isTTY(): boolean {
     return this.tty.isTTY === true
@@ -52,17 +55,36 @@ export class QueuedStream implements OutStream {
   write(data: string | Uint8Array): boolean {
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
     if (size === 0) return true
-    this.#pending += size
-    const done = () => {
-      this.#pending -= size
+    try {
+      this.#sink.write(data)
+    } catch {
+      return false // closed (EPIPE): nothing more will get through
     }
-    // a closed pipe (EPIPE) must not stop later writes or flush()
-    this.#queue = this.#queue.then(() => Bun.write(this.sink, data)).then(done, done)
+    this.#pending += size
+    this.#kick()
     return true
   }
 
-  flush(): Promise<void> {
-    return this.#queue.then(() => undefined)
+  #kick(): void {
+    if (this.#flushing) return
+    this.#flushing = (async () => {
+      while (this.#pending > 0) {
+        const batch = this.#pending
+        try {
+          await this.#sink.flush()
+        } catch {
+          // a closed pipe must not stop flush() from resolving
+        }
+        this.#pending = Math.max(0, this.#pending - batch)
+      }
+    })().finally(() => {
+      this.#flushing = undefined
+    })
+  }
+
+  /** Resolves when everything written so far is out. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing
   }
 }
 

@@ -6,7 +6,8 @@
  * Returns the exit code (§7.5); interrupted non-interactive waits give 130/143.
  */
 import type { RunSnapshot } from '../client/types.ts'
-import { pollRun, waitForRun, type RunSource } from '../client/run-waiter.ts'
+import { waitForRun, type RunSource } from '../client/run-waiter.ts'
+import { runSource } from '../client/topic-socket.ts'
 import { runExitCode } from '../client/run-status.ts'
 import type { CofluxClient } from '../client/coflux-client.ts'
 import { interruptExitCode, onInterrupt } from './interrupt.ts'
@@ -23,13 +24,17 @@ export interface FollowRunOptions {
   log?: Logger
   /** non-TTY text mode prints this line first (the run id) */
   intro?: string
-  /** defaults to polling the REST snapshot */
+  /** defaults to the run topic (WebSocket, falling back to polling) */
   source?: RunSource
 }
 
 export async function followRun(o: FollowRunOptions): Promise<number> {
   const source =
-    o.source ?? pollRun(o.client, o.workspaceId, o.runId, { onRetry: (err) => o.log?.warn(`${err.message}; retrying`) })
+    o.source ??
+    runSource(o.client, o.workspaceId, o.runId, {
+      onRetry: (err) => o.log?.warn(`${err.message}; retrying`),
+      onFallback: (reason) => o.log?.debug(`${reason}; polling the run snapshot instead`),
+    })
   const interrupt = onInterrupt()
   try {
     if (o.out.isJson || !o.out.isTTY) {

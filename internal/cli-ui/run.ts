@@ -109,6 +109,7 @@ function reportError(err: unknown, opts: { io: CliIO; json: boolean; path: strin
   const { stderr } = opts.io
   stderr.write(`Error: ${message}\n`)
   if (code === 2) stderr.write(`Run '${['coflux', ...opts.path].join(' ')} --help' for usage.\n`)
+  if (code === 4) stderr.write(authHint(rootCause(err)) + '\n')
   if (opts.debug && err instanceof Error && err.stack && !(err instanceof UsageError)) stderr.write(`${err.stack}\n`)
   if (opts.json) {
     const cause = rootCause(err)
@@ -117,6 +118,14 @@ function reportError(err: unknown, opts: { io: CliIO; json: boolean; path: strin
     stderr.write(stringifyJson(line) + '\n')
   }
   return code
+}
+
+/** Which token or login is needed (STYLE §6: exit 4 says so). */
+function authHint(cause: unknown): string {
+  if (isApiError(cause) && cause.status === 403) {
+    return "Hint: the credentials in use may not do this here (their workspace patterns don't cover it); use a token with a wider scope (--token, COFLUX_TOKEN) or 'coflux login'"
+  }
+  return "Hint: this server needs credentials: pass --token, set COFLUX_TOKEN or 'token' in coflux.toml, or run 'coflux login'"
 }
 
 /** The output format before config is resolved: `-o/--output` anywhere, else COFLUX_OUTPUT. */

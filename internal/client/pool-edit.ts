@@ -126,7 +126,8 @@ export function poolForCreate(type: string, patch: PoolPatch): Record<string, un
   }
 }
 
-const SNAKE: Record<string, string> = {
+/** camelCase launcher keys → the snake_case of `pools export` */
+export const SNAKE_LAUNCHER_KEYS: Record<string, string> = {
   dockerHost: 'docker_host', serverHost: 'server_host', serverSecure: 'server_secure', serviceAccount: 'service_account',
   apiServer: 'api_server', imagePullPolicy: 'image_pull_policy', imagePullSecrets: 'image_pull_secrets',
   hostAliases: 'host_aliases', nodeSelector: 'node_selector', caCert: 'ca_cert',
@@ -146,7 +147,7 @@ export function poolsToToml(pools: Record<string, Pool>): string {
       out.push('', `[${formatTomlKey(name)}.launcher]`)
       for (const [k, v] of Object.entries(p.launcher)) {
         if (v === null || v === undefined) continue
-        out.push(`${formatTomlKey(SNAKE[k] ?? k)} = ${formatTomlValue(toWritable(v))}`)
+        out.push(`${formatTomlKey(SNAKE_LAUNCHER_KEYS[k] ?? k)} = ${formatTomlValue(toWritable(v))}`)
       }
     }
     out.push('')

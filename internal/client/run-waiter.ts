@@ -19,6 +19,8 @@ export interface PollOptions {
   maxMs?: number
   /** called when a poll fails to connect and will be retried */
   onRetry?: (err: Error) => void
+  /** retry connection failures from the first poll on (the server was reachable before) */
+  retryFirst?: boolean
 }
 
 /** Polls `GET /topics/workspaces/<ws>/runs/<run>`; connection loss after the first answer is retried. */
@@ -29,7 +31,7 @@ export function pollRun(client: CofluxClient, workspaceId: string, runId: string
     async *snapshots(signal) {
       let delay = initial
       let last: string | undefined
-      let first = true
+      let first = !options.retryFirst
       while (!signal.aborted) {
         let snapshot: RunSnapshot | undefined
         try {

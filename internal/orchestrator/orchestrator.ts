@@ -57,6 +57,8 @@ export class Orchestrator {
   readonly waiters = new Map<number, Set<Waiter>>()
   /** idempotency key → remembered reply (semantics.md §20.7) */
   readonly replies = new Map<string, unknown>()
+  /** waiters by their select's idempotency key */
+  readonly waitersByKey = new Map<string, Waiter>()
   readonly repliesByExecution = new Map<number, string[]>()
   readonly backstopGraceMs: number
   readonly now: () => number
@@ -364,6 +366,11 @@ export class Orchestrator {
 
   addWaiter(waiter: Omit<Waiter, 'id' | 'watching' | 'timer'>, timeoutMs: number | null, onExpire: (w: Waiter) => void): Waiter {
     const full: Waiter = { ...waiter, id: this.#nextWaiterId++, watching: new Set(), timer: null }
+    if (full.key !== undefined) {
+      const previous = this.waitersByKey.get(full.key)
+      if (previous) this.removeWaiter(previous)
+      this.waitersByKey.set(full.key, full)
+    }
     if (timeoutMs !== null) full.timer = setTimeout(() => onExpire(full), Math.max(0, timeoutMs))
     this.watch(full)
     return full
@@ -385,6 +392,7 @@ export class Orchestrator {
   }
 
   removeWaiter(waiter: Waiter): void {
+    if (waiter.key !== undefined && this.waitersByKey.get(waiter.key) === waiter) this.waitersByKey.delete(waiter.key)
     if (waiter.timer) clearTimeout(waiter.timer)
     waiter.timer = null
     for (const id of waiter.watching) this.waiters.get(id)?.delete(waiter)

@@ -70,6 +70,8 @@ export interface Waiter {
   cancelRemaining: boolean
   timer: ReturnType<typeof setTimeout> | null
   watching: Set<number>
+  /** the request's idempotency key: a re-sent select replaces its earlier waiter */
+  key?: string
   reply: (value: unknown) => void
 }
 

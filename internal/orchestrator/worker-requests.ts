@@ -195,7 +195,7 @@ function handleSelect(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, ca
     return
   }
   o.addWaiter(
-    { sessionId: ctx.session.record.id, callerId: caller.id, handles, suspend, cancelRemaining, reply },
+    { sessionId: ctx.session.record.id, callerId: caller.id, handles, suspend, cancelRemaining, reply, key: frame.key },
     timeout,
     (w) => {
       o.removeWaiter(w)

@@ -82,6 +82,11 @@ export class WorkerConnection {
     return this.#isConnected
   }
 
+  /** Closed for good (by `close`, or after a fatal refusal). */
+  get isClosed(): boolean {
+    return this.#isClosed
+  }
+
   /** Only our CBOR protocol has `[4, …]` acknowledgements. */
   get hasAcks(): boolean {
     return this.#format === 'cbor'

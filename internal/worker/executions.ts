@@ -3,7 +3,7 @@
  * and termination was reported (executor-protocol.md §14), and the heartbeats that report them
  * every 5 s, also when there are none (semantics.md §20.4).
  */
-import { EXECUTION_STATUS, type ExecutionStatus } from '../protocol/executor.ts'
+import type { ExecutionStatus } from '../protocol/executor.ts'
 import type { WorkerFrame } from '../protocol/worker.ts'
 
 export const HEARTBEAT_INTERVAL_MS = 5_000
@@ -69,5 +69,3 @@ export class ExecutionTable<T extends HeldExecution = HeldExecution> {
     this.#timer = undefined
   }
 }
-
-export { EXECUTION_STATUS }

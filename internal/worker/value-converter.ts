@@ -7,7 +7,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BlobStores } from '../client/index.ts'
-import { parseJson, RawJson, type Json } from '../protocol/json.ts'
+import { parseJson, RawJson } from '../protocol/json.ts'
 import {
   canonicalizeData,
   parseExecutorValue,
@@ -133,4 +133,3 @@ function toLogReference(ref: ServerReference): LogReference {
 /** The raw-null log value that stands in for a value that could not be converted (§5.1). */
 export const NULL_LOG_VALUE: LogValue = { type: 'raw', data: NULL_DATA, references: [] }
 
-export type { Json }

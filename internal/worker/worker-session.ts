@@ -142,7 +142,10 @@ export class WorkerSession {
     this.drain()
     this.stopExecutions()
     await Promise.race([this.table.whenEmpty(), Bun.sleep(Math.max(0, deadline - Date.now()))])
-    await Promise.race([this.deliveries.whenSettled(), Bun.sleep(Math.max(0, deadline - Date.now()))])
+    // after a fatal refusal nothing can be delivered any more
+    if (!this.connection.isClosed) {
+      await Promise.race([this.deliveries.whenSettled(), Bun.sleep(Math.max(0, deadline - Date.now()))])
+    }
     this.metrics.finishAll()
     await Promise.all([this.logs.flush(deadline), this.metricBatcher.flush(deadline)])
     this.table.stopHeartbeats()

@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test'
 import { createColors, LogPrinter, renderResultText } from '../../../internal/cli-ui/index.ts'
+import type { Result } from '../../../internal/client/index.ts'
 import { error, value } from './fixtures.ts'
 
 const c = createColors(false)
@@ -12,7 +13,7 @@ test('renderResultText: value, error traceback, outcomes by name', () => {
   expect(renderResultText({ type: 'cancelled', createdBy: null }, c)).toBe('Cancelled')
   expect(renderResultText({ type: 'abandoned', createdBy: null, retry: null }, c)).toBe('Abandoned')
   expect(renderResultText({ type: 'timeout', createdBy: null, retry: null }, c)).toBe('timeout')
-  const blob = { type: 'value', createdBy: null, value: { type: 'blob', key: 'k', size: 2048, references: [] } } as const
+  const blob: Result = { type: 'value', createdBy: null, value: { type: 'blob', key: 'k', size: 2048, references: [] } }
   expect(renderResultText(blob, c)).toBe('<blob (2.0KiB)>')
   expect(renderResultText(blob, c, [1, 2])).toBe('[1, 2]')
 })

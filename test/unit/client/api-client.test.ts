@@ -84,7 +84,7 @@ describe('ApiClient', () => {
     const created: string[] = []
     handler = async (req) => {
       if (req.method === 'POST') {
-        created.push((await req.json()).name)
+        created.push(((await req.json()) as { name: string }).name)
         return json({ id: 'Wnew' })
       }
       return json({ Wold: { name: 'dev', baseId: null, state: 'archived' }, Wa: { name: 'a', baseId: null, state: 'active' } })

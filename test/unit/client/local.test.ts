@@ -5,6 +5,11 @@ import { join } from 'node:path'
 import {
   applyPoolOps,
   logout,
+  parsePoolsToml,
+  planPoolImport,
+  poolsAfterImport,
+  renderPoolPlan,
+  summarisePoolChanges,
   matchEntries,
   planDownload,
   poolForCreate,
@@ -145,5 +150,47 @@ describe('asset downloads (cli.md §8.13)', () => {
     expect(() => planDownload(entries, to, true)).toThrow('not a file')
     symlinkSync('/nonexistent', join(to, 'link'))
     expect(() => planDownload({ link: entries['data.txt'] }, to, true)).toThrow('not a file')
+  })
+})
+
+describe('pools import plan (cli.md §8.10)', () => {
+  const current = {
+    keep: { modules: ['a'], provides: {}, accepts: {}, launcher: { type: 'process' as const, directory: '/x', env: { A: '1', B: '2' } } },
+    gone: { modules: ['b'], provides: {}, accepts: {}, launcher: null },
+    swap: { modules: ['c'], provides: {}, accepts: {}, launcher: { type: 'docker' as const, image: 'i' } },
+  }
+
+  test('the export format round-trips, and the old [pools] format is read', () => {
+    expect(parsePoolsToml(poolsToToml(current))).toEqual(current)
+    expect(parsePoolsToml('[pools.p]\nmodules = ["m"]\n[pools.p.launcher]\ntype = "docker"\ndocker_host = "h"\nimage = "i"\n')).toEqual({
+      p: { modules: ['m'], provides: {}, accepts: {}, launcher: { type: 'docker', dockerHost: 'h', image: 'i' } },
+    })
+    expect(() => parsePoolsToml('[p]\n[p.launcher]\nimage = 1\n', 'f.toml')).toThrow("'p.launcher' needs a type")
+  })
+
+  test('create, update (per-key map diffs), replace, delete; --only limits scope', () => {
+    const desired = {
+      keep: { modules: ['a', 'z'], provides: { gpu: ['A100'] }, accepts: {}, launcher: { type: 'process' as const, directory: '/x', env: { A: '9', C: '3' } } },
+      swap: { modules: ['c'], provides: {}, accepts: {}, launcher: { type: 'process' as const, directory: '/y' } },
+      fresh: { modules: ['n'], provides: {}, accepts: {}, launcher: null },
+    }
+    const changes = planPoolImport(current, desired)
+    expect(renderPoolPlan(changes)).toEqual([
+      '+ fresh (create)',
+      '- gone (delete)',
+      '~ keep (update)',
+      '    ~ launcher.env.A: "1" -> "9"',
+      '    - launcher.env.B: "2"',
+      '    + launcher.env.C: "3"',
+      '    ~ modules: ["a"] -> ["a","z"]',
+      '    + provides: {"gpu":["A100"]}',
+      '~ swap (replace — launcher type changed)',
+    ])
+    expect(summarisePoolChanges(changes)).toBe('Applied: 1 created, 1 updated, 1 replaced, 1 deleted.')
+    const only = new Set(['fresh'])
+    expect(planPoolImport(current, desired, only).map((c) => c.name)).toEqual(['fresh'])
+    expect(Object.keys(poolsAfterImport(current, desired, only)).sort()).toEqual(['fresh', 'gone', 'keep', 'swap'])
+    expect(poolsAfterImport(current, desired, only).keep).toBe(current.keep)
+    expect(renderPoolPlan(planPoolImport(current, current))).toEqual(['No changes.'])
   })
 })

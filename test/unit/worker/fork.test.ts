@@ -35,6 +35,7 @@ let project: string
 let server: FakeServer | undefined
 let harness: Harness | undefined
 const launchers: ForkLauncher[] = []
+const socketDirs: string[] = []
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'coflux-fork-test-'))
@@ -48,10 +49,12 @@ afterEach(async () => {
   harness = undefined
   server?.stop()
   await Promise.all(launchers.splice(0).map((l) => l.close()))
+  for (const dir of socketDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
 function launcher(spawn = realSpawnOptions(project, ['flows'])) {
   const dir = mkdtempSync(join(tmpdir(), 'coflux-fork-sock-'))
+  socketDirs.push(dir)
   const l = new ForkLauncher(spawn, dir, recordingLog().log, 10_000)
   launchers.push(l)
   return l

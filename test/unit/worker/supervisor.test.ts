@@ -111,6 +111,18 @@ describe('worker', () => {
     expect(server.named('put_result').length + server.named('put_error').length).toBe(0)
   })
 
+  test('the drain timeout stops what still runs', async () => {
+    const { opts, log, signals } = options({ drainTimeoutMs: 300 })
+    const exit = runWorker(opts)
+    await server.until(() => server.named('declare_targets').length)
+    execute('W4R:1:1', 'nap', [inline(30)])
+    await server.until(() => server.named('started').length)
+    signals.notify()
+    expect(await exit).toBe(0)
+    expect(log.has(/drain timed out; aborting remaining executions/)).toBe(true)
+    expect(server.named('notify_terminated').map((f) => f.params[0])).toEqual([['W4R:1:1']])
+  })
+
   test('--watch reloads on a .py change with a new session and rediscovery', async () => {
     const { opts, log, signals } = options({ watch: true })
     const exit = runWorker(opts)
