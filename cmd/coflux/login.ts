@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty'
-import { commandEnv, onInterrupt, withContext } from '../../internal/cli-ui/index.ts'
+import { commandEnv, ExitError, interruptExitCode, onInterrupt, withContext } from '../../internal/cli-ui/index.ts'
 import {
   CofluxClient,
   deviceName,
@@ -55,6 +55,10 @@ export default defineCommand({
       })
       saveServerLogin(config.host, config.project, { token: token.access_token, tokenId: token.token_id, user: name, workspaces: token.workspaces })
       out.result({ loggedIn: true, user: name, kind: 'server' }, () => `Authentication successful! Logged in to ${config.host} as ${name}`)
+    } catch (err) {
+      const sig = interrupt.received()
+      if (sig) throw new ExitError(interruptExitCode(sig))
+      throw err
     } finally {
       interrupt.dispose()
     }

@@ -34,6 +34,10 @@ export function variadic<T extends ArgDef>(def: T): T {
   return def
 }
 
+export function isVariadic(def: ArgDef): boolean {
+  return variadicArgs.has(def)
+}
+
 export interface ParsedLine {
   /** command words, e.g. ['runs', 'inspect'] */
   path: string[]

@@ -3,7 +3,7 @@
  * coloured only under the usual rules (citty's renderUsage colours regardless of TTY).
  */
 import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from 'citty'
-import { kebab, resolveValue, subCommandsOf } from './args.ts'
+import { isVariadic, kebab, resolveValue, subCommandsOf } from './args.ts'
 import type { Colors } from './colors.ts'
 import { UsageError } from './errors.ts'
 
@@ -66,7 +66,7 @@ export async function renderHelp(chain: AnyCommand[], c: Colors): Promise<string
   if (subs) usage.push('<command>')
   usage.push('[flags]')
   for (const [name, def] of positionals) {
-    const n = kebab(name)
+    const n = kebab(name) + (isVariadic(def) ? '...' : '')
     usage.push(def.required === false || def.default !== undefined ? `[${n}]` : `<${n}>`)
   }
   lines.push(`${c.bold('Usage:')} ${usage.join(' ')}`)

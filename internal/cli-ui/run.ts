@@ -5,6 +5,7 @@
  */
 import type { CommandContext, CommandDef } from 'citty'
 import { API_VERSION, VERSION } from '../protocol/version.ts'
+import { resolveConfig } from '../config/index.ts'
 import { parseCommandLine, type ParsedLine } from './args.ts'
 import { createColors, shouldUseColor, stripAnsi } from './colors.ts'
 import { describeError, isApiError, rootCause, UsageError } from './errors.ts'
@@ -42,6 +43,8 @@ export async function run(root: CommandDef<any>, argv: string[], io: CliIO = pro
     const line = await parseCommandLine(root, argv)
     path = line.path
     if (line.version) {
+      // `output = "json"` in coflux.toml applies to --version too
+      state.output = configuredOutput(line, io) ?? state.output
       if (state.output === 'json') io.stdout.write(stringifyJson({ version: VERSION, apiVersion: API_VERSION }, { indent: 2 }) + '\n')
       else io.stdout.write(`coflux version ${VERSION}\n`)
       return 0
@@ -118,6 +121,17 @@ function reportError(err: unknown, opts: { io: CliIO; json: boolean; path: strin
     stderr.write(stringifyJson(line) + '\n')
   }
   return code
+}
+
+/** The output format from flags, environment and config file; undefined when they are invalid. */
+function configuredOutput(line: ParsedLine, io: CliIO): 'text' | 'json' | undefined {
+  const a = line.args as Record<string, unknown>
+  try {
+    const flags = { config: a.config as string | undefined, output: a.output as string | undefined }
+    return resolveConfig({ flags, env: io.env, cwd: io.cwd }).config.output
+  } catch {
+    return undefined
+  }
 }
 
 /** Which token or login is needed (STYLE §6: exit 4 says so). */

@@ -86,19 +86,43 @@ export function initialStep(run: RunSnapshot): [string, Step] | undefined {
 
 export type WaitScope = 'initial' | 'all'
 
+/**
+ * Steps reachable from the initial step through each step's latest attempt (what the live tree
+ * shows): children of superseded attempts no longer matter to the outcome.
+ */
+export function currentSteps(run: RunSnapshot): Step[] {
+  const init = initialStep(run)
+  if (!init) return []
+  const seen = new Set<string>([init[0]])
+  const queue = [init[0]]
+  while (queue.length > 0) {
+    const latest = latestAttempt(run.steps[queue.shift()!]!)
+    if (!latest) continue
+    const children = new Set(latest[1].children.map((c) => c.stepId))
+    for (const [id, s] of Object.entries(run.steps)) if (s.parentId === latest[1].executionId) children.add(id)
+    for (const id of children) {
+      if (run.steps[id] && !seen.has(id)) {
+        seen.add(id)
+        queue.push(id)
+      }
+    }
+  }
+  return [...seen].map((id) => run.steps[id]!)
+}
+
 /** Whether waiting is over: the initial step (JSON, non-TTY) or every step (live tree). */
 export function isRunDone(run: RunSnapshot, scope: WaitScope): boolean {
   if (scope === 'initial') {
     const init = initialStep(run)
     return init !== undefined && isStepDone(init[1])
   }
-  const steps = Object.values(run.steps)
+  const steps = currentSteps(run)
   return steps.length > 0 && steps.every(isStepDone)
 }
 
 /** Exit code of a finished wait: 0 when the awaited final results resolve to values, else 1. */
 export function runExitCode(run: RunSnapshot, scope: WaitScope): 0 | 1 {
-  const steps = scope === 'initial' ? [initialStep(run)?.[1]].filter((s): s is Step => !!s) : Object.values(run.steps)
+  const steps = scope === 'initial' ? [initialStep(run)?.[1]].filter((s): s is Step => !!s) : currentSteps(run)
   if (steps.length === 0) return 1
   return steps.every((s) => isSuccessfulResult(latestAttempt(s)?.[1].result)) ? 0 : 1
 }

@@ -39,3 +39,14 @@ export async function until<T>(check: () => T | Promise<T>, options: { timeoutMs
     await Bun.sleep(options.intervalMs ?? 50)
   }
 }
+
+/** Every process a test spawned, killed when the test process exits however it ends. */
+const spawned = new Set<{ kill(signal?: number | NodeJS.Signals): void; exitCode: number | null }>()
+process.on('exit', () => {
+  for (const proc of spawned) if (proc.exitCode === null) proc.kill('SIGKILL')
+})
+
+export function track<T extends { kill(signal?: number | NodeJS.Signals): void; exitCode: number | null }>(proc: T): T {
+  spawned.add(proc)
+  return proc
+}

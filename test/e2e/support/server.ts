@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
-import { cofluxCommand, testEnv } from './binary.ts'
+import { cofluxCommand, testEnv, track } from './binary.ts'
 
 export interface TestServer {
   url: string
@@ -32,12 +32,12 @@ export async function startTestServer(options: { env?: Record<string, string>; a
   let errText = ''
 
   const launch = async () => {
-    proc = Bun.spawn([...cofluxCommand(), 'server', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])], {
+    proc = track(Bun.spawn([...cofluxCommand(), 'server', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])], {
       env: testEnv({ COFLUX_OUTPUT: 'json', ...options.env }),
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
-    })
+    }))
     const current = proc
     ;(async () => {
       for await (const chunk of current.stderr) errText += new TextDecoder().decode(chunk)

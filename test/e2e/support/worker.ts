@@ -3,7 +3,7 @@
  */
 import type { Subprocess } from 'bun'
 import { join } from 'node:path'
-import { cofluxCommand, REPO, testEnv, until } from './binary.ts'
+import { cofluxCommand, REPO, testEnv, track, until } from './binary.ts'
 import type { TestServer } from './server.ts'
 
 export const FIXTURES = join(REPO, 'test', 'e2e', 'fixtures')
@@ -20,13 +20,13 @@ export async function startTestWorker(
   server: TestServer,
   options: { workspace: string; modules?: string[]; args?: string[]; env?: Record<string, string>; cwd?: string; waitForSession?: boolean },
 ): Promise<TestWorker> {
-  const proc = Bun.spawn([...cofluxCommand(), 'worker', ...(options.args ?? []), ...(options.modules ?? ['flows'])], {
+  const proc = track(Bun.spawn([...cofluxCommand(), 'worker', ...(options.args ?? []), ...(options.modules ?? ['flows'])], {
     cwd: options.cwd ?? FIXTURES,
     env: testEnv({ COFLUX_HOST: server.host, COFLUX_WORKSPACE: options.workspace, COFLUX_LOG_LEVEL: 'debug', ...options.env }),
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
-  })
+  }))
   let text = ''
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream) text += new TextDecoder().decode(chunk)

@@ -82,3 +82,15 @@ describe('lookups', () => {
     expect(() => findLogExecution(r, 'R:1:9')).toThrow('attempt 9 not found for step "R:1"')
   })
 })
+
+test('scope all ignores children of superseded attempts', () => {
+  const r = run({
+    'R:1': step('R', 1, 'main', null, {
+      '1': execution('R:1:1', error('E', 'x', 2), { children: [{ stepId: 'R:2', attempt: 1, groupId: null }] }),
+      '2': execution('R:1:2', value(1)),
+    }),
+    'R:2': step('R', 2, 'child', 'R:1:1', { '1': execution('R:2:1', error('E', 'y')) }),
+  })
+  expect(isRunDone(r, 'all')).toBe(true)
+  expect(runExitCode(r, 'all')).toBe(0)
+})
