@@ -40,7 +40,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   } catch (err) {
     throw new SettingsError(`data directory not writable: ${settings.dataDir} (${(err as Error).message})`)
   }
-  const projects = new ProjectRegistry(settings.dataDir, logger)
+  const projects = new ProjectRegistry(settings.dataDir, logger, { timeoutGraceMs: settings.timeoutGraceMs })
   projects.openExisting()
   const context: ServerContext = { settings, projects, logger }
   const app = createApp(context)

@@ -17,11 +17,11 @@ export class Project {
   readonly logs: LogStore
   readonly blobs: BlobStore
 
-  constructor(id: string, dir: string, logger: Logger) {
+  constructor(id: string, dir: string, logger: Logger, options: { timeoutGraceMs?: number } = {}) {
     this.id = id
     this.dir = dir
     this.store = new OrchestrationStore(join(dir, 'orchestration.sqlite'))
-    this.orchestrator = new Orchestrator(this.store)
+    this.orchestrator = new Orchestrator(this.store, { backstopGraceMs: options.timeoutGraceMs })
     this.logs = new LogStore(join(dir, 'logs.sqlite'), { onError: (err) => logger.warn(`log store: ${String(err)}`) })
     this.blobs = new DiskBlobStore(join(dir, 'blobs'))
     this.orchestrator.start()
@@ -52,10 +52,12 @@ export class ProjectRegistry {
   readonly #dataDir: string
   readonly #open = new Map<string, Project>()
   readonly #logger: Logger
+  readonly #options: { timeoutGraceMs?: number }
 
-  constructor(dataDir: string, logger: Logger) {
+  constructor(dataDir: string, logger: Logger, options: { timeoutGraceMs?: number } = {}) {
     this.#dataDir = dataDir
     this.#logger = logger
+    this.#options = options
   }
 
   /** The project, opening it if its directory exists, or creating it when `create`. */
@@ -68,7 +70,7 @@ export class ProjectRegistry {
       if (!options.create) return null
       mkdirSync(dir, { recursive: true, mode: 0o700 })
     }
-    const project = new Project(id, dir, this.#logger)
+    const project = new Project(id, dir, this.#logger, this.#options)
     this.#open.set(id, project)
     return project
   }

@@ -24,6 +24,8 @@ export interface ServerSettings {
   maxBodyBytes: number
   maxBlobBytes: number
   logLevel: string
+  /** grace after an execution's timeout before the server records it (semantics.md §9) */
+  timeoutGraceMs: number
   /** warnings to print at start-up */
   warnings: string[]
   /** "no project specified" note */
@@ -166,6 +168,7 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     maxBodyBytes: size('max_body_bytes', 16 * 1024 * 1024),
     maxBlobBytes: size('max_blob_bytes', 5 * 1024 * 1024 * 1024),
     logLevel: String(pick('log_level') ?? 'info'),
+    timeoutGraceMs: size('timeout_grace_ms', 30_000),
     warnings,
     defaultedProject,
   }
