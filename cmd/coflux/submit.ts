@@ -53,6 +53,8 @@ function submitOverrides(ctx: CommandContext<any>): SubmitOverrides {
   if (a.requires !== undefined && a['no-requires']) throw new UsageError('--requires and --no-requires cannot be used together')
   if (a.requires !== undefined) o.requires = parseTagItems(listFlag(line, 'requires'))
   if (a['no-requires']) o.requires = {}
+  const memoFlags = new Set(line.ordered.filter((f) => f.name === 'memo').map((f) => f.value))
+  if (memoFlags.size > 1) throw new UsageError('--memo and --no-memo cannot be used together')
   if (a.memo !== undefined) o.memo = a.memo === true
   if (a.delay !== undefined) {
     const seconds = Number(a.delay)
