@@ -66,7 +66,9 @@ function runSpan(snap: any): number {
 
 async function main(): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'coflux-bench-'))
-  const server = Bun.spawn([BIN, 'server', '--port', '0', '--data-dir', data], { env: env({ COFLUX_OUTPUT: 'json' }), stdout: 'pipe', stderr: 'ignore' })
+  // BENCH_SERVER_PREFIX lets a profiler wrap the server, e.g. "bun --cpu-prof-md cmd/coflux/main.ts"
+  const serverCommand = process.env.BENCH_SERVER_PREFIX ? process.env.BENCH_SERVER_PREFIX.split(' ') : [BIN]
+  const server = Bun.spawn([...serverCommand, 'server', '--port', '0', '--data-dir', data], { env: env({ COFLUX_OUTPUT: 'json' }), stdout: 'pipe', stderr: 'ignore' })
   const reader = server.stdout.getReader()
   let port = 0
   let text = ''
@@ -79,7 +81,8 @@ async function main(): Promise<void> {
   }
   const ws = (await api(port, 'create_workspace', { name: 'bench' })).id
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
-  const worker = Bun.spawn([BIN, 'worker', '--concurrency', String(concurrency), 'bench_flows'], {
+  const workerCommand = process.env.BENCH_WORKER_PREFIX ? process.env.BENCH_WORKER_PREFIX.split(' ') : [BIN]
+  const worker = Bun.spawn([...workerCommand, 'worker', '--concurrency', String(concurrency), 'bench_flows'], {
     cwd: join(REPO, 'scripts', 'bench'),
     env: env({ COFLUX_HOST: `localhost:${port}`, COFLUX_WORKSPACE: 'bench' }),
     stdout: 'ignore',
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
     console.log(`mixed run of ${sizes.mixed} steps (cache + retries): ${executions} executions in ${mixedSeconds.toFixed(2)} s, ${(executions / mixedSeconds).toFixed(0)} dispatches/s`)
     console.log(`server memory: before ${before.rssMiB.toFixed(0)} MiB RSS, after ${after.rssMiB.toFixed(0)} MiB RSS, peak ${after.peakMiB.toFixed(0)} MiB`)
   } finally {
-    worker.kill('SIGKILL')
+    worker.kill(process.env.BENCH_WORKER_PREFIX ? 'SIGINT' : 'SIGKILL')
     server.kill('SIGTERM')
     await Promise.all([worker.exited, server.exited])
     rmSync(data, { recursive: true, force: true })
