@@ -45,6 +45,7 @@ export class AssetStore {
   readonly #link
   readonly #linksOf
   readonly #taken
+  readonly #linksOfRun
 
   constructor(db: Database) {
     this.#db = db
@@ -63,6 +64,9 @@ export class AssetStore {
       'SELECT asset_id, role FROM asset_links WHERE execution_id = ?',
     )
     this.#taken = db.query<{ one: number }, [string]>('SELECT 1 AS one FROM assets WHERE external_id = ?')
+    this.#linksOfRun = db.query<{ execution_id: number; asset_id: number; role: number }, [number]>(
+      'SELECT l.execution_id, l.asset_id, l.role FROM asset_links l JOIN executions e ON e.id = l.execution_id JOIN steps s ON s.id = e.step_id WHERE s.run_id = ?',
+    )
   }
 
   /** Finds or creates the asset for these entries and records the producer. */
@@ -104,6 +108,17 @@ export class AssetStore {
 
   recordUse(assetId: number, executionId: number): void {
     this.#link.run(assetId, executionId, 1)
+  }
+
+  /** Asset links of every execution of a run, keyed by execution id. */
+  linksOfRun(runId: number): Map<number, { assetId: number; role: 'produced' | 'used' }[]> {
+    const out = new Map<number, { assetId: number; role: 'produced' | 'used' }[]>()
+    for (const r of this.#linksOfRun.all(runId)) {
+      const list = out.get(r.execution_id) ?? []
+      list.push({ assetId: r.asset_id, role: r.role === 0 ? 'produced' : 'used' })
+      out.set(r.execution_id, list)
+    }
+    return out
   }
 
   linksOf(executionId: number): { assetId: number; role: 'produced' | 'used' }[] {

@@ -71,6 +71,8 @@ export class ResultStore {
   readonly #ack
   readonly #started
   readonly #openAssignments
+  readonly #resultsOfRun
+  readonly #assignmentsOfRun
 
   constructor(db: Database) {
     this.#insert = db.query(
@@ -88,6 +90,12 @@ export class ResultStore {
     this.#assignmentsOfSession = db.query<AssignmentRow, [number]>('SELECT * FROM assignments WHERE session_id = ?')
     this.#ack = db.query('UPDATE assignments SET acknowledged_at = ? WHERE execution_id = ? AND acknowledged_at IS NULL')
     this.#started = db.query('UPDATE assignments SET started_at = ?, acknowledged_at = COALESCE(acknowledged_at, ?) WHERE execution_id = ?')
+    this.#resultsOfRun = db.query<ResultRow, [number]>(
+      'SELECT r.* FROM results r JOIN executions e ON e.id = r.execution_id JOIN steps s ON s.id = e.step_id WHERE s.run_id = ?',
+    )
+    this.#assignmentsOfRun = db.query<AssignmentRow, [number]>(
+      'SELECT a.* FROM assignments a JOIN executions e ON e.id = a.execution_id JOIN steps s ON s.id = e.step_id WHERE s.run_id = ?',
+    )
     this.#openAssignments = db.query<AssignmentRow, []>(
       'SELECT a.* FROM assignments a LEFT JOIN results r ON r.execution_id = a.execution_id WHERE r.execution_id IS NULL',
     )
@@ -133,6 +141,14 @@ export class ResultStore {
 
   assignmentsOfSession(sessionId: number): AssignmentRecord[] {
     return this.#assignmentsOfSession.all(sessionId).map(toAssignment)
+  }
+
+  /** Results and assignments of every execution of a run, keyed by execution id. */
+  ofRun(runId: number): { results: Map<number, ResultRecord>; assignments: Map<number, AssignmentRecord> } {
+    return {
+      results: new Map(this.#resultsOfRun.all(runId).map((r) => [r.execution_id, toResult(r)])),
+      assignments: new Map(this.#assignmentsOfRun.all(runId).map((r) => [r.execution_id, toAssignment(r)])),
+    }
   }
 
   /** Assignments whose execution has no result yet (start-up). */

@@ -155,9 +155,14 @@ export interface CacheCandidate {
 }
 
 /** Runs, steps, executions and the edges between them. */
+const EXECUTION_CACHE_SIZE = 50_000
+
 export class RunStore {
   readonly #db: Database
   readonly q
+  /** execution records never change once created: recent ones are kept by id and external id */
+  readonly #executions = new Map<number, ExecutionRecord>()
+  readonly #executionsByExternal = new Map<string, ExecutionRecord>()
 
   constructor(db: Database) {
     this.#db = db
@@ -233,6 +238,15 @@ export class RunStore {
       ),
       originWorkspace: db.query<{ workspace_id: number }, [number]>(
         'SELECT e.workspace_id FROM steps s JOIN executions e ON e.step_id = s.id AND e.attempt = 1 WHERE s.run_id = ? AND s.number = 1',
+      ),
+      childrenOfRun: db.query<{ parent_id: number; child_id: number; group_id: number | null }, [number]>(
+        'SELECT c.parent_id, c.child_id, c.group_id FROM children c JOIN executions e ON e.id = c.parent_id JOIN steps s ON s.id = e.step_id WHERE s.run_id = ? ORDER BY c.rowid',
+      ),
+      groupsOfRun: db.query<{ execution_id: number; group_id: number; name: string | null }, [number]>(
+        'SELECT g.execution_id, g.group_id, g.name FROM groups g JOIN executions e ON e.id = g.execution_id JOIN steps s ON s.id = e.step_id WHERE s.run_id = ? ORDER BY g.group_id',
+      ),
+      dependenciesOfRun: db.query<{ execution_id: number; dependency_id: number }, [number]>(
+        'SELECT d.execution_id, d.dependency_id FROM execution_dependencies d JOIN executions e ON e.id = d.execution_id JOIN steps s ON s.id = e.step_id WHERE s.run_id = ?',
       ),
       memoCandidates: db.query<{ id: number; workspace_id: number; created_at: number }, [number, Uint8Array]>(
         'SELECT e.id, e.workspace_id, e.created_at FROM steps s JOIN executions e ON e.step_id = s.id ' +
@@ -322,17 +336,33 @@ export class RunStore {
   createExecution(stepId: number, workspaceId: number, executeAfter: number | null, now: number, createdBy: number | null = null): ExecutionRecord {
     const attempt = (this.q.nextAttempt.get(stepId)?.n ?? 0) + 1
     const row = this.q.insertExecution.get(stepId, attempt, workspaceId, executeAfter, now, createdBy)!
-    return this.getExecution(row.id)!
+    // not cached here: the surrounding transaction may still roll back and free the id
+    return toExecution(this.q.executionById.get(row.id)!)
   }
 
   getExecution(id: number): ExecutionRecord | null {
+    const cached = this.#executions.get(id)
+    if (cached) return cached
     const r = this.q.executionById.get(id)
-    return r ? toExecution(r) : null
+    return r ? this.#remember(toExecution(r)) : null
   }
 
   getExecutionByParts(runExternalId: string, step: number, attempt: number): ExecutionRecord | null {
+    const cached = this.#executionsByExternal.get(`${runExternalId}:${step}:${attempt}`)
+    if (cached) return cached
     const r = this.q.executionByParts.get(runExternalId, step, attempt)
-    return r ? toExecution(r) : null
+    return r ? this.#remember(toExecution(r)) : null
+  }
+
+  #remember(e: ExecutionRecord): ExecutionRecord {
+    if (this.#executions.size >= EXECUTION_CACHE_SIZE) {
+      const oldest = this.#executions.values().next().value!
+      this.#executions.delete(oldest.id)
+      this.#executionsByExternal.delete(oldest.externalId)
+    }
+    this.#executions.set(e.id, e)
+    this.#executionsByExternal.set(e.externalId, e)
+    return e
   }
 
   executionsOfStep(stepId: number): ExecutionRecord[] {
@@ -396,6 +426,33 @@ export class RunStore {
       resultType: r.type,
       resultCreatedAt: r.result_at,
     }))
+  }
+
+  /** Call edges, groups and provenance of every execution of a run, in three queries. */
+  edgesOfRun(runId: number): {
+    children: Map<number, { childId: number; groupId: number | null }[]>
+    groups: Map<number, Record<string, string | null>>
+    dependencies: Map<number, number[]>
+  } {
+    const children = new Map<number, { childId: number; groupId: number | null }[]>()
+    for (const r of this.q.childrenOfRun.all(runId)) {
+      const list = children.get(r.parent_id) ?? []
+      list.push({ childId: r.child_id, groupId: r.group_id })
+      children.set(r.parent_id, list)
+    }
+    const groups = new Map<number, Record<string, string | null>>()
+    for (const r of this.q.groupsOfRun.all(runId)) {
+      const entry = groups.get(r.execution_id) ?? {}
+      entry[String(r.group_id)] = r.name
+      groups.set(r.execution_id, entry)
+    }
+    const dependencies = new Map<number, number[]>()
+    for (const r of this.q.dependenciesOfRun.all(runId)) {
+      const list = dependencies.get(r.execution_id) ?? []
+      list.push(r.dependency_id)
+      dependencies.set(r.execution_id, list)
+    }
+    return { children, groups, dependencies }
   }
 
   /** The most recent runs of a workflow started in a workspace. */

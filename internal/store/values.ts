@@ -16,6 +16,8 @@ export function storedReference(ref: ServerReference): unknown[] {
   }
 }
 
+const CACHE_SIZE = 20_000
+
 interface ValueRow {
   id: number
   kind: number
@@ -30,6 +32,8 @@ export class ValueStore {
   readonly #byHash
   readonly #insert
   readonly #get
+  /** values are immutable: recently read ones are kept (arguments are read at every dispatch) */
+  readonly #cache = new Map<number, ServerValue>()
 
   constructor(db: Database) {
     this.#byHash = db.query<{ id: number }, [Uint8Array]>('SELECT id FROM value_store WHERE hash = ?')
@@ -59,10 +63,14 @@ export class ValueStore {
 
   /** The stored value, with references as stored identities. */
   get(id: number): ServerValue | null {
+    const cached = this.#cache.get(id)
+    if (cached) return cached
     const row = this.#get.get(id)
     if (!row) return null
     const refs = parseJson(row.refs) as unknown as ServerReference[]
-    if (row.kind === 0) return ['raw', new RawJson(row.data!), refs]
-    return ['blob', row.blob_key!, row.size!, refs]
+    const value: ServerValue = row.kind === 0 ? ['raw', new RawJson(row.data!), refs] : ['blob', row.blob_key!, row.size!, refs]
+    if (this.#cache.size >= CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!)
+    this.#cache.set(id, value)
+    return value
   }
 }

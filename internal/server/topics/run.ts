@@ -40,10 +40,15 @@ function executionRef(e: ExecutionRecord | null) {
 }
 
 /** A result as topics show it (cli.md §7.3), following redirects for the nested `result`. */
-export function resultSnapshot(project: Project, result: ResultRecord, depth = 0): Record<string, unknown> {
+export function resultSnapshot(
+  project: Project,
+  result: ResultRecord,
+  depth = 0,
+  known?: Map<number, ExecutionRecord>,
+): Record<string, unknown> {
   const o = project.orchestrator
   const base = { type: result.type, createdBy: null }
-  const successor = result.successorId !== null ? o.execution(result.successorId) : null
+  const successor = result.successorId !== null ? (known?.get(result.successorId) ?? o.execution(result.successorId)) : null
   switch (result.type) {
     case 'value': {
       const value = result.valueId !== null ? project.store.values.get(result.valueId) : null
@@ -68,52 +73,78 @@ export function resultSnapshot(project: Project, result: ResultRecord, depth = 0
     case 'cached':
     case 'spawned': {
       const nested = successor && depth < 50 ? project.store.results.get(successor.id) : null
-      return { ...base, execution: executionRef(successor), result: nested ? resultSnapshot(project, nested, depth + 1) : null }
+      return { ...base, execution: executionRef(successor), result: nested ? resultSnapshot(project, nested, depth + 1, known) : null }
     }
   }
 }
 
-function executionSnapshot(project: Project, e: ExecutionRecord): Record<string, unknown> {
+/** Everything about a run's executions, read in a handful of queries rather than per execution. */
+interface RunBundle {
+  executions: Map<number, ExecutionRecord>
+  results: Map<number, ResultRecord>
+  assignments: Map<number, { assignedAt: number }>
+  children: Map<number, { childId: number; groupId: number | null }[]>
+  groups: Map<number, Record<string, string | null>>
+  dependencies: Map<number, number[]>
+  assetLinks: Map<number, { assetId: number; role: 'produced' | 'used' }[]>
+  workspaces: Map<number, string | null>
+}
+
+function loadRunBundle(project: Project, runId: number, executions: ExecutionRecord[]): RunBundle {
+  const store = project.store
+  const { results, assignments } = store.results.ofRun(runId)
+  return {
+    executions: new Map(executions.map((e) => [e.id, e])),
+    results,
+    assignments,
+    ...store.runs.edgesOfRun(runId),
+    assetLinks: store.assets.linksOfRun(runId),
+    workspaces: new Map(store.workspaces.list().map((w) => [w.id, w.externalId])),
+  }
+}
+
+function executionSnapshot(project: Project, e: ExecutionRecord, bundle: RunBundle): Record<string, unknown> {
   const store = project.store
   const o: Orchestrator = project.orchestrator
-  const result = store.results.get(e.id)
-  const assignment = store.results.assignment(e.id)
+  const find = (id: number) => bundle.executions.get(id) ?? o.execution(id)
+  const result = bundle.results.get(e.id) ?? null
+  const assignment = bundle.assignments.get(e.id)
   const assets: Record<string, unknown> = {}
   const dependencies: Record<string, unknown> = {}
-  for (const link of store.assets.linksOf(e.id)) {
+  for (const link of bundle.assetLinks.get(e.id) ?? []) {
     const asset = store.assets.get(link.assetId)!
     if (link.role === 'produced') assets[asset.externalId] = assetSummary(project, asset.id)
     else dependencies[asset.externalId] = { type: 'asset', assetId: asset.externalId, asset: assetSummary(project, asset.id) }
   }
-  for (const depId of store.runs.dependenciesOf(e.id)) {
-    const dep = o.execution(depId)
+  for (const depId of bundle.dependencies.get(e.id) ?? []) {
+    const dep = find(depId)
     if (dep) dependencies[dep.externalId] = { type: 'result', execution: executionRef(dep) }
   }
-  const children = store.runs.childrenOf(e.id).map(({ childId, groupId }) => {
-    const child = o.execution(childId)!
+  const children = (bundle.children.get(e.id) ?? []).map(({ childId, groupId }) => {
+    const child = find(childId)!
     return { stepId: `${child.runExternalId}:${child.stepNumber}`, attempt: child.attempt, groupId }
   })
   return {
     executionId: e.externalId,
-    workspaceId: store.workspaces.get(e.workspaceId)?.externalId ?? null,
+    workspaceId: bundle.workspaces.get(e.workspaceId) ?? null,
     createdAt: e.createdAt,
     createdBy: null,
     executeAfter: e.executeAfter,
     assignedAt: assignment?.assignedAt ?? null,
     completedAt: result?.createdAt ?? null,
-    groups: store.runs.groupsOf(e.id),
+    groups: bundle.groups.get(e.id) ?? {},
     assets,
     dependencies,
     children,
     inputs: {},
-    result: result ? resultSnapshot(project, result) : null,
+    result: result ? resultSnapshot(project, result, 0, bundle.executions) : null,
     metrics: {},
   }
 }
 
-function stepSnapshot(project: Project, step: StepRecord, executions: ExecutionRecord[]): Record<string, unknown> {
+function stepSnapshot(project: Project, step: StepRecord, executions: ExecutionRecord[], bundle: RunBundle): Record<string, unknown> {
   const lookup = referenceLookup(project)
-  const parent = step.parentExecutionId !== null ? project.orchestrator.execution(step.parentExecutionId) : null
+  const parent = step.parentExecutionId !== null ? (bundle.executions.get(step.parentExecutionId) ?? project.orchestrator.execution(step.parentExecutionId)) : null
   return {
     stepNumber: step.number,
     module: step.module,
@@ -129,7 +160,7 @@ function stepSnapshot(project: Project, step: StepRecord, executions: ExecutionR
     createdAt: step.createdAt,
     arguments: step.argumentIds.map((id) => toTopicValue(project.store.values.get(id)!, lookup)),
     requires: step.requires ?? {},
-    executions: Object.fromEntries(executions.map((e) => [String(e.attempt), executionSnapshot(project, e)])),
+    executions: Object.fromEntries(executions.map((e) => [String(e.attempt), executionSnapshot(project, e, bundle)])),
   }
 }
 
@@ -141,7 +172,9 @@ export function runSnapshot(project: Project, runExternalId: string, workspaceId
   const origin = store.runs.originWorkspace(run.id)
   const visible = new Set([origin, workspaceId])
   const byStep = new Map<number, ExecutionRecord[]>()
-  for (const e of store.runs.executionsOfRun(run.id)) {
+  const all = store.runs.executionsOfRun(run.id)
+  const bundle = loadRunBundle(project, run.id, all)
+  for (const e of all) {
     if (!visible.has(e.workspaceId)) continue
     let list = byStep.get(e.stepId)
     if (!list) byStep.set(e.stepId, (list = []))
@@ -150,7 +183,7 @@ export function runSnapshot(project: Project, runExternalId: string, workspaceId
   const steps: Record<string, unknown> = {}
   for (const step of store.runs.stepsOfRun(run.id)) {
     const executions = byStep.get(step.id)
-    if (executions?.length) steps[`${run.externalId}:${step.number}`] = stepSnapshot(project, step, executions)
+    if (executions?.length) steps[`${run.externalId}:${step.number}`] = stepSnapshot(project, step, executions, bundle)
   }
   const parent = run.parentExecutionId !== null ? project.orchestrator.execution(run.parentExecutionId) : null
   return { createdAt: run.createdAt, createdBy: null, requires: run.requires, parent: executionRef(parent), steps }
