@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const workerCommand = process.env.BENCH_WORKER_PREFIX ? process.env.BENCH_WORKER_PREFIX.split(' ') : [BIN]
   const worker = Bun.spawn([...workerCommand, 'worker', '--concurrency', String(concurrency), 'bench_flows'], {
     cwd: join(REPO, 'scripts', 'bench'),
-    env: env({ COFLUX_HOST: `localhost:${port}`, COFLUX_WORKSPACE: 'bench' }),
+    env: env({ COFLUX_HOST: `localhost:${port}`, COFLUX_WORKSPACE: 'bench', COFLUX_LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'info' }),
     stdout: 'ignore',
     stderr: 'ignore',
   })
