@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { AssetStore } from './assets.ts'
 import { migrate, openDatabase } from './db.ts'
 import { ManifestStore } from './manifests.ts'
+import { MetricDefinitionStore } from './metric-definitions.ts'
 import { ORCHESTRATION_MIGRATIONS } from './migrations/index.ts'
 import { ResultStore } from './results.ts'
 import { RunStore } from './runs.ts'
@@ -17,6 +18,8 @@ export type { NewResult } from './results.ts'
 export type { AssetEntry, AssetRecord } from './assets.ts'
 export { storedReference } from './values.ts'
 export { LogStore } from './logs.ts'
+export { MetricStore, InvalidMetricCursorError, type NewMetricPoint, type MetricPoint, type MetricFilter } from './metrics.ts'
+export type { MetricDefinition } from './metric-definitions.ts'
 
 /** The orchestration store of one project: one SQLite file, one class per aggregate. */
 export class OrchestrationStore {
@@ -28,6 +31,7 @@ export class OrchestrationStore {
   readonly values: ValueStore
   readonly sessions: SessionStore
   readonly assets: AssetStore
+  readonly metricDefinitions: MetricDefinitionStore
 
   constructor(path: string) {
     this.db = openDatabase(path)
@@ -39,6 +43,7 @@ export class OrchestrationStore {
     this.values = new ValueStore(this.db)
     this.sessions = new SessionStore(this.db)
     this.assets = new AssetStore(this.db)
+    this.metricDefinitions = new MetricDefinitionStore(this.db)
   }
 
   transaction<T>(fn: () => T): T {

@@ -98,6 +98,8 @@ export class MetricStore {
   #pending: PendingPoint[] = []
   #timer: ReturnType<typeof setTimeout> | null = null
   #closed = false
+  /** the last stamp handed out: stamps never go back, so a cursor never skips a later batch */
+  #lastCreatedAt: number
   /** run id → live readers of that run */
   readonly #subscribers = new Map<string, Set<Subscriber>>()
 
@@ -105,6 +107,7 @@ export class MetricStore {
     const db = openDatabase(path)
     migrate(db, METRIC_MIGRATIONS)
     this.#active = new MetricPartition('', db)
+    this.#lastCreatedAt = this.#active.lastCreatedAt()
     this.#flushIntervalMs = options.flushIntervalMs ?? 500
     this.#flushSize = options.flushSize ?? 1000
     this.#onError = options.onError ?? (() => {})
@@ -114,7 +117,8 @@ export class MetricStore {
   /** Buffers points; they are persisted within the flush interval, or at once past the batch size. */
   append(points: readonly NewMetricPoint[]): void {
     if (this.#closed) throw new Error('metric store is closed')
-    const createdAt = this.#now()
+    // the clock may step back (NTP); the stamp orders reads, so it must not
+    const createdAt = (this.#lastCreatedAt = Math.max(this.#now(), this.#lastCreatedAt))
     for (const p of points) {
       // copied field by field, so a caller mutating its objects later cannot change what is stored
       this.#pending.push({
@@ -268,6 +272,7 @@ class MetricPartition {
   readonly #insert
   readonly #selectByRun
   readonly #selectByExecution
+  readonly #newest
 
   constructor(
     readonly id: string,
@@ -277,6 +282,8 @@ class MetricPartition {
     this.#insert = db.query<never, [string, string, string, string, number, number, number]>(
       'INSERT INTO points (run_id, execution_id, workspace_id, key, value, at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )
+    // stamps only grow with ids, so the newest row holds the largest (without scanning the table)
+    this.#newest = db.query<{ created_at: number }, []>('SELECT created_at FROM points ORDER BY id DESC LIMIT 1')
     // Two statements rather than `($run IS NULL OR run_id = $run)`, which would keep SQLite from
     // seeking either index; the row-value bound then seeks straight to the cursor.
     this.#selectByRun = db.query<PointRow, SelectParams>(
@@ -285,6 +292,10 @@ class MetricPartition {
     this.#selectByExecution = db.query<PointRow, SelectParams>(
       `SELECT * FROM points WHERE execution_id = $execution AND ($run IS NULL OR run_id = $run) ${CONDITIONS}`,
     )
+  }
+
+  lastCreatedAt(): number {
+    return this.#newest.get()?.created_at ?? 0
   }
 
   insert(batch: readonly PendingPoint[]): StoredPoint[] {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { until } from './support/binary.ts'
 import { finalResult, startStack, type Stack } from './support/worker.ts'
 
 let stack: Stack
@@ -189,4 +190,35 @@ test('cf.group names the children made in its block', async () => {
   const parent = snapshot.steps[`${runId}:1`].executions['1']
   expect(parent.groups).toEqual({ '0': 'batch' })
   expect(parent.children.map((c: any) => c.groupId)).toEqual([0, 0, 0])
+})
+
+test('recurrent: an error stops the cycle; cancelling stops a recurring workflow', async () => {
+  const failing = await run('recurring_failure', [marker()])
+  expect(failing.code).toBe(1)
+  const attempts = failing.snapshot.steps[`${failing.runId}:1`].executions
+  expect(Object.keys(attempts)).toEqual(['1', '2'])
+  expect(attempts['2'].result.type).toBe('error')
+
+  const m = marker()
+  const started = await stack.cli(['submit', 'orchestration/forever', JSON.stringify(m), '--no-wait', '-o', 'json'])
+  const { runId, executionId } = started.json
+  await until(() => count(m) >= 2)
+  // cancelling the first attempt follows the recurrence to the active one
+  expect((await stack.cli(['runs', 'cancel', executionId])).code).toBe(0)
+  const snapshot = await until(async () => {
+    const s = (await stack.cli(['runs', 'inspect', runId, '--no-wait', '-o', 'json'])).json
+    const list = Object.values<any>(s.steps[`${runId}:1`].executions)
+    return list.at(-1).result?.type === 'cancelled' ? s : null
+  })
+  const settled = count(m)
+  await Bun.sleep(600)
+  expect(count(m)).toBe(settled)
+  expect(Object.values<any>(snapshot.steps[`${runId}:1`].executions).slice(0, -1).every((e) => e.result.type === 'recurred')).toBe(true)
+})
+
+test('wait_for follows references nested inside resolved values', async () => {
+  const { result, snapshot } = await run('nested_wait', [])
+  const [waitedAt] = result.value.data as number[]
+  const [slow] = stepOf(snapshot, 'sleep_then')
+  expect(waitedAt! * 1000).toBeGreaterThanOrEqual(slow.executions['1'].completedAt - 5)
 })

@@ -121,6 +121,31 @@ describe('workspaces', () => {
   })
 })
 
+test('a rerun in a child workspace reuses the memoised executions of the parent', async () => {
+  const m = join(markers, 'memo-rerun')
+  const parent = await submit('team', 'memo_calls', [m])
+  const stepsBefore = Object.keys(parent.snapshot.steps).length
+  const rerun = await cli('team/dev', ['runs', 'rerun', `${parent.runId}:1`, '-o', 'json'])
+  expect(rerun.code).toBe(0)
+  expect(Object.keys(rerun.json.steps)).toHaveLength(stepsBefore)
+  const attempts = rerun.json.steps[`${parent.runId}:1`].executions
+  expect(attempts['2'].result.type).toBe('value')
+  expect(attempts['2'].children.map((c: any) => c.stepId)).toEqual(attempts['1'].children.map((c: any) => c.stepId))
+})
+
+test('archiving a workspace cancels its pending work and ends its worker sessions', async () => {
+  const w = await worker('doomed', 'doomed')
+  const started = await cli('doomed', ['submit', 'orchestration/nap', '30', '--no-wait', '-o', 'json'])
+  const ws = await ensureWorkspace(server, 'doomed')
+  await until(async () => Object.values<any>((await server.get(`/topics/workspaces/${ws}/queue`)).body).some((e) => e.status === 'assigned'))
+  const archived = await cli('doomed', ['workspaces', 'archive', '-o', 'json'])
+  expect(archived.json).toEqual({ id: ws, name: 'doomed', state: 'archived' })
+  expect(await w.proc.exited).not.toBe(0)
+  expect((await server.get(`/topics/workspaces/${ws}/runs/${started.json.runId}`)).status).toBe(404)
+  const list = await cli('doomed', ['workspaces', 'list', '--all', '-o', 'json'])
+  expect(list.json[ws].state).toBe('archived')
+})
+
 describe('submit flags override the workflow options', () => {
   test('--delay, --retries, --memo, --idempotency-key', async () => {
     const delayed = await submit('team', 'where', [], ['--delay', '0.5'])
