@@ -1,109 +1,74 @@
 /**
- * Subscribing to a topic over the `/topics` WebSocket (http-api.md §11.1): the first frame is the
- * full value, later frames are updates applied in order (protocol/topics.ts), so the local copy
- * always equals a fresh snapshot. Used for waiting on runs; `runSource` falls back to polling the
- * REST snapshot when the socket cannot be used (cli.md §8.2).
+ * Adapters over the one topics WebSocket client (topic-subscription.ts): the topic's values as
+ * an async iterator, and the run topic as a `RunSource` that falls back to polling the REST
+ * snapshot when the socket cannot be used (cli.md §8.2).
  */
 import { ApiError } from '../protocol/errors.ts'
-import { parseJson, stringifyJson, type Json } from '../protocol/json.ts'
-import {
-  applyTopicUpdates,
-  parseTopicServerFrame,
-  TOPIC_CLIENT_FRAME,
-  TOPICS_BEARER_PREFIX,
-  TOPICS_SUBPROTOCOL,
-} from '../protocol/topics.ts'
-import { API_VERSION } from '../protocol/version.ts'
+import type { Json } from '../protocol/json.ts'
 import type { ApiClient } from './api-client.ts'
 import type { CofluxClient } from './coflux-client.ts'
 import { pollRun, type PollOptions, type RunSource } from './run-waiter.ts'
+import { subscribeTopic, type SubscribeTopicOptions } from './topic-subscription.ts'
 import type { RunSnapshot } from './types.ts'
 
-/** The socket could not be opened or was lost; the caller may fall back to polling. */
-export class TopicSocketError extends Error {
-  override readonly name = 'TopicSocketError'
-}
-
 /**
- * Yields the topic's value after the initial frame and after every batch of updates, until
- * `signal` aborts. A subscription error (`not_found`, `forbidden`) throws `ApiError`; a socket
- * failure throws `TopicSocketError`.
+ * Yields the topic's value once it arrives and after every change, the newest only when the
+ * reader falls behind, until `signal` aborts. Throws what ends the subscription: `ApiError`
+ * (`not_found`, `forbidden`, 401, …), `VersionMismatchError` or `ConnectionError`.
  *
  * @example
- * for await (const run of subscribeTopic(client, ['workspaces', wsId, 'runs', runId], signal)) draw(run)
+ * for await (const run of topicValues(client, ['workspaces', wsId, 'runs', runId], signal)) draw(run)
  */
-export async function* subscribeTopic(client: ApiClient, topic: string[], signal: AbortSignal): AsyncGenerator<Json> {
-  const protocols = [TOPICS_SUBPROTOCOL]
-  if (client.address.token) protocols.unshift(TOPICS_BEARER_PREFIX + Buffer.from(client.address.token).toString('base64url'))
-  const headers: Record<string, string> = { host: client.headers().host! }
-  if (client.address.project) headers['x-project'] = client.address.project
-  // Bun's WebSocket takes headers, so *.localhost keeps its Host while we dial 127.0.0.1
-  const ws = new WebSocket(`${client.wsBaseUrl}/topics?version=${API_VERSION}`, { protocols, headers } as unknown as string[])
-
-  const queue: Json[] = []
+export async function* topicValues(
+  client: ApiClient,
+  path: string[],
+  signal: AbortSignal,
+  options: Omit<SubscribeTopicOptions, 'onError'> = {},
+): AsyncGenerator<Json> {
+  if (signal.aborted) return
+  let latest: { value: Json } | undefined
   let failure: Error | undefined
-  let closed = false
   let wake: (() => void) | undefined
   const notify = () => {
     wake?.()
     wake = undefined
   }
-  let value: Json | undefined
-  const channel = 1
-  ws.onopen = () => ws.send(stringifyJson([TOPIC_CLIENT_FRAME.subscribe, channel, topic]))
-  ws.onmessage = (event) => {
-    try {
-      const frame = parseTopicServerFrame(parseJson(String(event.data)))
-      if (frame[1] !== channel) return
-      if (frame[0] === 2) value = frame[2]
-      else if (frame[0] === 3 && value !== undefined) value = applyTopicUpdates(value, frame[2])
-      else if (frame[0] === 0) {
-        failure = new ApiError(frame[2] === 'not_found' ? 404 : frame[2] === 'forbidden' ? 403 : 400, frame[2], frame[2])
-        ws.close()
-      } else return
-      if (value !== undefined && !failure) queue.push(value)
-    } catch (err) {
-      failure = new TopicSocketError(`bad topic frame: ${(err as Error).message}`)
-      ws.close()
-    }
+  const fail = (err: Error) => {
+    failure ??= err
     notify()
   }
-  ws.onerror = () => {
-    failure ??= new TopicSocketError('topic socket failed')
-    notify()
-  }
-  ws.onclose = (event) => {
-    closed = true
-    failure ??= new TopicSocketError(`topic socket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`)
-    notify()
-  }
-  const onAbort = () => {
-    ws.close()
-    notify()
-  }
-  signal.addEventListener('abort', onAbort, { once: true })
+  const sub = subscribeTopic(
+    client,
+    path,
+    (value) => {
+      latest = { value }
+      notify()
+    },
+    { ...options, onError: fail },
+  )
+  sub.ready.catch(fail)
+  signal.addEventListener('abort', notify, { once: true })
   try {
     while (!signal.aborted) {
-      if (queue.length > 0) {
-        // only the newest value matters to a viewer
-        const latest = queue[queue.length - 1]!
-        queue.length = 0
-        yield latest
-        continue
+      if (latest) {
+        const { value } = latest
+        latest = undefined
+        yield value
+      } else if (failure) {
+        throw failure
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve))
       }
-      if (failure) throw failure
-      if (closed) return
-      await new Promise<void>((resolve) => (wake = resolve))
     }
   } finally {
-    signal.removeEventListener('abort', onAbort)
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close()
+    signal.removeEventListener('abort', notify)
+    sub.close()
   }
 }
 
 /**
- * The run topic as a `RunSource`: the WebSocket subscription while it works, polling the REST
- * snapshot when it cannot be opened or is lost (connection loss is retried, never fatal).
+ * The run topic as a `RunSource`: the WebSocket subscription (which rides out a lost
+ * connection itself), or polling the REST snapshot when the socket cannot be opened.
  */
 export function runSource(
   client: CofluxClient,
@@ -115,16 +80,20 @@ export function runSource(
     async *snapshots(signal) {
       let sawValue = false
       try {
-        for await (const value of subscribeTopic(client, ['workspaces', workspaceId, 'runs', runId], signal)) {
+        const values = topicValues(client, ['workspaces', workspaceId, 'runs', runId], signal, {
+          handshakeRetries: 0,
+          onRetry: options.onRetry,
+        })
+        for await (const value of values) {
           sawValue = true
           yield value as unknown as RunSnapshot
         }
-        if (signal.aborted) return
+        return
       } catch (err) {
         if (err instanceof ApiError) throw err
         options.onFallback?.((err as Error).message)
       }
-      // the socket was unavailable or lost: the REST snapshot decides from here
+      // the socket could not be used: the REST snapshot decides from here
       yield* pollRun(client, workspaceId, runId, { ...options, retryFirst: sawValue }).snapshots(signal)
     },
   }

@@ -18,6 +18,14 @@ export interface SubscribeTopicOptions {
   /** default 10 000 */
   maxBackoffMs?: number
   /**
+   * Handshakes to retry before `ready` rejects with `ConnectionError` when plain HTTP answers
+   * fine but the upgrade fails (a proxy without WebSocket support, say); default 5. A caller
+   * with another way to read the topic passes 0 and switches at once (`runSource`).
+   */
+  handshakeRetries?: number
+  /** Called when reconnecting after `ready` found the server unreachable; it is retried again. */
+  onRetry?: (error: Error) => void
+  /**
    * Called when the subscription ends with an error after `ready` resolved: the server ended
    * it (`not_found` once a workspace is archived), or reconnecting met a fatal answer (401).
    */
@@ -36,8 +44,7 @@ export interface TopicSubscription {
 /** The single channel each connection uses: one socket per subscription keeps resyncs simple. */
 const CHANNEL = 1
 const ERROR_STATUS: Record<string, number> = { not_found: 404, forbidden: 403, unauthorized: 401 }
-/** Handshakes that fail although plain HTTP works (a proxy without WebSocket support, say). */
-const MAX_FAILED_HANDSHAKES_BEFORE_READY = 5
+const DEFAULT_HANDSHAKE_RETRIES = 5
 
 /**
  * Subscribes to a topic; `onValue` gets the whole current value after every change.
@@ -169,12 +176,14 @@ class LiveTopic implements TopicSubscription {
       if (this.#ended) return
       if (err instanceof ConnectionError) {
         // nothing to show yet: report it like any request would; once live, ride out restarts
-        return this.#isReady ? this.#retryLater() : this.#end(err)
+        if (!this.#isReady) return this.#end(err)
+        this.#options.onRetry?.(err)
+        return this.#retryLater()
       }
       if (!(err instanceof ApiError && err.code === 'bad_request')) return this.#end(err as Error)
     }
     if (this.#ended) return
-    if (!this.#isReady && this.#failures >= MAX_FAILED_HANDSHAKES_BEFORE_READY) {
+    if (!this.#isReady && this.#failures >= (this.#options.handshakeRetries ?? DEFAULT_HANDSHAKE_RETRIES)) {
       return this.#end(new ConnectionError(`could not open the topics WebSocket at ${this.#client.address.host}`))
     }
     this.#retryLater()

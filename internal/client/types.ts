@@ -5,7 +5,8 @@
  * import one copy (STYLE §5).
  */
 import type { Json } from '../protocol/json.ts'
-import type { AssetSummary, FrameObject, LogReference, TopicReference } from '../protocol/values.ts'
+import type { LogMessage, LogPage as WireLogPage } from '../protocol/logs.ts'
+import type { AssetSummary, FrameObject, LogReference, ObjectValue, TopicReference } from '../protocol/values.ts'
 
 export type { AssetSummary, LogReference, TopicReference }
 
@@ -15,9 +16,7 @@ export type TagSet = Record<string, string[]>
 export type Principal = { type: 'user' | 'token'; externalId: string } | null
 
 /** cli.md §7.1, as the client reads it (data parsed losslessly) */
-export type Value =
-  | { type: 'raw'; data: Json; references: TopicReference[] }
-  | { type: 'blob'; key: string; size: number; references: TopicReference[] }
+export type Value = ObjectValue<TopicReference, Json>
 
 export interface ExecutionRef {
   executionId: string
@@ -290,24 +289,12 @@ export interface PoolTopic {
   workers: Record<string, PoolWorker>
 }
 
-export type LogValue =
-  | { type: 'raw'; data: Json; references: LogReference[] }
-  | { type: 'blob'; key: string; size: number; references: LogReference[] }
+/** A log value as the client reads it (data parsed losslessly) */
+export type LogValue = ObjectValue<LogReference, Json>
 
-/** http-api.md §12 */
-export interface LogEntry {
-  executionId: string
-  workspaceId: string
-  timestamp: number
-  level: number
-  template: string | null
-  values: Record<string, LogValue>
-}
-
-export interface LogPage {
-  logs: LogEntry[]
-  cursor: string | null
-}
+/** http-api.md §12, as the client reads it */
+export type LogEntry = LogMessage<Record<string, LogValue>>
+export type LogPage = WireLogPage<Record<string, LogValue>>
 
 export interface DiscoverResponse {
   version: string

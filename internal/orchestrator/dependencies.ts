@@ -1,7 +1,8 @@
 /**
  * Pending dependencies of a queued execution (semantics.md §13, §14.5): the all-of set of its
  * `wait_for` references, followed recursively through resolved values, and the any-of gate of
- * a suspended successor. Recomputed whenever one of them gets a result.
+ * a suspended successor. Both kinds may name executions and inputs (an input counts as
+ * resolved once it has a response). Recomputed whenever one of them gets a result.
  */
 import type { ServerReference, ServerValue } from '../protocol/values.ts'
 import type { Orchestrator } from './orchestrator.ts'
@@ -12,16 +13,26 @@ function referencesOf(value: ServerValue | null): ServerReference[] {
   return value[0] === 'raw' ? value[2] : value[3]
 }
 
+function isAnswered(o: Orchestrator, inputId: number): boolean {
+  return o.store.inputs.response(inputId) !== null
+}
+
 export function computeDependencies(o: Orchestrator, live: LiveExecution): void {
   const waitingOn = new Set<number>()
+  const waitingOnInputs = new Set<number>()
   const { step } = live
   if (step.waitFor.length > 0) {
     const queue: number[] = []
     const referenced = (value: ServerValue | null) => {
       for (const ref of referencesOf(value)) {
-        if (ref[0] !== 'execution') continue
-        const e = o.executionByExternalId(ref[1])
-        if (e) queue.push(e.id)
+        if (ref[0] === 'execution') {
+          const e = o.executionByExternalId(ref[1])
+          if (e) queue.push(e.id)
+        } else if (ref[0] === 'input') {
+          // a response is plain JSON without references: nothing to follow from an input
+          const input = o.store.inputs.getByExternalId(ref[1])
+          if (input && !isAnswered(o, input.id)) waitingOnInputs.add(input.id)
+        }
       }
     }
     for (const index of step.waitFor) {
@@ -39,11 +50,20 @@ export function computeDependencies(o: Orchestrator, live: LiveExecution): void 
     }
   }
   let gate: Set<number> | null = null
+  const gateInputs = new Set<number>()
   const gates = o.store.runs.suspensionGates(live.exec.id)
   if (gates.length > 0) {
     const pendingIds = new Set<number>()
     let satisfied = false
     for (const g of gates) {
+      if (g.inputId !== null) {
+        if (isAnswered(o, g.inputId)) {
+          satisfied = true
+          break
+        }
+        gateInputs.add(g.inputId)
+        continue
+      }
       if (g.executionId === null) continue
       const r = o.resolve(g.executionId)
       if (r.final) {
@@ -52,11 +72,22 @@ export function computeDependencies(o: Orchestrator, live: LiveExecution): void 
       }
       pendingIds.add(r.executionId)
     }
-    gate = satisfied || pendingIds.size === 0 ? null : pendingIds
+    gate = satisfied || pendingIds.size + gateInputs.size === 0 ? null : pendingIds
   }
-  o.setDependencies(live, waitingOn, gate)
+  o.setDependencies(live, waitingOn, gate, { waitingOn: waitingOnInputs, gate: gateInputs })
 }
 
 export function hasPendingDependencies(live: LiveExecution): boolean {
-  return live.waitingOn.size > 0 || (live.gate !== null && live.gate.size > 0)
+  return (
+    live.waitingOn.size > 0 ||
+    live.waitingOnInputs.size > 0 ||
+    (live.gate !== null && live.gate.size + live.gateInputs.size > 0)
+  )
+}
+
+/** External ids of what a queued execution waits for, executions first (queue topic, §11.2). */
+export function pendingDependencyIds(o: Orchestrator, live: LiveExecution): string[] {
+  const executions = [...live.waitingOn, ...(live.gate ?? [])].map((id) => o.execution(id)?.externalId ?? String(id))
+  const inputs = [...live.waitingOnInputs, ...live.gateInputs].map((id) => o.store.inputs.get(id)?.externalId ?? String(id))
+  return [...new Set([...executions, ...inputs])]
 }

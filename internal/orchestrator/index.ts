@@ -5,5 +5,6 @@ export { createSession, connectSession, disconnectSession, expireSession, sessio
 export { submitWorkflow, type WorkflowSubmission, type SubmittedRun } from './submissions.ts'
 export { cancelExecution, rerunStep, activeExecution } from './cancellation.ts'
 export { effectiveRequires, tagsMatch, parseTagSet, tagSetFromItems } from './routing.ts'
-export { hasPendingDependencies } from './dependencies.ts'
+export { hasPendingDependencies, pendingDependencyIds } from './dependencies.ts'
+export { answerInput, awaitedInputIds, inputByExternalId, waitingExecutions, type InputAnswer } from './inputs.ts'
 export { archiveWorkspace } from './workspaces.ts'

@@ -53,8 +53,12 @@ export class Orchestrator {
   readonly sessions = new Map<number, LiveSession>()
   /** dependency id → executions whose wait_for or gate includes it */
   readonly dependents = new Map<number, Set<number>>()
+  /** unanswered input id → executions whose wait_for or gate includes it */
+  readonly inputDependents = new Map<number, Set<number>>()
   /** pending execution id → waiters watching it */
   readonly waiters = new Map<number, Set<Waiter>>()
+  /** unanswered input id → waiters watching it */
+  readonly inputWaiters = new Map<number, Set<Waiter>>()
   /** idempotency key → remembered reply (semantics.md §20.7) */
   readonly replies = new Map<string, unknown>()
   /** waiters by their select's idempotency key */
@@ -231,6 +235,8 @@ export class Orchestrator {
       requires: effectiveRequires(run.requires, stepRecord.requires),
       waitingOn: new Set(),
       gate: null,
+      waitingOnInputs: new Set(),
+      gateInputs: new Set(),
       deferKey: stepRecord.deferKey
         ? `${stepRecord.module}\0${stepRecord.target}\0${exec.workspaceId}\0${Buffer.from(stepRecord.deferKey).toString('hex')}`
         : null,
@@ -248,16 +254,27 @@ export class Orchestrator {
     return live
   }
 
-  /** Replaces an execution's dependency registrations in the reverse index. */
-  setDependencies(live: LiveExecution, waitingOn: Set<number>, gate: Set<number> | null): void {
+  /**
+   * Replaces an execution's dependency registrations in the reverse indexes. Input
+   * dependencies (`inputs`) are absent for callers that only clear or track executions.
+   */
+  setDependencies(
+    live: LiveExecution,
+    waitingOn: Set<number>,
+    gate: Set<number> | null,
+    inputs: { waitingOn: Set<number>; gate: Set<number> } = { waitingOn: new Set(), gate: new Set() },
+  ): void {
+    const hadInputs = live.waitingOnInputs.size > 0 || live.gateInputs.size > 0
     for (const dep of [...live.waitingOn, ...(live.gate ?? [])]) this.dependents.get(dep)?.delete(live.exec.id)
+    for (const dep of [...live.waitingOnInputs, ...live.gateInputs]) this.inputDependents.get(dep)?.delete(live.exec.id)
     live.waitingOn = waitingOn
     live.gate = gate
-    for (const dep of [...waitingOn, ...(gate ?? [])]) {
-      let set = this.dependents.get(dep)
-      if (!set) this.dependents.set(dep, (set = new Set()))
-      set.add(live.exec.id)
-    }
+    live.waitingOnInputs = inputs.waitingOn
+    live.gateInputs = gate !== null ? inputs.gate : new Set()
+    for (const dep of [...waitingOn, ...(gate ?? [])]) addTo(this.dependents, dep, live.exec.id)
+    for (const dep of [...live.waitingOnInputs, ...live.gateInputs]) addTo(this.inputDependents, dep, live.exec.id)
+    // which inputs have waiting executions is shown in the inputs topics
+    if (hadInputs || live.waitingOnInputs.size > 0 || live.gateInputs.size > 0) this.emit({ kind: 'inputs' })
   }
 
   // -------------------------------------------------------------------------------------------
@@ -364,8 +381,8 @@ export class Orchestrator {
   // -------------------------------------------------------------------------------------------
   // Waiters
 
-  addWaiter(waiter: Omit<Waiter, 'id' | 'watching' | 'timer'>, timeoutMs: number | null, onExpire: (w: Waiter) => void): Waiter {
-    const full: Waiter = { ...waiter, id: this.#nextWaiterId++, watching: new Set(), timer: null }
+  addWaiter(waiter: Omit<Waiter, 'id' | 'watching' | 'watchingInputs' | 'timer'>, timeoutMs: number | null, onExpire: (w: Waiter) => void): Waiter {
+    const full: Waiter = { ...waiter, id: this.#nextWaiterId++, watching: new Set(), watchingInputs: new Set(), timer: null }
     if (full.key !== undefined) {
       const previous = this.waitersByKey.get(full.key)
       if (previous) this.removeWaiter(previous)
@@ -376,19 +393,26 @@ export class Orchestrator {
     return full
   }
 
-  /** Registers a waiter on every still-pending execution of its handles. */
+  /** Registers a waiter on every still-pending execution and unanswered input of its handles. */
   watch(waiter: Waiter): void {
+    const hadInputs = waiter.watchingInputs.size > 0
     for (const id of waiter.watching) this.waiters.get(id)?.delete(waiter)
+    for (const id of waiter.watchingInputs) this.inputWaiters.get(id)?.delete(waiter)
     waiter.watching = new Set()
+    waiter.watchingInputs = new Set()
     for (const handle of waiter.handles) {
-      if (handle.kind !== 'execution') continue
+      if (handle.kind === 'input') {
+        if (this.store.inputs.response(handle.id)) continue
+        waiter.watchingInputs.add(handle.id)
+        addTo(this.inputWaiters, handle.id, waiter)
+        continue
+      }
       const r = this.resolve(handle.id)
       if (r.final) continue
       waiter.watching.add(r.executionId)
-      let set = this.waiters.get(r.executionId)
-      if (!set) this.waiters.set(r.executionId, (set = new Set()))
-      set.add(waiter)
+      addTo(this.waiters, r.executionId, waiter)
     }
+    if (hadInputs || waiter.watchingInputs.size > 0) this.emit({ kind: 'inputs' })
   }
 
   removeWaiter(waiter: Waiter): void {
@@ -397,12 +421,23 @@ export class Orchestrator {
     waiter.timer = null
     for (const id of waiter.watching) this.waiters.get(id)?.delete(waiter)
     waiter.watching.clear()
+    if (waiter.watchingInputs.size > 0) {
+      for (const id of waiter.watchingInputs) this.inputWaiters.get(id)?.delete(waiter)
+      waiter.watchingInputs.clear()
+      this.emit({ kind: 'inputs' })
+    }
   }
 
   /** Drops every waiter whose caller is this execution (aborted, cancelled, suspended). */
   removeWaitersOfCaller(callerId: number): void {
-    for (const set of this.waiters.values()) {
+    for (const set of [...this.waiters.values(), ...this.inputWaiters.values()]) {
       for (const w of [...set]) if (w.callerId === callerId) this.removeWaiter(w)
     }
   }
+}
+
+function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let set = index.get(key)
+  if (!set) index.set(key, (set = new Set()))
+  set.add(value)
 }

@@ -14,9 +14,13 @@ export interface WorkerChannel {
 export type ChangeEvent =
   | { kind: 'run'; runId: number }
   | { kind: 'workspaces' }
+  /** a service token was created or revoked (the `tokens` topic) */
+  | { kind: 'tokens' }
   | { kind: 'queue'; workspaceId: number }
   | { kind: 'sessions'; workspaceId: number }
   | { kind: 'manifests'; workspaceId: number }
+  /** an input was created or answered, or the executions waiting on one changed */
+  | { kind: 'inputs' }
 
 /** Held-execution states of a session (heartbeat codes 0/1, plus finished-but-not-terminated). */
 export type HeldState = 'starting' | 'executing' | 'finished'
@@ -31,6 +35,10 @@ export interface LiveExecution {
   waitingOn: Set<number>
   /** suspension gate (any-of); null when there is none or it is satisfied */
   gate: Set<number> | null
+  /** inputs referenced by wait_for arguments that have no response yet (all-of) */
+  waitingOnInputs: Set<number>
+  /** unanswered inputs of the pending suspension gate (any-of, with `gate`); empty when `gate` is null */
+  gateInputs: Set<number>
   deferKey: string | null
   sessionId: number | null
   assignedAt: number | null
@@ -70,6 +78,8 @@ export interface Waiter {
   cancelRemaining: boolean
   timer: ReturnType<typeof setTimeout> | null
   watching: Set<number>
+  /** unanswered inputs among its handles */
+  watchingInputs: Set<number>
   /** the request's idempotency key: a re-sent select replaces its earlier waiter */
   key?: string
   reply: (value: unknown) => void

@@ -10,6 +10,9 @@ import type { WorkerFrame } from '../protocol/worker.ts'
 import type { DeclaredTargets } from '../protocol/executor.ts'
 import type { CacheConfig, ErrorInfo, ExecutionRecord } from '../store/index.ts'
 import { cancelExecution } from './cancellation.ts'
+import { submitInput } from './input-submission.ts'
+import { cancelInput, inputByExternalId } from './inputs.ts'
+import { defineMetric } from './metrics.ts'
 import type { Orchestrator } from './orchestrator.ts'
 import { parseTagSet } from './routing.ts'
 import { declareTargets, markStarted, notifyTerminated, recordHeartbeats, sendToSession } from './sessions.ts'
@@ -85,7 +88,7 @@ function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer
       return
     }
     case 'define_metric':
-      held(o, session, p[0])
+      defineMetric(o, held(o, session, p[0]), p[1], p[2])
       return
     case 'put_result': {
       const exec = held(o, session, p[0])
@@ -124,7 +127,8 @@ function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer
     case 'cancel': {
       const caller = held(o, session, p[1])
       for (const handle of parseHandles(o, p[0], caller, false)) {
-        if (handle.kind === 'execution' && !o.resolve(handle.id).final) cancelExecution(o, handle.id, caller.workspaceId)
+        if (handle.kind === 'input') cancelInput(o, handle.id)
+        else if (!o.resolve(handle.id).final) cancelExecution(o, handle.id, caller.workspaceId)
       }
       answer(null, caller.id)
       return
@@ -154,9 +158,11 @@ function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer
       o.emit({ kind: 'run', runId: caller.runId })
       return
     }
-    case 'submit_input':
-      held(o, session, p[0])
-      throw new RequestError('inputs are not supported by this server yet')
+    case 'submit_input': {
+      const caller = held(o, session, p[0])
+      answer(submitInput(o, caller, p), caller.id)
+      return
+    }
     default: {
       const unknown: never = frame.request as never
       throw new ProtocolError(`unknown request: ${String(unknown)}`)
@@ -185,7 +191,7 @@ function handleSelect(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, ca
   }
   const won = firstResolved(o, { handles })
   if (won) {
-    reply(o.selectReply(won.index, won.result))
+    reply(won.reply)
     if (cancelRemaining) cancelLosers(o, { handles, callerId: caller.id }, won.index)
     return
   }
@@ -222,6 +228,7 @@ export function suspendCaller(
     const next = o.store.runs.createExecution(caller.stepId, caller.workspaceId, executeAfter, now)
     for (const h of handles) {
       if (h.kind === 'execution') o.store.runs.addSuspensionGate(next.id, h.id, null)
+      else o.store.runs.addSuspensionGate(next.id, null, h.id)
     }
     return next
   })
@@ -332,7 +339,12 @@ function parseHandles(o: Orchestrator, v: unknown, caller: ExecutionRecord, reco
       if (recordUse) o.store.runs.recordDependency(caller.id, exec.id)
       return { kind: 'execution', id: exec.id }
     }
-    if (kind === 'input') throw new RequestError('input_not_found')
+    if (kind === 'input') {
+      const input = inputByExternalId(o, ref)
+      if (!input) throw new RequestError('input_not_found')
+      if (recordUse) o.store.inputs.link(input.id, caller.id, 'selected')
+      return { kind: 'input', id: input.id }
+    }
     throw new ProtocolError('bad handle')
   })
 }

@@ -87,9 +87,12 @@ export type TopicReference =
   | AssetTopicReference
   | FragmentObjectReference
 
-/** Object form of a value (values.md §5.4, §5.5); `data` is canonical JSON text. */
-export type ObjectValue<R> =
-  | { type: 'raw'; data: RawJson; references: R[] }
+/**
+ * Object form of a value (values.md §5.4, §5.5). `data` is canonical JSON text as the server and
+ * worker hold it; a reader that parsed the response holds it as a `Json` tree (`D = Json`).
+ */
+export type ObjectValue<R, D extends Json = RawJson> =
+  | { type: 'raw'; data: D; references: R[] }
   | { type: 'blob'; key: string; size: number; references: R[] }
 export type LogValue = ObjectValue<LogReference>
 export type TopicValue = ObjectValue<TopicReference>

@@ -8,11 +8,13 @@ import { API_VERSION, VERSION } from '../protocol/version.ts'
 import { registerManifestRoutes } from './api/manifests.ts'
 import { registerRunRoutes } from './api/runs.ts'
 import { registerSessionRoutes } from './api/sessions.ts'
+import { registerTokenRoutes, UNAUTHENTICATED_PATHS } from './api/tokens.ts'
 import { registerWorkspaceRoutes } from './api/workspaces.ts'
 import { authenticate } from './auth.ts'
 import { registerBlobRoutes } from './blobs.ts'
 import { jsonResponse, projectOf, type AppEnv, type ServerContext } from './context.ts'
 import { registerLogRoutes } from './logs.ts'
+import { registerMetricRoutes } from './metrics.ts'
 import { resolveProject } from './project-resolution.ts'
 import { topicValue } from './topics/index.ts'
 
@@ -33,16 +35,26 @@ export function createApp(server: ServerContext): Hono<AppEnv> {
       c.req.header('x-project') || c.req.query('project') || null,
     )
     c.set('projectId', projectId)
-    c.set('access', authenticate(c.req.header('authorization'), server.settings, server.projects.get(projectId)))
+    // a device login starts without credentials: those two paths get no access at all
+    const access = UNAUTHENTICATED_PATHS.has(c.req.path)
+      ? { type: 'none' as const, workspaces: [] }
+      : await authenticate(c.req.header('authorization'), server.settings, server.projects.get(projectId), {
+          projectId,
+          host: c.req.header('host'),
+          logger: server.logger,
+        })
+    c.set('access', access)
     await next()
   })
 
   registerSessionRoutes(app, server)
+  registerTokenRoutes(app, server)
   registerWorkspaceRoutes(app, server)
   registerRunRoutes(app, server)
   registerManifestRoutes(app, server)
   registerBlobRoutes(app, server)
   registerLogRoutes(app, server)
+  registerMetricRoutes(app, server)
 
   app.get('/topics/*', (c) => {
     const segments = new URL(c.req.url).pathname

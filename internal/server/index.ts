@@ -74,11 +74,11 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
       try {
         const pathname = new URL(req.url).pathname
         if (pathname === '/worker' || pathname === '/topics') {
-          const res = pathname === '/worker' ? upgradeWorker(req, server) : upgradeTopicSocket(req, server, context)
+          const res = pathname === '/worker' ? upgradeWorker(req, server) : await upgradeTopicSocket(req, server, context)
           if (!res) return undefined
           return withCors(res, origin, settings.allowOrigins)
         }
-        return withCors(await app.fetch(req), origin, settings.allowOrigins)
+        return withCors(await app.fetch(req, server), origin, settings.allowOrigins)
       } catch (err) {
         const res = err instanceof ApiError ? jsonResponse(err.toBody(), err.status) : jsonResponse({ error: 'internal_error' }, 500)
         if (!(err instanceof ApiError)) logger.error(String((err as Error).stack ?? err))

@@ -1,11 +1,11 @@
 /**
- * One project's state: its orchestration store and orchestrator, log store and blob store,
+ * One project's state: its orchestration store and orchestrator, log, metric and blob stores,
  * under `<data>/projects/<id>/` (http-api.md §2.4). Opened lazily; created only on a write.
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Orchestrator } from '../orchestrator/index.ts'
-import { LogStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
+import { LogStore, MetricStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
 import { DiskBlobStore, type BlobStore } from './blob-store.ts'
 import type { Logger } from './logger.ts'
 
@@ -15,6 +15,7 @@ export class Project {
   readonly store: OrchestrationStore
   readonly orchestrator: Orchestrator
   readonly logs: LogStore
+  readonly metrics: MetricStore
   readonly blobs: BlobStore
 
   constructor(id: string, dir: string, logger: Logger, options: { timeoutGraceMs?: number } = {}) {
@@ -23,6 +24,7 @@ export class Project {
     this.store = new OrchestrationStore(join(dir, 'orchestration.sqlite'))
     this.orchestrator = new Orchestrator(this.store, { backstopGraceMs: options.timeoutGraceMs })
     this.logs = new LogStore(join(dir, 'logs.sqlite'), { onError: (err) => logger.warn(`log store: ${String(err)}`) })
+    this.metrics = new MetricStore(join(dir, 'metrics.sqlite'), { onError: (err) => logger.warn(`metric store: ${String(err)}`) })
     this.blobs = new DiskBlobStore(join(dir, 'blobs'))
     this.orchestrator.start()
   }
@@ -37,6 +39,7 @@ export class Project {
   close(): void {
     this.orchestrator.close()
     this.logs.close()
+    this.metrics.close()
     this.store.close()
   }
 }

@@ -46,6 +46,7 @@ export class AssetStore {
   readonly #linksOf
   readonly #taken
   readonly #linksOfRun
+  readonly #workspacesOf
 
   constructor(db: Database) {
     this.#db = db
@@ -66,6 +67,9 @@ export class AssetStore {
     this.#taken = db.query<{ one: number }, [string]>('SELECT 1 AS one FROM assets WHERE external_id = ?')
     this.#linksOfRun = db.query<{ execution_id: number; asset_id: number; role: number }, [number]>(
       'SELECT l.execution_id, l.asset_id, l.role FROM asset_links l JOIN executions e ON e.id = l.execution_id JOIN steps s ON s.id = e.step_id WHERE s.run_id = ?',
+    )
+    this.#workspacesOf = db.query<{ workspace_id: number }, [number]>(
+      'SELECT DISTINCT e.workspace_id FROM asset_links l JOIN executions e ON e.id = l.execution_id WHERE l.asset_id = ?',
     )
   }
 
@@ -119,6 +123,11 @@ export class AssetStore {
       out.set(r.execution_id, list)
     }
     return out
+  }
+
+  /** Workspaces of the executions that produced or used the asset (read scoping, http-api.md §16.1). */
+  workspaceIdsOf(assetId: number): number[] {
+    return this.#workspacesOf.all(assetId).map((r) => r.workspace_id)
   }
 
   linksOf(executionId: number): { assetId: number; role: 'produced' | 'used' }[] {

@@ -1,13 +1,18 @@
 import type { Database } from 'bun:sqlite'
 import { AssetStore } from './assets.ts'
 import { migrate, openDatabase } from './db.ts'
+import { InputStore } from './inputs.ts'
 import { ManifestStore } from './manifests.ts'
+import { PrincipalStore } from './principals.ts'
 import { MetricDefinitionStore } from './metric-definitions.ts'
 import { ORCHESTRATION_MIGRATIONS } from './migrations/index.ts'
+import { PoolStore } from './pools.ts'
 import { ResultStore } from './results.ts'
 import { RunStore } from './runs.ts'
 import { SessionStore } from './sessions.ts'
+import { TokenStore } from './tokens.ts'
 import { ValueStore } from './values.ts'
+import { WorkerStore } from './workers.ts'
 import { WorkspaceStore } from './workspaces.ts'
 
 export * from './types.ts'
@@ -16,10 +21,15 @@ export type { Migration } from './db.ts'
 export type { NewStep, CacheCandidate } from './runs.ts'
 export type { NewResult } from './results.ts'
 export type { AssetEntry, AssetRecord } from './assets.ts'
+export type { InputRecord, InputResponseRecord, InputResponseType, InputLinkRole, NewInput } from './inputs.ts'
 export { storedReference } from './values.ts'
 export { LogStore } from './logs.ts'
+export { isTokenUsable } from './tokens.ts'
+export type { NewToken, TokenRecord } from './tokens.ts'
 export { MetricStore, InvalidMetricCursorError, type NewMetricPoint, type MetricPoint, type MetricFilter } from './metrics.ts'
 export type { MetricDefinition } from './metric-definitions.ts'
+export type { PoolConfig, PoolRecord, LauncherConfig } from './pools.ts'
+export { WORKER_STATE, type WorkerRecord, type WorkerStateName, type LaunchHandle } from './workers.ts'
 
 /** The orchestration store of one project: one SQLite file, one class per aggregate. */
 export class OrchestrationStore {
@@ -31,7 +41,12 @@ export class OrchestrationStore {
   readonly values: ValueStore
   readonly sessions: SessionStore
   readonly assets: AssetStore
+  readonly inputs: InputStore
+  readonly principals: PrincipalStore
+  readonly tokens: TokenStore
   readonly metricDefinitions: MetricDefinitionStore
+  readonly pools: PoolStore
+  readonly workers: WorkerStore
 
   constructor(path: string) {
     this.db = openDatabase(path)
@@ -43,7 +58,12 @@ export class OrchestrationStore {
     this.values = new ValueStore(this.db)
     this.sessions = new SessionStore(this.db)
     this.assets = new AssetStore(this.db)
+    this.inputs = new InputStore(this.db)
+    this.principals = new PrincipalStore(this.db)
+    this.tokens = new TokenStore(this.db, this.principals)
     this.metricDefinitions = new MetricDefinitionStore(this.db)
+    this.pools = new PoolStore(this.db)
+    this.workers = new WorkerStore(this.db)
   }
 
   transaction<T>(fn: () => T): T {

@@ -9,7 +9,7 @@
  */
 import type { Database } from 'bun:sqlite'
 import { RawJson, stringifyJson } from '../protocol/json.ts'
-import type { LogValue } from '../protocol/values.ts'
+import type { LogMessage as WireLogMessage, LogPage as WireLogPage, NewLogEntry } from '../protocol/logs.ts'
 import { migrate, openDatabase, type Migration } from './db.ts'
 import m0001 from './migrations-logs/0001_initial.sql' with { type: 'text' }
 
@@ -19,27 +19,10 @@ export const DEFAULT_LOG_LIMIT = 1000
 export const MAX_LOG_LIMIT = 10_000
 
 /** One entry as a worker posts it (the route has checked its shape). */
-export interface NewLogEntry {
-  runId: string
-  executionId: string
-  workspaceId: string
-  /** Unix ms */
-  timestamp: number
-  /** 0 debug, 1 stdout, 2 info, 3 stderr, 4 warning, 5 error */
-  level: number
-  template: string | null
-  values: Record<string, LogValue>
-}
+export type { NewLogEntry }
 
 /** One entry as `GET /logs` returns it; `values` is the stored JSON text, spliced verbatim. */
-export interface LogMessage {
-  executionId: string
-  workspaceId: string
-  timestamp: number
-  level: number
-  template: string | null
-  values: RawJson
-}
+export type LogMessage = WireLogMessage<RawJson>
 
 export interface LogFilter {
   run: string
@@ -57,11 +40,7 @@ export interface LogQuery extends LogFilter {
   limit?: number
 }
 
-export interface LogPage {
-  logs: LogMessage[]
-  /** `<partition>:<timestamp>:<id>` of the last entry, null for an empty page */
-  cursor: string | null
-}
+export type LogPage = WireLogPage<RawJson>
 
 export interface LogCursor {
   partition: string

@@ -84,6 +84,7 @@ interface StoredPoint extends PendingPoint {
 
 interface Subscriber {
   execution: string | undefined
+  from: number
   keys: Set<string> | null
   workspaces: Set<string> | null
   onBatch: (points: MetricPoint[]) => void
@@ -152,9 +153,10 @@ export class MetricStore {
    * Calls `onBatch` with the matching points of every batch flushed from now on. Reads are
    * synchronous, so `query` followed by `subscribe` in the same tick misses and repeats nothing.
    */
-  subscribe(filter: MetricFilter & { run: string }, onBatch: (points: MetricPoint[]) => void): () => void {
+  subscribe(filter: MetricFilter & { run: string; from?: number }, onBatch: (points: MetricPoint[]) => void): () => void {
     const subscriber: Subscriber = {
       execution: filter.execution,
+      from: filter.from ?? Number.MIN_SAFE_INTEGER,
       keys: filter.keys ? new Set(filter.keys) : null,
       workspaces: filter.workspaces ? new Set(filter.workspaces) : null,
       onBatch,
@@ -215,6 +217,7 @@ export class MetricStore {
       for (const s of subscribers) {
         const matching = points.filter(
           (p) =>
+            p.createdAt >= s.from &&
             (s.execution === undefined || p.executionId === s.execution) &&
             (s.keys === null || s.keys.has(p.key)) &&
             (s.workspaces === null || s.workspaces.has(p.workspaceId)),

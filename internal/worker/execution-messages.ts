@@ -8,6 +8,7 @@ import type { ConsolaInstance } from 'consola'
 import type { BlobStores } from '../client/index.ts'
 import { LOG_LEVEL } from '../protocol/executor.ts'
 import { toNumber, type Json } from '../protocol/json.ts'
+import type { NewLogEntry } from '../protocol/logs.ts'
 import { parseTraceback, type LogValue } from '../protocol/values.ts'
 import type { WorkerFrame } from '../protocol/worker.ts'
 import type { Batcher } from './batcher.ts'
@@ -20,22 +21,12 @@ import { NULL_LOG_VALUE, type ValueConverter } from './value-converter.ts'
 export const NON_FINITE_MESSAGE = 'value contains NaN or Infinity, which JSON cannot represent'
 const MAX_TEMPLATE_BYTES = 1024 * 1024
 
-export interface LogEntry {
-  runId: string
-  executionId: string
-  workspaceId: string
-  timestamp: number
-  level: number
-  template: string | null
-  values: Record<string, LogValue>
-}
-
 /** Shared services the handlers use. */
 export interface MessageServices {
   connection: WorkerConnection
   values: ValueConverter
   blobs: BlobStores
-  logs: Batcher<LogEntry>
+  logs: Batcher<NewLogEntry>
   metrics: MetricRecorder
   log: ConsolaInstance
 }

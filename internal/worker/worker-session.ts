@@ -6,11 +6,11 @@
 import type { ConsolaInstance } from 'consola'
 import type { ApiClient, BlobStores } from '../client/index.ts'
 import type { DeclaredTargets } from '../protocol/executor.ts'
+import type { NewLogEntry } from '../protocol/logs.ts'
 import type { ExecuteParams } from '../protocol/worker.ts'
 import { Batcher, httpPoster } from './batcher.ts'
 import { WorkerConnection, WorkerFatalError, type ServerCommand } from './connection.ts'
 import { Deliveries } from './deliveries.ts'
-import type { LogEntry } from './execution-messages.ts'
 import { ExecutionRunner } from './execution-runner.ts'
 import { ExecutionTable, HEARTBEAT_INTERVAL_MS } from './executions.ts'
 import { ExecutorStartError } from './executor.ts'
@@ -51,7 +51,7 @@ export class WorkerSession {
   readonly pool: ExecutorPool
   readonly table = new ExecutionTable<ExecutionRunner>()
   readonly deliveries: Deliveries
-  readonly logs: Batcher<LogEntry>
+  readonly logs: Batcher<NewLogEntry>
   readonly metricBatcher: Batcher<MetricEntry>
   readonly metrics: MetricRecorder
   /** resolves with the reason the worker cannot go on (refused session, incompatible adapter) */
@@ -89,7 +89,7 @@ export class WorkerSession {
       onFatal: (error: ExecutorStartError) => this.#onFatal(error),
     })
     const token = options.sessionToken
-    this.logs = new Batcher<LogEntry>({
+    this.logs = new Batcher<NewLogEntry>({
       name: 'logs',
       batchSize: options.logs.batchSize,
       flushIntervalMs: options.logs.flushIntervalMs,

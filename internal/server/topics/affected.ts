@@ -21,7 +21,8 @@ const everything: TopicMatcher = () => true
 
 /** A key identifying the event, so repeats within one flush are matched once. */
 export function changeKey(event: ChangeEvent): string {
-  return event.kind === 'workspaces' ? 'workspaces' : event.kind === 'run' ? `run:${event.runId}` : `${event.kind}:${event.workspaceId}`
+  if (event.kind === 'workspaces' || event.kind === 'tokens' || event.kind === 'inputs') return event.kind
+  return event.kind === 'run' ? `run:${event.runId}` : `${event.kind}:${event.workspaceId}`
 }
 
 /** Kinds of `workspaces/<ws>/<kind>` topics each workspace-scoped event reaches. */
@@ -37,6 +38,11 @@ export function changeMatcher(project: Project, event: ChangeEvent): TopicMatche
       // creation, rename, pause and archive: the list itself, and every workspace topic, which
       // may now be not found (archived) or forbidden (renamed out of the caller's patterns)
       return everything
+    case 'tokens':
+      return ({ segments }) => segments[0] === 'tokens'
+    case 'inputs':
+      // an input's own topic and every workspace's list of awaited inputs
+      return ({ segments }) => segments[0] === 'inputs' || (segments[0] === 'workspaces' && segments[2] === 'inputs')
     case 'run':
       return runMatcher(project, event.runId)
     case 'queue':

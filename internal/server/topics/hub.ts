@@ -239,5 +239,5 @@ export class TopicHub {
 
 /** Topic values depend on the caller only through these (§16.1). */
 function accessKey(access: Access): string {
-  return [access.type, access.tokenId ?? '', ...access.workspaces].join('\n')
+  return [access.type, access.principal?.type ?? '', access.principal?.externalId ?? '', ...access.workspaces].join('\n')
 }

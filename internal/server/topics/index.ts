@@ -6,6 +6,7 @@ import { ApiError } from '../../protocol/errors.ts'
 import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
 import { assetSummary, runSnapshot } from './run.ts'
+import { tokensTopic } from './tokens.ts'
 import { manifestsTopic, modulesTopic, queueTopic, sessionsTopic, workflowTopic, workspacesTopic } from './workspace.ts'
 
 export function topicValue(project: Project | null, access: Access, segments: string[]): unknown {
@@ -13,12 +14,13 @@ export function topicValue(project: Project | null, access: Access, segments: st
   if (head === 'workspaces' && rest.length === 0) return workspacesTopic(project, access)
   if (head === 'asset' && rest.length === 1) {
     const asset = project?.store.assets.getByExternalId(rest[0]!)
-    if (!asset) return null
+    // 404, not 403: whether an asset exists is not revealed outside its workspaces (§16.1)
+    if (!asset || !canReadAsset(project!, access, asset.id)) return null
     const summary = assetSummary(project!, asset.id)
     const entries = project!.store.assets.entries(asset.id)
     return { name: summary.name, entries }
   }
-  if (head === 'tokens' && rest.length === 0) return {}
+  if (head === 'tokens' && rest.length === 0) return tokensTopic(project, access)
   if (head !== 'workspaces' || rest.length < 2) return null
   const [wsId, kind, ...more] = rest as [string, string, ...string[]]
   const ws = project?.store.workspaces.getByExternalId(wsId)
@@ -44,6 +46,14 @@ export function topicValue(project: Project | null, access: Access, segments: st
     default:
       return null
   }
+}
+
+function canReadAsset(project: Project, access: Access, assetId: number): boolean {
+  if (access.workspaces.includes('*')) return true
+  return project.store.assets.workspaceIdsOf(assetId).some((id) => {
+    const ws = project.store.workspaces.get(id)
+    return !!ws && canAccessWorkspace(access, ws.name)
+  })
 }
 
 export { runSnapshot } from './run.ts'

@@ -3,7 +3,7 @@
  * as seen from one workspace (the run's origin workspace plus the requested one).
  */
 import { toTopicValue, frameToObject, type ReferenceLookup, type AssetSummary } from '../../protocol/values.ts'
-import type { ExecutionRecord, ResultRecord, StepRecord } from '../../store/index.ts'
+import type { ExecutionRecord, MetricDefinition, ResultRecord, StepRecord } from '../../store/index.ts'
 import type { Orchestrator } from '../../orchestrator/index.ts'
 import type { Project } from '../project.ts'
 
@@ -87,6 +87,7 @@ interface RunBundle {
   groups: Map<number, Record<string, string | null>>
   dependencies: Map<number, number[]>
   assetLinks: Map<number, { assetId: number; role: 'produced' | 'used' }[]>
+  metrics: Map<number, Record<string, MetricDefinition>>
   workspaces: Map<number, string | null>
 }
 
@@ -99,6 +100,7 @@ function loadRunBundle(project: Project, runId: number, executions: ExecutionRec
     assignments,
     ...store.runs.edgesOfRun(runId),
     assetLinks: store.assets.linksOfRun(runId),
+    metrics: store.metricDefinitions.ofRun(runId),
     workspaces: new Map(store.workspaces.list().map((w) => [w.id, w.externalId])),
   }
 }
@@ -138,7 +140,7 @@ function executionSnapshot(project: Project, e: ExecutionRecord, bundle: RunBund
     children,
     inputs: {},
     result: result ? resultSnapshot(project, result, 0, bundle.executions) : null,
-    metrics: {},
+    metrics: bundle.metrics.get(e.id) ?? {},
   }
 }
 

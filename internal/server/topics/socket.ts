@@ -43,7 +43,7 @@ export function negotiateTopicProtocols(header: string | null): { token: string 
  * upgrading. A plain GET that passes the checks gets 400, which lets clients tell an auth or
  * version failure from a network one by repeating the request over HTTP.
  */
-export function upgradeTopicSocket(req: Request, server: SocketUpgrader, context: ServerContext): Response | undefined {
+export async function upgradeTopicSocket(req: Request, server: SocketUpgrader, context: ServerContext): Promise<Response | undefined> {
   const url = new URL(req.url)
   const version = url.searchParams.get('version')
   if (version && version !== API_VERSION) throw versionMismatch(version)
@@ -51,7 +51,11 @@ export function upgradeTopicSocket(req: Request, server: SocketUpgrader, context
   const { token, chosen } = negotiateTopicProtocols(req.headers.get('sec-websocket-protocol'))
   // browsers can only send the subprotocol; other clients may use the ordinary header
   const authorization = token !== null ? `Bearer ${token}` : req.headers.get('authorization')
-  const access = authenticate(authorization, context.settings, context.projects.get(projectId))
+  const access = await authenticate(authorization, context.settings, context.projects.get(projectId), {
+    projectId,
+    host: req.headers.get('host'),
+    logger: context.logger,
+  })
   const data: TopicSocketData = { kind: 'topics', projectId, access }
   const headers = chosen ? { 'Sec-WebSocket-Protocol': chosen } : undefined
   if (server.upgrade(req, { data, headers })) return undefined
