@@ -16,7 +16,7 @@ fi
 
 echo "== bun test" >&2
 log=$(mktemp)
-timeout "${BUN_TEST_TIMEOUT:-2700}" bun test "$@" 2>&1 | tee "$log"
+timeout "${BUN_TEST_TIMEOUT:-2700}" bun test --timeout 60000 "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 count() { awk -v k="$1" '$0 ~ "^ *[0-9]+ "k"$" {n=$1} END {print n+0}' "$log"; }
 bpass=$(count pass); bfail=$(count fail); berr=$(count error)

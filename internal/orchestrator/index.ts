@@ -8,3 +8,7 @@ export { effectiveRequires, tagsMatch, parseTagSet, tagSetFromItems } from './ro
 export { hasPendingDependencies, pendingDependencyIds } from './dependencies.ts'
 export { answerInput, awaitedInputIds, inputByExternalId, waitingExecutions, type InputAnswer } from './inputs.ts'
 export { archiveWorkspace } from './workspaces.ts'
+export type { Launcher, LaunchRequest, LaunchedWorker, PollResult } from './launcher.ts'
+export { modulePatternMatches } from './pool-matching.ts'
+export { createPool, updatePool, deletePool, setPoolDisabled, replacePools, stopPoolWorker, resumePoolWorker } from './pool-admin.ts'
+export { launchingPool, sessionWorker } from './pool-queries.ts'

@@ -6,7 +6,7 @@
  */
 import { canonicalJson, stringifyJson, type Json } from '../protocol/json.ts'
 import { describeErrors, InvalidSchemaError, JsonSchema } from '../protocol/json-schema.ts'
-import { parseServerValue } from '../protocol/values.ts'
+import { parseServerValue, type ServerValue } from '../protocol/values.ts'
 import type { ExecutionRecord, InputRecord, TagSet } from '../store/index.ts'
 import type { Orchestrator } from './orchestrator.ts'
 import { parseTagSet } from './routing.ts'
@@ -63,31 +63,31 @@ function parseInitial(v: unknown, schema: JsonSchema | null): string | null {
   return stringifyJson(v)
 }
 
+function parsePlaceholders(v: unknown): [string, ServerValue][] {
+  if (v === null || v === undefined) return []
+  if (typeof v !== 'object' || Array.isArray(v)) throw new RequestError('placeholders must be an object')
+  const entries = Object.entries(v as Record<string, unknown>)
+  if (entries.length > MAX_PLACEHOLDERS) throw new RequestError(`at most ${MAX_PLACEHOLDERS} placeholders`)
+  return entries.map(([name, value]) => [name, parseServerValue(value)])
+}
+
 /** Params `[executionId, template, placeholders, schema, key, title, actions, initial, requires]`. */
 function parseRequest(o: Orchestrator, p: unknown[]): InputRequest {
   const template = p[1]
   if (typeof template !== 'string') throw new RequestError('template must be a string')
-  const placeholders: Record<string, number> = {}
-  if (p[2] !== null && p[2] !== undefined) {
-    if (typeof p[2] !== 'object' || Array.isArray(p[2])) throw new RequestError('placeholders must be an object')
-    const entries = Object.entries(p[2] as Record<string, unknown>)
-    if (entries.length > MAX_PLACEHOLDERS) throw new RequestError(`at most ${MAX_PLACEHOLDERS} placeholders`)
-    for (const [name, value] of entries) placeholders[name] = o.store.values.put(parseServerValue(value))
-  }
+  const values = parsePlaceholders(p[2])
   const schemaText = optionalString(p[3], 'schema')
   const schema = parseSchema(schemaText)
   const requires = parseTagSet(p[8])
   if (requires === null) throw new RequestError('invalid requires')
-  return {
-    template,
-    placeholders,
-    schema: schemaText,
-    key: optionalString(p[4], 'key', MAX_KEY_LENGTH),
-    title: optionalString(p[5], 'title', MAX_TITLE_LENGTH),
-    actions: parseActions(p[6]),
-    initial: parseInitial(p[7] as Json | undefined, schema),
-    requires,
-  }
+  const key = optionalString(p[4], 'key', MAX_KEY_LENGTH)
+  const title = optionalString(p[5], 'title', MAX_TITLE_LENGTH)
+  const actions = parseActions(p[6])
+  const initial = parseInitial(p[7] as Json | undefined, schema)
+  // placeholder values are stored only once the request is known to be acceptable
+  const placeholders: Record<string, number> = {}
+  for (const [name, value] of values) placeholders[name] = o.store.values.put(value)
+  return { template, placeholders, schema: schemaText, key, title, actions, initial, requires }
 }
 
 /**

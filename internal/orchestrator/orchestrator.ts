@@ -23,6 +23,8 @@ import { runSchedulerPass } from './scheduler.ts'
 import { cancelDescendants } from './cancellation.ts'
 import { reevaluateWaiter } from './waiters.ts'
 import { restoreState } from './restore.ts'
+import type { Launcher } from './launcher.ts'
+import { PoolState } from './pool-state.ts'
 
 /** Result types whose successor continues the same logical call's resolution. */
 const FOLLOWED: ReadonlySet<ResultTypeName> = new Set([
@@ -44,6 +46,8 @@ export interface OrchestratorOptions {
   /** grace added to a timeout before the server records it itself (semantics.md §9) */
   backstopGraceMs?: number
   now?: () => number
+  /** starts pool workers (semantics.md §21); without one, pools launch nothing */
+  launcher?: Launcher
 }
 
 export class Orchestrator {
@@ -66,6 +70,8 @@ export class Orchestrator {
   readonly repliesByExecution = new Map<number, string[]>()
   readonly backstopGraceMs: number
   readonly now: () => number
+  readonly launcher: Launcher | null
+  readonly pools: PoolState
   readonly #listeners = new Set<(event: ChangeEvent) => void>()
   #wakeScheduled = false
   #timer: ReturnType<typeof setTimeout> | null = null
@@ -78,6 +84,8 @@ export class Orchestrator {
     this.store = store
     this.backstopGraceMs = options.backstopGraceMs ?? 30_000
     this.now = options.now ?? Date.now
+    this.launcher = options.launcher ?? null
+    this.pools = new PoolState(this)
   }
 
   /** Rebuilds the in-memory state from the store and starts the scheduler. */
@@ -89,11 +97,12 @@ export class Orchestrator {
 
   close(): void {
     this.#closed = true
+    this.pools.close()
     if (this.#safety) clearInterval(this.#safety)
     if (this.#timer) clearTimeout(this.#timer)
     for (const live of this.assigned.values()) if (live.backstop) clearTimeout(live.backstop)
     for (const s of this.sessions.values()) if (s.expiry) clearTimeout(s.expiry)
-    for (const set of this.waiters.values()) for (const w of set) if (w.timer) clearTimeout(w.timer)
+    for (const set of [...this.waiters.values(), ...this.inputWaiters.values()]) for (const w of set) if (w.timer) clearTimeout(w.timer)
   }
 
   // -------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 import { RESULT_TYPE } from '../store/index.ts'
 import { hasPendingDependencies } from './dependencies.ts'
 import type { Orchestrator } from './orchestrator.ts'
+import { isPoolWorkerAvailable, runPoolStep } from './pools.ts'
 import { sessionLoad, sendToSession } from './sessions.ts'
 import { tagsMatch } from './routing.ts'
 import { targetKey, type LiveExecution, type LiveSession } from './types.ts'
@@ -20,6 +21,8 @@ export function runSchedulerPass(o: Orchestrator): number | null {
   const deferred = collapseDeferrals(o, candidates)
   let nextDue: number | null = null
   let capacityLeft = hasAnyCapacity(o)
+  /** due, dependency-free executions no session could take: they may launch pool workers (§21.2) */
+  const unrouted: LiveExecution[] = []
   for (const live of candidates) {
     if (deferred.has(live.exec.id) || !o.pending.has(live.exec.id)) continue
     const after = live.exec.executeAfter
@@ -39,12 +42,15 @@ export function runSchedulerPass(o: Orchestrator): number | null {
       spawnChildRun(o, live, now)
       continue
     }
-    if (!capacityLeft) continue
-    const session = chooseSession(o, live)
-    if (!session) continue
+    const session = capacityLeft ? chooseSession(o, live) : null
+    if (!session) {
+      unrouted.push(live)
+      continue
+    }
     assignExecution(o, live, session, now)
     capacityLeft = hasAnyCapacity(o)
   }
+  runPoolStep(o, unrouted)
   return nextDue
 }
 
@@ -129,16 +135,20 @@ function hasAnyCapacity(o: Orchestrator): boolean {
   return false
 }
 
-/** §20.3: connected, not draining, declared the target with its type, same workspace, room, tags. */
+/**
+ * §20.3: connected, not draining, declared the target with its type, same workspace, room, tags,
+ * and for a pool worker: the worker active and its pool enabled.
+ */
+export function isSessionEligible(o: Orchestrator, s: LiveSession, live: LiveExecution, key = targetKey(live.step.type, live.step.module, live.step.target)): boolean {
+  if (!s.channel || s.draining || s.record.workspaceId !== live.exec.workspaceId) return false
+  if (!s.targets?.has(key) || sessionLoad(s) >= s.concurrency) return false
+  return tagsMatch(live.requires, s.record.provides, s.record.accepts) && isPoolWorkerAvailable(o, s)
+}
+
 function chooseSession(o: Orchestrator, live: LiveExecution): LiveSession | null {
   const key = targetKey(live.step.type, live.step.module, live.step.target)
   const eligible: LiveSession[] = []
-  for (const s of o.sessions.values()) {
-    if (!s.channel || s.draining || s.record.workspaceId !== live.exec.workspaceId) continue
-    if (!s.targets?.has(key) || sessionLoad(s) >= s.concurrency) continue
-    if (!tagsMatch(live.requires, s.record.provides, s.record.accepts)) continue
-    eligible.push(s)
-  }
+  for (const s of o.sessions.values()) if (isSessionEligible(o, s, live, key)) eligible.push(s)
   if (eligible.length === 0) return null
   return eligible[Math.floor(Math.random() * eligible.length)]!
 }

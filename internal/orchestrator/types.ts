@@ -19,6 +19,7 @@ export type ChangeEvent =
   | { kind: 'queue'; workspaceId: number }
   | { kind: 'sessions'; workspaceId: number }
   | { kind: 'manifests'; workspaceId: number }
+  | { kind: 'pools'; workspaceId: number }
   /** an input was created or answered, or the executions waiting on one changed */
   | { kind: 'inputs' }
 

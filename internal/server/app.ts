@@ -5,7 +5,9 @@
 import { Hono } from 'hono'
 import { ApiError } from '../protocol/errors.ts'
 import { API_VERSION, VERSION } from '../protocol/version.ts'
+import { registerInputRoutes } from './api/inputs.ts'
 import { registerManifestRoutes } from './api/manifests.ts'
+import { registerPoolRoutes } from './api/pools.ts'
 import { registerRunRoutes } from './api/runs.ts'
 import { registerSessionRoutes } from './api/sessions.ts'
 import { registerTokenRoutes, UNAUTHENTICATED_PATHS } from './api/tokens.ts'
@@ -17,6 +19,7 @@ import { registerLogRoutes } from './logs.ts'
 import { registerMetricRoutes } from './metrics.ts'
 import { resolveProject } from './project-resolution.ts'
 import { topicValue } from './topics/index.ts'
+import { registerUiRoutes } from './ui/routes.ts'
 
 export function versionMismatch(expected: string): ApiError {
   return new ApiError(409, 'version_mismatch', 'version mismatch', { server: VERSION, expected })
@@ -24,6 +27,7 @@ export function versionMismatch(expected: string): ApiError {
 
 export function createApp(server: ServerContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  registerUiRoutes(app, server) // before the pipeline: the UI page loads without project or token (§15)
 
   app.use('*', async (c, next) => {
     const version = c.req.header('x-api-version')
@@ -51,7 +55,9 @@ export function createApp(server: ServerContext): Hono<AppEnv> {
   registerTokenRoutes(app, server)
   registerWorkspaceRoutes(app, server)
   registerRunRoutes(app, server)
+  registerInputRoutes(app, server)
   registerManifestRoutes(app, server)
+  registerPoolRoutes(app, server)
   registerBlobRoutes(app, server)
   registerLogRoutes(app, server)
   registerMetricRoutes(app, server)

@@ -33,8 +33,8 @@ export interface DeviceLogin {
   readonly userCode: string
   /** Unix ms */
   readonly expiresAt: number
-  /** seconds; grows by 5 after each slow_down (RFC 8628 §3.5) */
-  interval: number
+  /** seconds between polls; clients add 5 after each slow_down (RFC 8628 §3.5) */
+  readonly interval: number
   lastPollAt: number | null
   state: 'pending' | 'approved' | 'denied'
   /** the approver's access when approved: the token is created on their behalf */
@@ -135,10 +135,8 @@ export class DeviceLogins {
     if (!login || login.projectId !== projectId) return { error: 'expired_token' }
     const tooSoon = login.lastPollAt !== null && now - login.lastPollAt < login.interval * 1000 - POLL_TOLERANCE_MS
     login.lastPollAt = now
-    if (tooSoon) {
-      login.interval += 5
-      return { error: 'slow_down' }
-    }
+    // every poll restarts the wait, so a client that keeps hammering keeps being told to slow down
+    if (tooSoon) return { error: 'slow_down' }
     if (login.state === 'denied') return { error: 'access_denied' }
     if (login.state === 'pending') return { error: 'authorization_pending' }
     this.#forget(hash, login)

@@ -7,9 +7,11 @@ import { ApiError } from '../protocol/errors.ts'
 import { API_VERSION } from '../protocol/version.ts'
 import { createApp, versionMismatch, withCors } from './app.ts'
 import { jsonResponse, type ServerContext } from './context.ts'
+import { ServerLaunchers } from './launchers/index.ts'
 import type { Logger } from './logger.ts'
 import { ProjectRegistry } from './project.ts'
 import { resolveProject } from './project-resolution.ts'
+import { secretBoxFor } from './secrets.ts'
 import { SettingsError, type ServerSettings } from './settings.ts'
 import { TopicHub } from './topics/hub.ts'
 import { closeTopicSocket, openTopicSocket, topicSocketMessage, upgradeTopicSocket, type TopicSocketData } from './topics/socket.ts'
@@ -40,7 +42,12 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   } catch (err) {
     throw new SettingsError(`data directory not writable: ${settings.dataDir} (${(err as Error).message})`)
   }
-  const projects = new ProjectRegistry(settings.dataDir, logger, { timeoutGraceMs: settings.timeoutGraceMs })
+  // the port is read at launch time, once the listener below is bound
+  const launchers = new ServerLaunchers(settings, secretBoxFor(settings), { publicHost: settings.publicHost, port: () => bun.port ?? settings.port })
+  const projects = new ProjectRegistry(settings.dataDir, logger, {
+    timeoutGraceMs: settings.timeoutGraceMs,
+    launcherFor: (projectId) => launchers.forProject(projectId),
+  })
   projects.openExisting()
   const context: ServerContext = { settings, projects, logger }
   const app = createApp(context)
@@ -114,6 +121,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
       for (const ws of sockets) ws.close(1001, 'going away')
       await bun.stop(true)
       topics.close()
+      launchers.close()
       projects.close()
     },
   }

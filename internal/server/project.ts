@@ -4,10 +4,16 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Orchestrator } from '../orchestrator/index.ts'
+import { Orchestrator, type Launcher } from '../orchestrator/index.ts'
 import { LogStore, MetricStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
 import { DiskBlobStore, type BlobStore } from './blob-store.ts'
 import type { Logger } from './logger.ts'
+
+export interface ProjectOptions {
+  timeoutGraceMs?: number
+  /** the server's launchers, bound to one project (semantics.md §21) */
+  launcherFor?: (projectId: string) => Launcher
+}
 
 export class Project {
   readonly id: string
@@ -18,11 +24,11 @@ export class Project {
   readonly metrics: MetricStore
   readonly blobs: BlobStore
 
-  constructor(id: string, dir: string, logger: Logger, options: { timeoutGraceMs?: number } = {}) {
+  constructor(id: string, dir: string, logger: Logger, options: ProjectOptions = {}) {
     this.id = id
     this.dir = dir
     this.store = new OrchestrationStore(join(dir, 'orchestration.sqlite'))
-    this.orchestrator = new Orchestrator(this.store, { backstopGraceMs: options.timeoutGraceMs })
+    this.orchestrator = new Orchestrator(this.store, { backstopGraceMs: options.timeoutGraceMs, launcher: options.launcherFor?.(id) })
     this.logs = new LogStore(join(dir, 'logs.sqlite'), { onError: (err) => logger.warn(`log store: ${String(err)}`) })
     this.metrics = new MetricStore(join(dir, 'metrics.sqlite'), { onError: (err) => logger.warn(`metric store: ${String(err)}`) })
     this.blobs = new DiskBlobStore(join(dir, 'blobs'))
@@ -55,9 +61,9 @@ export class ProjectRegistry {
   readonly #dataDir: string
   readonly #open = new Map<string, Project>()
   readonly #logger: Logger
-  readonly #options: { timeoutGraceMs?: number }
+  readonly #options: ProjectOptions
 
-  constructor(dataDir: string, logger: Logger, options: { timeoutGraceMs?: number } = {}) {
+  constructor(dataDir: string, logger: Logger, options: ProjectOptions = {}) {
     this.#dataDir = dataDir
     this.#logger = logger
     this.#options = options

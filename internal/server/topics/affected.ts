@@ -28,8 +28,9 @@ export function changeKey(event: ChangeEvent): string {
 /** Kinds of `workspaces/<ws>/<kind>` topics each workspace-scoped event reaches. */
 const WORKSPACE_KINDS = {
   queue: new Set(['queue', 'modules']),
-  sessions: new Set(['sessions', 'queue']),
+  sessions: new Set(['sessions', 'queue', 'pools']),
   manifests: new Set(['manifests', 'modules', 'workflows']),
+  pools: new Set(['pools']),
 } as const
 
 export function changeMatcher(project: Project, event: ChangeEvent): TopicMatcher {
@@ -47,7 +48,8 @@ export function changeMatcher(project: Project, event: ChangeEvent): TopicMatche
       return runMatcher(project, event.runId)
     case 'queue':
     case 'sessions':
-    case 'manifests': {
+    case 'manifests':
+    case 'pools': {
       const ws = project.store.workspaces.get(event.workspaceId)
       if (!ws) return everything
       const kinds: ReadonlySet<string> = WORKSPACE_KINDS[event.kind]

@@ -5,6 +5,8 @@
 import { ApiError } from '../../protocol/errors.ts'
 import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
+import { inputTopic, workspaceInputsTopic } from './inputs.ts'
+import { poolsTopic, poolTopic } from './pools.ts'
 import { assetSummary, runSnapshot } from './run.ts'
 import { tokensTopic } from './tokens.ts'
 import { manifestsTopic, modulesTopic, queueTopic, sessionsTopic, workflowTopic, workspacesTopic } from './workspace.ts'
@@ -21,6 +23,8 @@ export function topicValue(project: Project | null, access: Access, segments: st
     return { name: summary.name, entries }
   }
   if (head === 'tokens' && rest.length === 0) return tokensTopic(project, access)
+  // an input id contains a `/` (`RwD6/i1`): accept it encoded in one segment or split in two
+  if (head === 'inputs' && (rest.length === 1 || rest.length === 2)) return inputTopic(project, access, rest.join('/'))
   if (head !== 'workspaces' || rest.length < 2) return null
   const [wsId, kind, ...more] = rest as [string, string, ...string[]]
   const ws = project?.store.workspaces.getByExternalId(wsId)
@@ -40,9 +44,9 @@ export function topicValue(project: Project | null, access: Access, segments: st
     case 'sessions':
       return more.length === 0 ? sessionsTopic(project, ws) : null
     case 'pools':
-      return more.length === 0 ? {} : null
+      return more.length === 0 ? poolsTopic(project, ws) : more.length === 1 ? poolTopic(project, ws, more[0]!) : null
     case 'inputs':
-      return more.length === 0 ? {} : null
+      return more.length === 0 ? workspaceInputsTopic(project, ws) : null
     default:
       return null
   }

@@ -3,9 +3,10 @@
  * as seen from one workspace (the run's origin workspace plus the requested one).
  */
 import { toTopicValue, frameToObject, type ReferenceLookup, type AssetSummary } from '../../protocol/values.ts'
-import type { ExecutionRecord, MetricDefinition, ResultRecord, StepRecord } from '../../store/index.ts'
+import type { ExecutionRecord, InputLinkRole, MetricDefinition, ResultRecord, StepRecord } from '../../store/index.ts'
 import type { Orchestrator } from '../../orchestrator/index.ts'
 import type { Project } from '../project.ts'
+import { executionInputs } from './run-inputs.ts'
 
 const hex10 = (key: Uint8Array | null) => (key ? Buffer.from(key).toString('hex').slice(0, 10) : null)
 
@@ -87,6 +88,7 @@ interface RunBundle {
   groups: Map<number, Record<string, string | null>>
   dependencies: Map<number, number[]>
   assetLinks: Map<number, { assetId: number; role: 'produced' | 'used' }[]>
+  inputLinks: Map<number, { inputId: number; role: InputLinkRole }[]>
   metrics: Map<number, Record<string, MetricDefinition>>
   workspaces: Map<number, string | null>
 }
@@ -100,6 +102,7 @@ function loadRunBundle(project: Project, runId: number, executions: ExecutionRec
     assignments,
     ...store.runs.edgesOfRun(runId),
     assetLinks: store.assets.linksOfRun(runId),
+    inputLinks: store.inputs.linksOfRun(runId),
     metrics: store.metricDefinitions.ofRun(runId),
     workspaces: new Map(store.workspaces.list().map((w) => [w.id, w.externalId])),
   }
@@ -122,6 +125,8 @@ function executionSnapshot(project: Project, e: ExecutionRecord, bundle: RunBund
     const dep = find(depId)
     if (dep) dependencies[dep.externalId] = { type: 'result', execution: executionRef(dep) }
   }
+  const inputs = executionInputs(project, bundle.inputLinks.get(e.id))
+  Object.assign(dependencies, inputs.dependencies)
   const children = (bundle.children.get(e.id) ?? []).map(({ childId, groupId }) => {
     const child = find(childId)!
     return { stepId: `${child.runExternalId}:${child.stepNumber}`, attempt: child.attempt, groupId }
@@ -138,7 +143,7 @@ function executionSnapshot(project: Project, e: ExecutionRecord, bundle: RunBund
     assets,
     dependencies,
     children,
-    inputs: {},
+    inputs: inputs.inputs,
     result: result ? resultSnapshot(project, result, 0, bundle.executions) : null,
     metrics: bundle.metrics.get(e.id) ?? {},
   }

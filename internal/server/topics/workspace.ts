@@ -2,7 +2,7 @@
  * Workspace-scoped topic values (http-api.md §11.3): workspaces, manifests, modules,
  * workflows, queue (with server-computed reasons, §11.2) and sessions.
  */
-import { sessionLoad, tagsMatch, type LiveExecution } from '../../orchestrator/index.ts'
+import { launchingPool, pendingDependencyIds, sessionLoad, sessionWorker, tagsMatch, type LiveExecution } from '../../orchestrator/index.ts'
 import type { TagSet, WorkspaceRecord } from '../../store/index.ts'
 import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
@@ -104,9 +104,11 @@ function queueStatus(project: Project, ws: WorkspaceRecord, live: LiveExecution,
     return { status: 'delayed', reason: `delayed until ${new Date(live.exec.executeAfter).toISOString()}` }
   }
   if (ws.state === 'paused') return { status: 'paused', reason: 'workspace paused' }
-  const deps = [...live.waitingOn, ...(live.gate ?? [])].map((id) => o.execution(id)?.externalId ?? String(id))
+  const deps = pendingDependencyIds(o, live)
   if (deps.length > 0) return { status: 'waiting', reason: `waiting for ${deps.join(', ')}` }
   if (live.step.type === 'workflow' && live.step.parentExecutionId !== null) return { status: 'ready', reason: 'ready' }
+  const pool = launchingPool(o, live)
+  if (pool !== null) return { status: 'launching', reason: `pool '${pool}' launching a worker` }
   const declaring = [...o.sessions.values()].filter(
     (s) => s.channel && s.record.workspaceId === ws.id && s.targets?.has(`${live.step.type}\0${live.step.module}\0${live.step.target}`),
   )
@@ -140,7 +142,7 @@ export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string
       executeAfter: exec.executeAfter,
       createdAt: exec.createdAt,
       assignedAt: live.assignedAt,
-      dependencies: [...live.waitingOn, ...(live.gate ?? [])].map((id) => project.orchestrator.execution(id)?.externalId ?? String(id)),
+      dependencies: pendingDependencyIds(project.orchestrator, live),
       requires: live.requires,
       ...queueStatus(project, ws, live, now),
     }
@@ -154,15 +156,16 @@ export function sessionsTopic(project: Project, ws: WorkspaceRecord): Record<str
     if (s.record.workspaceId !== ws.id) continue
     const targets: Record<string, string[]> = {}
     for (const [module, byType] of Object.entries(s.declared)) targets[module] = [...(byType.workflow ?? []), ...(byType.task ?? [])].sort()
+    const worker = sessionWorker(project.orchestrator, s)
     out[s.record.externalId] = {
       connected: s.channel !== null,
       executing: [...s.held.values()].filter((st) => st !== 'finished').length,
       concurrency: s.concurrency,
-      poolName: null,
+      poolName: worker?.poolName ?? null,
       targets,
       provides: s.record.provides,
       accepts: s.record.accepts,
-      workerState: null,
+      workerState: worker?.state ?? null,
       executions: s.executed,
     }
   }

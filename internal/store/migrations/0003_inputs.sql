@@ -44,3 +44,17 @@ CREATE TABLE input_links (
   PRIMARY KEY (input_id, execution_id, role)
 ) STRICT;
 CREATE INDEX input_links_execution ON input_links (execution_id);
+
+-- The any-of gate of a suspended successor (semantics.md §14.5), now also on inputs. 0001 made
+-- (execution_id, dependency_id, input_id) the primary key, but a STRICT table refuses NULL in
+-- key columns and every gate leaves one of the two NULL: `INSERT OR IGNORE` dropped every gate,
+-- so the table is necessarily empty and is recreated with one row per dependency.
+DROP TABLE suspension_gates;
+CREATE TABLE suspension_gates (
+  execution_id INTEGER NOT NULL REFERENCES executions (id),
+  dependency_id INTEGER REFERENCES executions (id),
+  input_id INTEGER REFERENCES inputs (id),
+  CHECK ((dependency_id IS NULL) <> (input_id IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX suspension_gates_execution ON suspension_gates (execution_id, dependency_id) WHERE dependency_id IS NOT NULL;
+CREATE UNIQUE INDEX suspension_gates_input ON suspension_gates (execution_id, input_id) WHERE input_id IS NOT NULL;

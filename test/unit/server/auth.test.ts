@@ -181,13 +181,13 @@ describe('authenticate', () => {
 
 describe('Studio JWTs (§6.5)', () => {
   let jwks: Server<undefined>
-  let keys: { kid: string; pair: CryptoKeyPair; jwk: JsonWebKey }[]
+  let keys: { kid: string; pair: CryptoKeyPair; jwk: Record<string, unknown> }[]
   let fetches = 0
   let studioUrl: string
 
   const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
   async function newKey(kid: string) {
-    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair
+    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as unknown as CryptoKeyPair
     const jwk = { ...(await crypto.subtle.exportKey('jwk', pair.publicKey)), kid, alg: 'EdDSA', use: 'sig' }
     return { kid, pair, jwk }
   }
