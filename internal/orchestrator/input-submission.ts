@@ -10,7 +10,7 @@ import { parseServerValue, type ServerValue } from '../protocol/values.ts'
 import type { ExecutionRecord, InputRecord, TagSet } from '../store/index.ts'
 import type { Orchestrator } from './orchestrator.ts'
 import { parseTagSet } from './routing.ts'
-import { RequestError } from './worker-requests.ts'
+import { RequestError } from './request-errors.ts'
 
 /** A checked `submit_input`, with placeholder values already stored. */
 interface InputRequest {

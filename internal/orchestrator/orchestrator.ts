@@ -3,6 +3,9 @@
  * result recording with its consequences (retries, recurrence, waiters, dependents, cascades),
  * and resolution of successor chains (semantics.md §4). The scheduling pass, worker requests,
  * submissions, cancellation and sessions live in sibling modules that operate on this state.
+ *
+ * Longer than most files: the state and the operations that keep its indexes consistent
+ * (result recording, waiter and dependency registration) must change together, in one place.
  */
 import { RawJson } from '../protocol/json.ts'
 import type { SelectReply } from '../protocol/worker.ts'

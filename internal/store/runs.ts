@@ -1,3 +1,7 @@
+/**
+ * Runs, steps, executions and the edges between them (children, groups, provenance). One
+ * aggregate because every query joins the three tables; longer than most files for that reason.
+ */
 import type { Database } from 'bun:sqlite'
 import { generateId } from '../protocol/ids.ts'
 import type { CacheConfig, ExecutionRecord, RunRecord, StepRecord, TagSet } from './types.ts'
