@@ -51,7 +51,8 @@ export function computeDependencies(o: Orchestrator, live: LiveExecution): void 
   }
   let gate: Set<number> | null = null
   const gateInputs = new Set<number>()
-  const gates = o.store.runs.suspensionGates(live.exec.id)
+  // only a suspended successor (never a first attempt) can have a gate
+  const gates = live.exec.attempt > 1 ? o.store.runs.suspensionGates(live.exec.id) : []
   if (gates.length > 0) {
     const pendingIds = new Set<number>()
     let satisfied = false

@@ -109,7 +109,7 @@ function launchWorker(o: Orchestrator, pool: PoolRecord, now: number): void {
         if (o.pools.closed) return
         worker.launching = false
         worker.record = o.store.workers.markStartFailed(record.id, errorText(err), o.now())
-        deactivate(o, worker, worker.record.error, null)
+        deactivate(o, worker, null, null)
       },
     )
 }

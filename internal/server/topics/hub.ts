@@ -35,6 +35,9 @@ interface Subscription extends WatchedTopic {
 
 /** How often subscriptions to a project that does not exist yet look for it (§16.4). */
 const PROJECT_POLL_MS = 1_000
+/** The longest pause between two recomputes of a project's live topics. */
+const MAX_FLUSH_SPACING_MS = 250
+
 /** setTimeout's ceiling; a later timed change is re-armed on the next recompute anyway. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -45,6 +48,9 @@ class ProjectFeed {
   readonly dirty = new Set<Subscription>()
   readonly changes = new Map<string, ChangeEvent>()
   flushScheduled = false
+  /** how long the last flush took and when it ended: expensive topics are recomputed less often */
+  lastFlushCost = 0
+  lastFlushEnd = 0
   unsubscribe: (() => void) | null = null
   poll: ReturnType<typeof setInterval> | null = null
   constructor(readonly id: string) {}
@@ -147,11 +153,25 @@ export class TopicHub {
   #scheduleFlush(feed: ProjectFeed): void {
     if (feed.flushScheduled) return
     feed.flushScheduled = true
-    // one flush per event-loop turn: a request that emits many events costs one recompute
-    setImmediate(() => this.#flush(feed))
+    // one flush per event-loop turn: a request that emits many events costs one recompute.
+    // When recomputing is expensive (a live view of a large run), flushes are spaced so that
+    // they take at most about a fifth of the time: the view lags a little, scheduling doesn't.
+    const wait = Math.min(MAX_FLUSH_SPACING_MS, feed.lastFlushCost * 4) - (performance.now() - feed.lastFlushEnd)
+    if (feed.lastFlushCost > 2 && wait > 0) setTimeout(() => this.#flush(feed), wait)
+    else setImmediate(() => this.#flush(feed))
   }
 
   #flush(feed: ProjectFeed): void {
+    const started = performance.now()
+    try {
+      this.#flushNow(feed)
+    } finally {
+      feed.lastFlushEnd = performance.now()
+      feed.lastFlushCost = feed.lastFlushEnd - started
+    }
+  }
+
+  #flushNow(feed: ProjectFeed): void {
     feed.flushScheduled = false
     if (this.#feeds.get(feed.id) !== feed) return
     try {
