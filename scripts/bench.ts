@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path'
 const REPO = resolve(import.meta.dir, '..')
 const BIN = join(REPO, 'dist', 'coflux')
 const quick = process.argv.includes('--quick')
-const sizes = { fanOut: quick ? 200 : 1000, chain: quick ? 50 : 200, mixed: quick ? 1000 : 10_000 }
+const sizes = { fanOut: quick ? 200 : 1000, chain: quick ? 50 : 200, mixed: quick ? 1000 : 10_000, spawnFanOut: quick ? 50 : 200 }
 
 function env(extra: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {}
@@ -120,9 +120,14 @@ async function main(): Promise<void> {
     rmSync(markers, { recursive: true, force: true })
     const after = memory(server.pid)
 
+    // the same fan-out on a worker that spawns a fresh interpreter per execution (the fork
+    // template disabled by hiding its socket from the adapter), for comparison
+    const spawnRate = await plainSpawnFanOut(port, ws, concurrency)
+
     const cpu = cpus()[0]?.model ?? 'unknown CPU'
     console.log(`machine: ${cpus().length} × ${cpu}; worker concurrency ${concurrency}`)
     console.log(`fan-out of ${sizes.fanOut} no-op tasks: ${fanSeconds.toFixed(2)} s, ${fanRate.toFixed(0)} executions/s`)
+    console.log(`  same fan-out (${sizes.spawnFanOut} tasks) spawning a fresh interpreter per execution: ${spawnRate.toFixed(0)} executions/s (${(fanRate / spawnRate).toFixed(1)}× slower than forking)`)
     console.log(`chain of ${sizes.chain} child calls: round trip p50 ${percentile(trips, 50).toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms`)
     console.log(`mixed run of ${sizes.mixed} steps (cache + retries): ${executions} executions in ${mixedSeconds.toFixed(2)} s, ${(executions / mixedSeconds).toFixed(0)} dispatches/s`)
     console.log(`server memory: before ${before.rssMiB.toFixed(0)} MiB RSS, after ${after.rssMiB.toFixed(0)} MiB RSS, peak ${after.peakMiB.toFixed(0)} MiB`)
@@ -131,6 +136,36 @@ async function main(): Promise<void> {
     server.kill('SIGTERM')
     await Promise.all([worker.exited, server.exited])
     rmSync(data, { recursive: true, force: true })
+  }
+}
+
+/** Runs the fan-out on a second worker (own workspace) whose executors are spawned, not forked. */
+async function plainSpawnFanOut(port: number, _ws: string, concurrency: number): Promise<number> {
+  const python = Bun.spawnSync(['python3', '-c', 'import sys; print(sys.executable)']).stdout.toString().trim()
+  const ws = (await api(port, 'create_workspace', { name: 'bench-spawn' })).id
+  const worker = Bun.spawn(
+    [BIN, 'worker', '--concurrency', String(concurrency), '--adapter', `env,-u,COFLUX_FORK_SOCKET,${python},-m,coflux`, 'bench_flows'],
+    {
+      cwd: join(REPO, 'scripts', 'bench'),
+      env: env({ COFLUX_HOST: `localhost:${port}`, COFLUX_WORKSPACE: 'bench-spawn', PYTHONPATH: join(REPO, 'src', 'python') }),
+      stdout: 'ignore',
+      stderr: 'ignore',
+    },
+  )
+  try {
+    for (;;) {
+      const sessions = await topic(port, `workspaces/${ws}/sessions`)
+      if (Object.values(sessions).some((s: any) => s.connected && Object.keys(s.targets).length)) break
+      await Bun.sleep(50)
+    }
+    const submit = async (n: number) =>
+      (await api(port, 'submit_workflow', { workspaceId: ws, module: 'bench_flows', target: 'fan_out', arguments: [['json', String(n)]] })).runId as string
+    await waitForRun(port, ws, await submit(4))
+    const snap = await waitForRun(port, ws, await submit(sizes.spawnFanOut))
+    return (sizes.spawnFanOut + 1) / runSpan(snap)
+  } finally {
+    worker.kill('SIGKILL')
+    await worker.exited
   }
 }
 
