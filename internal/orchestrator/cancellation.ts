@@ -5,6 +5,7 @@ import { ApiError, notFound } from '../protocol/errors.ts'
 import { parseStepId } from '../protocol/ids.ts'
 import type { ResultTypeName } from '../store/index.ts'
 import type { Orchestrator } from './orchestrator.ts'
+import { ensureRunActive } from './rotation.ts'
 import { sendToSession } from './sessions.ts'
 
 /** Successors that stay within the same logical call (cached/deferred point at other calls). */
@@ -65,7 +66,7 @@ export function cancelDescendants(o: Orchestrator, rootId: number, workspaceId: 
 export function rerunStep(o: Orchestrator, stepExternalId: string, workspaceId: number): { executionId: string; attempt: number } {
   const parsed = parseStepId(stepExternalId)
   if (!parsed) throw new ApiError(400, 'bad_request', 'invalid step id', { stepId: 'invalid' })
-  const run = o.store.runs.getRunByExternalId(parsed.runId)
+  const run = ensureRunActive(o, parsed.runId) // §23.2: copy-on-reference
   const step = run ? o.store.runs.getStepByNumber(run.id, parsed.step) : null
   if (!run || !step) throw notFound()
   const executions = o.store.runs.executionsOfStep(step.id)

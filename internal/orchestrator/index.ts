@@ -12,3 +12,4 @@ export type { Launcher, LaunchRequest, LaunchedWorker, PollResult } from './laun
 export { modulePatternMatches } from './pool-matching.ts'
 export { createPool, updatePool, deletePool, setPoolDisabled, replacePools, stopPoolWorker, resumePoolWorker } from './pool-admin.ts'
 export { launchingPool, sessionWorker } from './pool-queries.ts'
+export { rotateEpoch, startEpochRotation, ensureRunActive, ensureExecutionActive, ensureInputActive } from './rotation.ts'

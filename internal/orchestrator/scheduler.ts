@@ -7,6 +7,7 @@ import { RESULT_TYPE } from '../store/index.ts'
 import { hasPendingDependencies } from './dependencies.ts'
 import type { Orchestrator } from './orchestrator.ts'
 import { isPoolWorkerAvailable, runPoolStep } from './pools.ts'
+import { archivedCacheResult } from './rotation.ts'
 import { sessionLoad, sendToSession } from './sessions.ts'
 import { tagsMatch } from './routing.ts'
 import { targetKey, type LiveExecution, type LiveSession } from './types.ts'
@@ -34,6 +35,11 @@ export function runSchedulerPass(o: Orchestrator): number | null {
       const hit = lookupCache(o, live, now)
       if (hit !== null) {
         o.recordResult(live.exec.id, { type: 'cached', successorId: hit })
+        continue
+      }
+      const archived = archivedCacheResult(o, live, now)
+      if (archived !== null) {
+        o.recordResult(live.exec.id, archived)
         continue
       }
     }

@@ -73,7 +73,9 @@ export function submitWorkflow(o: Orchestrator, input: WorkflowSubmission): Subm
   const created = o.store.transaction(() => {
     const idem = input.idempotencyKey ? idempotencyHash(workspace.externalId, input.idempotencyKey) : null
     if (idem) {
-      const existing = o.store.runs.findRunByIdempotencyKey(idem, now - IDEMPOTENCY_WINDOW_MS)
+      const since = now - IDEMPOTENCY_WINDOW_MS
+      // §22: archived epochs too (read-only: the run is not copied)
+      const existing = o.store.runs.findRunByIdempotencyKey(idem, since) ?? o.store.epochs?.findRunByIdempotencyKey(idem, since)?.value
       if (existing) return { existing }
     }
     const run = o.store.runs.createRun(

@@ -9,9 +9,10 @@ import type { WorkerFrame } from '../protocol/worker.ts'
 import type { ExecutionRecord } from '../store/index.ts'
 import { cancelExecution } from './cancellation.ts'
 import { submitInput } from './input-submission.ts'
-import { cancelInput, inputByExternalId } from './inputs.ts'
+import { cancelInput } from './inputs.ts'
 import { defineMetric } from './metrics.ts'
 import type { Orchestrator } from './orchestrator.ts'
+import { ensureAssetActive, ensureExecutionActive, ensureInputActive, ensureReferencesActive } from './rotation.ts'
 import { declareTargets, markStarted, notifyTerminated, recordHeartbeats, sendToSession } from './sessions.ts'
 import { submitStep } from './submissions.ts'
 import { ExecutionInvalidError, RequestError } from './request-errors.ts'
@@ -119,7 +120,9 @@ function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer
     }
     case 'submit': {
       const parent = held(o, session, p[4])
-      const exec = submitStep(o, parent, name(p[0], 'module'), name(p[1], 'target'), parseValues(p[3]), optionalInt(p[5]), parseStepOptions(p))
+      const args = parseValues(p[3])
+      ensureReferencesActive(o, args) // §23.2: handles in new arguments are copied from archives
+      const exec = submitStep(o, parent, name(p[0], 'module'), name(p[1], 'target'), args, optionalInt(p[5]), parseStepOptions(p))
       answer([exec.externalId, exec.module, exec.target], parent.id)
       return
     }
@@ -152,7 +155,7 @@ function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer
     }
     case 'get_asset': {
       const caller = held(o, session, p[1])
-      const asset = o.store.assets.getByExternalId(str(p[0], 'asset id'))
+      const asset = ensureAssetActive(o, str(p[0], 'asset id'))
       if (!asset) throw new RequestError('not_found')
       o.store.assets.recordUse(asset.id, caller.id)
       const entries = o.store.assets.entries(asset.id)
@@ -260,13 +263,13 @@ function parseHandles(o: Orchestrator, v: unknown, caller: ExecutionRecord, reco
     const kind = Array.isArray(h) ? h[0] : (h as { type?: unknown })?.type
     const ref = Array.isArray(h) ? h[1] : (h as { id?: unknown })?.id
     if (kind === 'execution') {
-      const exec = typeof ref === 'string' ? o.executionByExternalId(ref) : null
+      const exec = typeof ref === 'string' ? ensureExecutionActive(o, ref) : null
       if (!exec) throw new RequestError('not_found')
       if (recordUse) o.store.runs.recordDependency(caller.id, exec.id)
       return { kind: 'execution', id: exec.id }
     }
     if (kind === 'input') {
-      const input = inputByExternalId(o, ref)
+      const input = ensureInputActive(o, ref)
       if (!input) throw new RequestError('input_not_found')
       if (recordUse) o.store.inputs.link(input.id, caller.id, 'selected')
       return { kind: 'input', id: input.id }

@@ -1,6 +1,6 @@
 /**
  * Who may write telemetry for an execution and which workspaces a reader sees (http-api.md
- * §16.1–§16.2), shared by the `/metrics` route (and meant for `/logs`, which has its own copy).
+ * §16.1–§16.2), shared by the `/logs` and `/metrics` routes.
  */
 import { ApiError } from '../protocol/errors.ts'
 import type { ExecutionRecord, WorkspaceRecord } from '../store/index.ts'
@@ -23,14 +23,17 @@ export interface WritableExecution {
 export function writableExecution(
   access: Access,
   project: Project,
-  entry: { executionId: string; runId?: string; workspaceId?: string },
+  // the claims are only compared, so a posted entry's fields can be passed before their types are checked
+  entry: { executionId: string; runId?: unknown; workspaceId?: unknown },
 ): WritableExecution {
-  const execution = project.orchestrator.executionByExternalId(entry.executionId)
-  if (!execution) throw invalidRequest('executionId', 'unknown execution')
+  // late entries may name an execution whose run was archived meanwhile (semantics.md §23)
+  const found = project.store.findExecution(entry.executionId)
+  if (!found) throw invalidRequest('executionId', 'unknown execution')
+  const execution = found.value
   const workspace = project.store.workspaces.get(execution.workspaceId)!
   const isAllowed =
     access.type === 'session'
-      ? project.store.results.assignment(execution.id)?.sessionId === access.sessionId
+      ? found.store.results.assignment(execution.id)?.sessionId === access.sessionId
       : canAccessWorkspace(access, workspace.name)
   if (!isAllowed) throw new ApiError(403, 'forbidden', 'forbidden', { executionId: entry.executionId })
   if (entry.runId !== undefined && entry.runId !== execution.runExternalId) throw invalidRequest('runId', 'does not match the execution')

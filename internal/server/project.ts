@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Orchestrator, type Launcher } from '../orchestrator/index.ts'
+import { Orchestrator, startEpochRotation, type Launcher } from '../orchestrator/index.ts'
 import { LogStore, MetricStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
 import { DiskBlobStore, type BlobStore } from './blob-store.ts'
 import type { Logger } from './logger.ts'
@@ -23,6 +23,7 @@ export class Project {
   readonly logs: LogStore
   readonly metrics: MetricStore
   readonly blobs: BlobStore
+  readonly #stopRotation: () => void
 
   constructor(id: string, dir: string, logger: Logger, options: ProjectOptions = {}) {
     this.id = id
@@ -33,6 +34,11 @@ export class Project {
     this.metrics = new MetricStore(join(dir, 'metrics.sqlite'), { onError: (err) => logger.warn(`metric store: ${String(err)}`) })
     this.blobs = new DiskBlobStore(join(dir, 'blobs'))
     this.orchestrator.start()
+    // §23.1: the orchestration store rotates into a new epoch at 100 MiB
+    this.#stopRotation = startEpochRotation(this.orchestrator, {
+      onRotated: (epoch) => logger.info(`project ${id}: orchestration store archived as epoch ${epoch}`),
+      onError: (err) => logger.warn(`project ${id}: epoch rotation failed: ${String(err)}`),
+    })
   }
 
   /** The workspace with this external id, unless unknown or archived. */
@@ -43,6 +49,7 @@ export class Project {
   }
 
   close(): void {
+    this.#stopRotation()
     this.orchestrator.close()
     this.logs.close()
     this.metrics.close()

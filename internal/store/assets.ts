@@ -47,9 +47,12 @@ export class AssetStore {
   readonly #taken
   readonly #linksOfRun
   readonly #workspacesOf
+  /** whether an asset id is taken in an archived epoch (semantics.md §2) */
+  readonly #takenInArchives: (id: string) => boolean
 
-  constructor(db: Database) {
+  constructor(db: Database, takenInArchives: (id: string) => boolean = () => false) {
     this.#db = db
+    this.#takenInArchives = takenInArchives
     this.#byHash = db.query<Row, [Uint8Array]>('SELECT * FROM assets WHERE hash = ?')
     this.#byExternal = db.query<Row, [string]>('SELECT * FROM assets WHERE external_id = ?')
     this.#byId = db.query<Row, [number]>('SELECT * FROM assets WHERE id = ?')
@@ -80,7 +83,7 @@ export class AssetStore {
     return this.#db.transaction(() => {
       let row = this.#byHash.get(hash)
       if (!row) {
-        const externalId = generateId('A', (id) => !!this.#taken.get(id))
+        const externalId = generateId('A', (id) => !!this.#taken.get(id) || this.#takenInArchives(id))
         const values = Object.values(entries)
         row = this.#insert.get(externalId, hash, name, values.length, values.reduce((s, e) => s + e.size, 0), now)!
         for (const [path, e] of Object.entries(entries)) {

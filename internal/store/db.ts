@@ -45,3 +45,13 @@ export function migrate(db: Database, migrations: Migration[]): void {
     })()
   }
 }
+
+/** Folds the WAL back into the file, then closes it. */
+export function closeDatabase(db: Database): void {
+  try {
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+  } catch {
+    // best effort: the WAL is replayed on the next open anyway
+  }
+  db.close()
+}

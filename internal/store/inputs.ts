@@ -229,6 +229,6 @@ export class InputStore {
   }
 }
 
-function promptHash(template: string, placeholders: Record<string, number>): Uint8Array {
+export function promptHash(template: string, placeholders: Record<string, number>): Uint8Array {
   return new Bun.CryptoHasher('sha256').update(canonicalJson([template, placeholders])).digest() as Uint8Array
 }

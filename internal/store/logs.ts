@@ -1,8 +1,7 @@
 /**
  * The log store (semantics.md §24, http-api.md §12): its own SQLite file, written through a
- * buffer that is flushed every 500 ms or 1000 entries in one transaction, so a busy run costs
- * a few commits per second rather than one per line. Each flushed batch is also handed to
- * subscribers (the live `text/event-stream` reads).
+ * `BufferedWriter` (one transaction every 500 ms or 1000 entries; each batch also goes to the
+ * live `text/event-stream` readers).
  *
  * Entries live in partitions; today only the active one (epoch id `''`). Rotation will add
  * archived partitions, searched before the active one, which is why cursors name a partition.
@@ -10,13 +9,15 @@
 import type { Database } from 'bun:sqlite'
 import { RawJson, stringifyJson } from '../protocol/json.ts'
 import type { LogMessage as WireLogMessage, LogPage as WireLogPage, NewLogEntry } from '../protocol/logs.ts'
-import { migrate, openDatabase, type Migration } from './db.ts'
+import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
+import { closeDatabase, migrate, openDatabase, type Migration } from './db.ts'
 import m0001 from './migrations-logs/0001_initial.sql' with { type: 'text' }
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, parseCursor, readPage, type Cursor } from './pages.ts'
 
 export const LOG_MIGRATIONS: Migration[] = [{ version: 1, name: 'initial', sql: m0001 }]
 
-export const DEFAULT_LOG_LIMIT = 1000
-export const MAX_LOG_LIMIT = 10_000
+export const DEFAULT_LOG_LIMIT = DEFAULT_PAGE_LIMIT
+export const MAX_LOG_LIMIT = MAX_PAGE_LIMIT
 
 /** One entry as a worker posts it (the route has checked its shape). */
 export type { NewLogEntry }
@@ -42,18 +43,9 @@ export interface LogQuery extends LogFilter {
 
 export type LogPage = WireLogPage<RawJson>
 
-export interface LogCursor {
-  partition: string
-  timestamp: number
-  id: number
-}
+export type LogCursor = Cursor
 
-export interface LogStoreOptions {
-  flushIntervalMs?: number
-  flushSize?: number
-  /** failures of background flushes and of subscribers; entries stay buffered and are retried */
-  onError?: (err: unknown) => void
-}
+export type LogStoreOptions = BufferedWriterOptions
 
 export class InvalidLogCursorError extends Error {
   override readonly name = 'InvalidLogCursorError'
@@ -62,12 +54,7 @@ export class InvalidLogCursorError extends Error {
   }
 }
 
-/** `<partition>:<timestamp>:<id>`, or the older `<timestamp>:<id>` (the active partition); null if neither. */
-export function parseLogCursor(text: string): LogCursor | null {
-  const m = /^(?:([A-Za-z0-9_-]*):)?(-?\d{1,16}):(\d{1,16})$/.exec(text)
-  if (!m) return null
-  return { partition: m[1] ?? '', timestamp: Number(m[2]), id: Number(m[3]) }
-}
+export { parseCursor as parseLogCursor }
 
 interface PendingEntry extends Omit<NewLogEntry, 'values'> {
   valuesText: string
@@ -77,65 +64,29 @@ interface StoredEntry extends PendingEntry {
   id: number
 }
 
-interface Subscriber {
-  filter: LogFilter
-  workspaces: Set<string> | null
-  onBatch: (logs: LogMessage[]) => void
-}
-
 export class LogStore {
   readonly #active: LogPartition
-  readonly #flushIntervalMs: number
-  readonly #flushSize: number
-  readonly #onError: (err: unknown) => void
-  #pending: PendingEntry[] = []
-  #timer: ReturnType<typeof setTimeout> | null = null
-  #closed = false
-  readonly #subscribers = new Map<string, Set<Subscriber>>()
+  readonly #writer: BufferedWriter<PendingEntry, StoredEntry>
 
   constructor(path: string, options: LogStoreOptions = {}) {
     const db = openDatabase(path)
     migrate(db, LOG_MIGRATIONS)
-    this.#active = new LogPartition('', db)
-    this.#flushIntervalMs = options.flushIntervalMs ?? 500
-    this.#flushSize = options.flushSize ?? 1000
-    this.#onError = options.onError ?? (() => {})
+    const active = (this.#active = new LogPartition('', db))
+    this.#writer = new BufferedWriter('log store', (batch) => active.insert(batch), {
+      ...options,
+      order: (a, b) => a.timestamp - b.timestamp || a.id - b.id,
+    })
   }
 
   /** Buffers entries; they are persisted within the flush interval, or at once past the batch size. */
   append(entries: readonly NewLogEntry[]): void {
-    if (this.#closed) throw new Error('log store is closed')
-    for (const { values, ...entry } of entries) {
-      // serialised now, so a caller mutating its objects later cannot change what is stored
-      this.#pending.push({ ...entry, valuesText: stringifyJson(values) })
-    }
-    if (this.#pending.length >= this.#flushSize) this.#flushQuietly()
-    else if (this.#pending.length > 0 && this.#timer === null) {
-      this.#timer = setTimeout(() => this.#flushQuietly(), this.#flushIntervalMs)
-      this.#timer.unref?.()
-    }
+    // serialised now, so a caller mutating its objects later cannot change what is stored
+    this.#writer.append(entries.map(({ values, ...entry }) => ({ ...entry, valuesText: stringifyJson(values) })))
   }
 
   /** Writes every buffered entry in one transaction, then notifies subscribers. */
   flush(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    if (this.#pending.length === 0) return
-    const batch = this.#pending
-    this.#pending = []
-    let stored: StoredEntry[]
-    try {
-      stored = this.#active.insert(batch)
-    } catch (err) {
-      // keep them, in order, for the next attempt: the worker was already told they were accepted
-      this.#pending = batch.concat(this.#pending)
-      if (!this.#closed) {
-        this.#timer = setTimeout(() => this.#flushQuietly(), this.#flushIntervalMs)
-        this.#timer.unref?.()
-      }
-      throw err
-    }
-    this.#publish(stored)
+    this.#writer.flush()
   }
 
   /**
@@ -144,14 +95,11 @@ export class LogStore {
    */
   subscribe(filter: LogFilter, onBatch: (logs: LogMessage[]) => void): () => void {
     const workspaces = filter.workspaces ? new Set(filter.workspaces) : null
-    const subscriber: Subscriber = { filter, onBatch, workspaces }
-    let set = this.#subscribers.get(filter.run)
-    if (!set) this.#subscribers.set(filter.run, (set = new Set()))
-    set.add(subscriber)
-    return () => {
-      set.delete(subscriber)
-      if (set.size === 0 && this.#subscribers.get(filter.run) === set) this.#subscribers.delete(filter.run)
-    }
+    return this.#writer.subscribe(
+      filter.run,
+      (e) => (filter.execution === undefined || e.executionId === filter.execution) && (workspaces === null || workspaces.has(e.workspaceId)),
+      (entries) => onBatch(entries.map(toMessage)),
+    )
   }
 
   /**
@@ -159,61 +107,22 @@ export class LogStore {
    * everything already accepted.
    */
   query(query: LogQuery): LogPage {
-    const cursor = query.after ? parseLogCursor(query.after) : null
-    if (query.after && !cursor) throw new InvalidLogCursorError(query.after)
-    this.#flushQuietly()
-    const requested = Number.isFinite(query.limit) ? Math.floor(query.limit!) : DEFAULT_LOG_LIMIT
-    const limit = Math.min(Math.max(requested, 1), MAX_LOG_LIMIT)
-    // A cursor into another partition points into an archive, all of which precede the active one.
-    const after = cursor && cursor.partition === this.#active.id ? cursor : null
-    const rows = this.#active.select(query, after, query.from ?? null, limit)
-    const last = rows.at(-1)
-    return {
-      logs: rows.map(toMessage),
-      cursor: last ? `${this.#active.id}:${last.timestamp}:${last.id}` : null,
-    }
+    const { rows, cursor } = readPage(
+      this.#active.id,
+      query,
+      (after) => new InvalidLogCursorError(after),
+      (after, limit) => {
+        this.#writer.flushQuietly()
+        return this.#active.select(query, after, query.from ?? null, limit)
+      },
+      (row) => row.timestamp,
+    )
+    return { logs: rows.map(toMessage), cursor }
   }
 
   /** Persists everything still buffered and closes the file. */
   close(): void {
-    if (this.#closed) return
-    this.#closed = true
-    try {
-      this.flush()
-    } finally {
-      this.#active.close()
-      this.#subscribers.clear()
-    }
-  }
-
-  #flushQuietly(): void {
-    try {
-      this.flush()
-    } catch (err) {
-      this.#onError(err)
-    }
-  }
-
-  #publish(stored: StoredEntry[]): void {
-    if (this.#subscribers.size === 0) return
-    for (const [run, subscribers] of this.#subscribers) {
-      const entries = stored.filter((e) => e.runId === run)
-      if (entries.length === 0) continue
-      entries.sort((a, b) => a.timestamp - b.timestamp || a.id - b.id)
-      for (const s of subscribers) {
-        const matching = entries.filter(
-          (e) =>
-            (s.filter.execution === undefined || e.executionId === s.filter.execution) &&
-            (s.workspaces === null || s.workspaces.has(e.workspaceId)),
-        )
-        if (matching.length === 0) continue
-        try {
-          s.onBatch(matching.map(toMessage))
-        } catch (err) {
-          this.#onError(err)
-        }
-      }
-    }
+    this.#writer.close(() => this.#active.close())
   }
 }
 
@@ -329,12 +238,7 @@ class LogPartition {
   }
 
   close(): void {
-    try {
-      this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-    } catch {
-      // best effort: the WAL is replayed on the next open anyway
-    }
-    this.#db.close()
+    closeDatabase(this.#db)
   }
 
   #templateId(text: string, learned: Map<string, number>): number {

@@ -1,39 +1,25 @@
 /**
  * The metric store (semantics.md §25, http-api.md §13): points in their own SQLite file, written
- * like the log store through a buffer flushed every 500 ms or 1000 points in one transaction, and
- * handed to subscribers (the live `text/event-stream` reads) batch by batch.
+ * like the log store through a `BufferedWriter` (one transaction every 500 ms or 1000 points; each
+ * batch also goes to the live `text/event-stream` readers).
  *
  * Points are read in the order the server accepted them, `(created_at, id)`, so cursors have the
  * log store's form `<partition>:<created_at>:<id>`; `at` is the user's x value and may be anything.
  */
 import type { Database } from 'bun:sqlite'
-import { migrate, openDatabase, type Migration } from './db.ts'
-import { parseLogCursor, type LogCursor } from './logs.ts'
+import type { MetricPage, MetricPoint, NewMetricPoint } from '../protocol/metrics.ts'
+import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
+import { closeDatabase, migrate, openDatabase, type Migration } from './db.ts'
 import m0001 from './migrations-metrics/0001_initial.sql' with { type: 'text' }
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, readPage, type Cursor } from './pages.ts'
 
 export const METRIC_MIGRATIONS: Migration[] = [{ version: 1, name: 'initial', sql: m0001 }]
 
-export const DEFAULT_METRIC_LIMIT = 1000
-export const MAX_METRIC_LIMIT = 10_000
+export const DEFAULT_METRIC_LIMIT = DEFAULT_PAGE_LIMIT
+export const MAX_METRIC_LIMIT = MAX_PAGE_LIMIT
 
-/** One point as a worker posts it (the route has checked its shape and scope). */
-export interface NewMetricPoint {
-  runId: string
-  executionId: string
-  workspaceId: string
-  key: string
-  value: number
-  at: number
-}
-
-/** One point as `GET /metrics` returns it. */
-export interface MetricPoint {
-  executionId: string
-  workspaceId: string
-  key: string
-  value: number
-  at: number
-}
+/** The wire types (the route has checked a posted point's shape and scope). */
+export type { MetricPage, MetricPoint, NewMetricPoint }
 
 /** Which points: a run and/or an execution (at least one), optionally only some keys and workspaces. */
 export type MetricFilter = ({ run: string; execution?: string } | { run?: string; execution: string }) & {
@@ -52,17 +38,7 @@ export type MetricQuery = MetricFilter & {
   limit?: number
 }
 
-export interface MetricPage {
-  metrics: MetricPoint[]
-  /** `<partition>:<created_at>:<id>` of the last point, null for an empty page */
-  cursor: string | null
-}
-
-export interface MetricStoreOptions {
-  flushIntervalMs?: number
-  flushSize?: number
-  /** failures of background flushes and of subscribers; points stay buffered and are retried */
-  onError?: (err: unknown) => void
+export interface MetricStoreOptions extends BufferedWriterOptions {
   /** the clock that stamps accepted points (tests) */
   now?: () => number
 }
@@ -82,71 +58,35 @@ interface StoredPoint extends PendingPoint {
   id: number
 }
 
-interface Subscriber {
-  execution: string | undefined
-  from: number
-  keys: Set<string> | null
-  workspaces: Set<string> | null
-  onBatch: (points: MetricPoint[]) => void
-}
-
 export class MetricStore {
   readonly #active: MetricPartition
-  readonly #flushIntervalMs: number
-  readonly #flushSize: number
-  readonly #onError: (err: unknown) => void
+  readonly #writer: BufferedWriter<PendingPoint, StoredPoint>
   readonly #now: () => number
-  #pending: PendingPoint[] = []
-  #timer: ReturnType<typeof setTimeout> | null = null
-  #closed = false
   /** the last stamp handed out: stamps never go back, so a cursor never skips a later batch */
   #lastCreatedAt: number
-  /** run id → live readers of that run */
-  readonly #subscribers = new Map<string, Set<Subscriber>>()
 
   constructor(path: string, options: MetricStoreOptions = {}) {
     const db = openDatabase(path)
     migrate(db, METRIC_MIGRATIONS)
-    this.#active = new MetricPartition('', db)
-    this.#lastCreatedAt = this.#active.lastCreatedAt()
-    this.#flushIntervalMs = options.flushIntervalMs ?? 500
-    this.#flushSize = options.flushSize ?? 1000
-    this.#onError = options.onError ?? (() => {})
+    const active = (this.#active = new MetricPartition('', db))
+    this.#lastCreatedAt = active.lastCreatedAt()
+    this.#writer = new BufferedWriter('metric store', (batch) => active.insert(batch), options)
     this.#now = options.now ?? Date.now
   }
 
   /** Buffers points; they are persisted within the flush interval, or at once past the batch size. */
   append(points: readonly NewMetricPoint[]): void {
-    if (this.#closed) throw new Error('metric store is closed')
     // the clock may step back (NTP); the stamp orders reads, so it must not
     const createdAt = (this.#lastCreatedAt = Math.max(this.#now(), this.#lastCreatedAt))
-    for (const p of points) {
-      // copied field by field, so a caller mutating its objects later cannot change what is stored
-      this.#pending.push({
-        runId: p.runId, executionId: p.executionId, workspaceId: p.workspaceId, key: p.key, value: p.value, at: p.at, createdAt,
-      })
-    }
-    if (this.#pending.length >= this.#flushSize) this.#flushQuietly()
-    else if (this.#pending.length > 0 && this.#timer === null) this.#schedule()
+    // copied field by field, so a caller mutating its objects later cannot change what is stored
+    this.#writer.append(
+      points.map((p) => ({ runId: p.runId, executionId: p.executionId, workspaceId: p.workspaceId, key: p.key, value: p.value, at: p.at, createdAt })),
+    )
   }
 
   /** Writes every buffered point in one transaction, then notifies subscribers. */
   flush(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    if (this.#pending.length === 0) return
-    const batch = this.#pending
-    this.#pending = []
-    let stored: StoredPoint[]
-    try {
-      stored = this.#active.insert(batch)
-    } catch (err) {
-      // keep them, in order, for the next attempt: the worker was already told they were accepted
-      this.#pending = batch.concat(this.#pending)
-      if (!this.#closed) this.#schedule()
-      throw err
-    }
-    this.#publish(stored)
+    this.#writer.flush()
   }
 
   /**
@@ -154,82 +94,39 @@ export class MetricStore {
    * synchronous, so `query` followed by `subscribe` in the same tick misses and repeats nothing.
    */
   subscribe(filter: MetricFilter & { run: string; from?: number }, onBatch: (points: MetricPoint[]) => void): () => void {
-    const subscriber: Subscriber = {
-      execution: filter.execution,
-      from: filter.from ?? Number.MIN_SAFE_INTEGER,
-      keys: filter.keys ? new Set(filter.keys) : null,
-      workspaces: filter.workspaces ? new Set(filter.workspaces) : null,
-      onBatch,
-    }
-    let set = this.#subscribers.get(filter.run)
-    if (!set) this.#subscribers.set(filter.run, (set = new Set()))
-    set.add(subscriber)
-    return () => {
-      set.delete(subscriber)
-      if (set.size === 0 && this.#subscribers.get(filter.run) === set) this.#subscribers.delete(filter.run)
-    }
+    const { execution } = filter
+    const from = filter.from ?? Number.MIN_SAFE_INTEGER
+    const keys = filter.keys ? new Set(filter.keys) : null
+    const workspaces = filter.workspaces ? new Set(filter.workspaces) : null
+    return this.#writer.subscribe(
+      filter.run,
+      (p) =>
+        p.createdAt >= from &&
+        (execution === undefined || p.executionId === execution) &&
+        (keys === null || keys.has(p.key)) &&
+        (workspaces === null || workspaces.has(p.workspaceId)),
+      (points) => onBatch(points.map(toPoint)),
+    )
   }
 
   /** One page in `(created_at, id)` order. Buffered points are flushed first, so a read sees everything accepted. */
   query(query: MetricQuery): MetricPage {
-    const cursor = query.after ? parseLogCursor(query.after) : null
-    if (query.after && !cursor) throw new InvalidMetricCursorError(query.after)
-    this.#flushQuietly()
-    const requested = Number.isFinite(query.limit) ? Math.floor(query.limit!) : DEFAULT_METRIC_LIMIT
-    const limit = Math.min(Math.max(requested, 1), MAX_METRIC_LIMIT)
-    // a cursor into another partition points into an archive, all of which precede the active one
-    const after = cursor && cursor.partition === this.#active.id ? cursor : null
-    const rows = this.#active.select(query, after, query.from ?? null, limit)
-    const last = rows.at(-1)
-    return { metrics: rows.map(toPoint), cursor: last ? `${this.#active.id}:${last.createdAt}:${last.id}` : null }
+    const { rows, cursor } = readPage(
+      this.#active.id,
+      query,
+      (after) => new InvalidMetricCursorError(after),
+      (after, limit) => {
+        this.#writer.flushQuietly()
+        return this.#active.select(query, after, query.from ?? null, limit)
+      },
+      (row) => row.createdAt,
+    )
+    return { metrics: rows.map(toPoint), cursor }
   }
 
   /** Persists everything still buffered and closes the file. */
   close(): void {
-    if (this.#closed) return
-    this.#closed = true
-    try {
-      this.flush()
-    } finally {
-      this.#active.close()
-      this.#subscribers.clear()
-    }
-  }
-
-  #schedule(): void {
-    this.#timer = setTimeout(() => this.#flushQuietly(), this.#flushIntervalMs)
-    this.#timer.unref?.()
-  }
-
-  #flushQuietly(): void {
-    try {
-      this.flush()
-    } catch (err) {
-      this.#onError(err)
-    }
-  }
-
-  #publish(stored: StoredPoint[]): void {
-    if (this.#subscribers.size === 0) return
-    for (const [run, subscribers] of this.#subscribers) {
-      const points = stored.filter((p) => p.runId === run)
-      if (points.length === 0) continue
-      for (const s of subscribers) {
-        const matching = points.filter(
-          (p) =>
-            p.createdAt >= s.from &&
-            (s.execution === undefined || p.executionId === s.execution) &&
-            (s.keys === null || s.keys.has(p.key)) &&
-            (s.workspaces === null || s.workspaces.has(p.workspaceId)),
-        )
-        if (matching.length === 0) continue
-        try {
-          s.onBatch(matching.map(toPoint))
-        } catch (err) {
-          this.#onError(err)
-        }
-      }
-    }
+    this.#writer.close(() => this.#active.close())
   }
 }
 
@@ -310,7 +207,7 @@ class MetricPartition {
     )()
   }
 
-  select(filter: MetricFilter, after: LogCursor | null, from: number | null, limit: number): StoredPoint[] {
+  select(filter: MetricFilter, after: Cursor | null, from: number | null, limit: number): StoredPoint[] {
     const params: SelectParams = {
       run: filter.run ?? null,
       execution: filter.execution ?? null,
@@ -335,11 +232,6 @@ class MetricPartition {
   }
 
   close(): void {
-    try {
-      this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-    } catch {
-      // best effort: the WAL is replayed on the next open anyway
-    }
-    this.#db.close()
+    closeDatabase(this.#db)
   }
 }

@@ -15,6 +15,7 @@ interface ResultRow {
   error: string | null
   retryable: number | null
   successor_id: number | null
+  successor_ref?: string | null
   created_at: number
   created_by: number | null
 }
@@ -27,6 +28,7 @@ function toResult(r: ResultRow): ResultRecord {
     error: r.error ? (JSON.parse(r.error) as ErrorInfo) : null,
     retryable: r.retryable === null ? null : r.retryable === 1,
     successorId: r.successor_id,
+    successorRef: r.successor_ref ?? null,
     createdAt: r.created_at,
     createdBy: r.created_by,
   }
@@ -56,6 +58,8 @@ export interface NewResult {
   error?: ErrorInfo | null
   retryable?: boolean | null
   successorId?: number | null
+  /** resolved-form redirects (semantics.md §4.1): the external id of the execution it points at */
+  successorRef?: string | null
   createdBy?: number | null
 }
 
@@ -76,7 +80,7 @@ export class ResultStore {
 
   constructor(db: Database) {
     this.#insert = db.query(
-      'INSERT OR IGNORE INTO results (execution_id, type, value_id, error, retryable, successor_id, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO results (execution_id, type, value_id, error, retryable, successor_id, successor_ref, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
     this.#get = db.query<ResultRow, [number]>('SELECT * FROM results WHERE execution_id = ?')
     this.#predecessor = db.query<{ execution_id: number }, [number]>(
@@ -110,6 +114,7 @@ export class ResultStore {
       result.error ? JSON.stringify(result.error) : null,
       result.retryable === undefined || result.retryable === null ? null : result.retryable ? 1 : 0,
       result.successorId ?? null,
+      result.successorRef ?? null,
       now,
       result.createdBy ?? null,
     ).changes

@@ -167,9 +167,12 @@ export class RunStore {
   /** execution records never change once created: recent ones are kept by id and external id */
   readonly #executions = new Map<number, ExecutionRecord>()
   readonly #executionsByExternal = new Map<string, ExecutionRecord>()
+  /** whether a run id is taken in an archived epoch (semantics.md §2: ids unique across epochs) */
+  readonly #takenInArchives: (id: string) => boolean
 
-  constructor(db: Database) {
+  constructor(db: Database, takenInArchives: (id: string) => boolean = () => false) {
     this.#db = db
+    this.#takenInArchives = takenInArchives
     this.q = {
       runTaken: db.query<{ one: number }, [string]>('SELECT 1 AS one FROM runs WHERE external_id = ?'),
       insertRun: db.query<RunRow, [string, number | null, string | null, number, Uint8Array | null, number, number | null]>(
@@ -268,7 +271,7 @@ export class RunStore {
     now: number,
     isTakenElsewhere: (id: string) => boolean = () => false,
   ): RunRecord {
-    const externalId = generateId('R', (id) => !!this.q.runTaken.get(id) || isTakenElsewhere(id))
+    const externalId = generateId('R', (id) => !!this.q.runTaken.get(id) || isTakenElsewhere(id) || this.#takenInArchives(id))
     const requires = Object.keys(input.requires).length ? JSON.stringify(input.requires) : null
     return toRun(
       this.q.insertRun.get(externalId, input.parentExecutionId, requires, input.memo ? 1 : 0, input.idempotencyKey, now, input.createdBy)!,

@@ -112,6 +112,11 @@ export interface ResultRecord {
   error: ErrorInfo | null
   retryable: boolean | null
   successorId: number | null
+  /**
+   * Resolved-form `deferred`/`cached`/`spawned` (semantics.md §4.1, §23): the external id of the
+   * execution it redirected to, in an archived epoch; `valueId` holds a copy of its value.
+   */
+  successorRef: string | null
   createdAt: number
   createdBy: number | null
 }

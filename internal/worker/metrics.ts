@@ -3,16 +3,8 @@
  * leading+trailing throttle per (execution, key), then the batcher to `POST /metrics`.
  */
 import type { ConsolaInstance } from 'consola'
+import type { NewMetricPoint } from '../protocol/metrics.ts'
 import type { Batcher } from './batcher.ts'
-
-export interface MetricEntry {
-  runId: string
-  executionId: string
-  workspaceId: string
-  key: string
-  value: number
-  at: number
-}
 
 /** Where a point comes from: the execution and when the worker received its `execute`. */
 export interface MetricSource {
@@ -30,7 +22,7 @@ interface KeyState {
   hasWarnedAuto: boolean
   hasWarnedOrder: boolean
   lastSentAt?: number
-  trailing: MetricEntry | null
+  trailing: NewMetricPoint | null
   timer?: ReturnType<typeof setTimeout>
 }
 
@@ -39,7 +31,7 @@ export class MetricRecorder {
   readonly #keys = new Map<string, Map<string, KeyState>>()
 
   constructor(
-    readonly batcher: Batcher<MetricEntry>,
+    readonly batcher: Batcher<NewMetricPoint>,
     readonly log: ConsolaInstance,
   ) {}
 
@@ -53,7 +45,7 @@ export class MetricRecorder {
     const state = this.#state(source.executionId, key)
     const resolved = this.#resolveAt(source, key, state, at, now)
     if (resolved === undefined) return
-    const entry: MetricEntry = { runId: source.runId, executionId: source.executionId, workspaceId: source.workspaceId, key, value, at: resolved }
+    const entry: NewMetricPoint = { runId: source.runId, executionId: source.executionId, workspaceId: source.workspaceId, key, value, at: resolved }
     this.#throttle(state, entry, now)
   }
 
@@ -105,7 +97,7 @@ export class MetricRecorder {
     return at
   }
 
-  #throttle(state: KeyState, entry: MetricEntry, now: number): void {
+  #throttle(state: KeyState, entry: NewMetricPoint, now: number): void {
     const isOutsideWindow = state.lastSentAt === undefined || now - state.lastSentAt >= state.windowMs
     if (state.windowMs === 0 || (isOutsideWindow && !state.timer)) {
       state.lastSentAt = now

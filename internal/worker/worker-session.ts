@@ -7,6 +7,7 @@ import type { ConsolaInstance } from 'consola'
 import type { ApiClient, BlobStores } from '../client/index.ts'
 import type { DeclaredTargets } from '../protocol/executor.ts'
 import type { NewLogEntry } from '../protocol/logs.ts'
+import type { NewMetricPoint } from '../protocol/metrics.ts'
 import type { ExecuteParams } from '../protocol/worker.ts'
 import { Batcher, httpPoster } from './batcher.ts'
 import { WorkerConnection, WorkerFatalError, type ServerCommand } from './connection.ts'
@@ -14,7 +15,7 @@ import { Deliveries } from './deliveries.ts'
 import { ExecutionRunner } from './execution-runner.ts'
 import { ExecutionTable, HEARTBEAT_INTERVAL_MS } from './executions.ts'
 import { ExecutorStartError } from './executor.ts'
-import { MetricRecorder, type MetricEntry } from './metrics.ts'
+import { MetricRecorder } from './metrics.ts'
 import { ExecutorPool, type Launcher } from './pool.ts'
 import { ValueConverter } from './value-converter.ts'
 
@@ -52,7 +53,7 @@ export class WorkerSession {
   readonly table = new ExecutionTable<ExecutionRunner>()
   readonly deliveries: Deliveries
   readonly logs: Batcher<NewLogEntry>
-  readonly metricBatcher: Batcher<MetricEntry>
+  readonly metricBatcher: Batcher<NewMetricPoint>
   readonly metrics: MetricRecorder
   /** resolves with the reason the worker cannot go on (refused session, incompatible adapter) */
   readonly fatal: Promise<Error>
@@ -96,7 +97,7 @@ export class WorkerSession {
       log,
       post: httpPoster({ client, path: '/logs', field: 'messages', url: options.logs.url, token: options.logs.token ?? token }),
     })
-    this.metricBatcher = new Batcher<MetricEntry>({
+    this.metricBatcher = new Batcher<NewMetricPoint>({
       name: 'metrics',
       batchSize: options.metrics.batchSize,
       flushIntervalMs: options.metrics.flushIntervalMs,

@@ -1,10 +1,10 @@
 /** Inputs: get, respond, dismiss (http-api.md §9.6), scoped as §16.1. */
 import type { Hono } from 'hono'
-import { answerInput, inputByExternalId, type InputAnswer } from '../../orchestrator/index.ts'
+import { answerInput, ensureInputActive, inputByExternalId, type InputAnswer } from '../../orchestrator/index.ts'
 import { ApiError, notFound } from '../../protocol/errors.ts'
 import { parseJson, stringifyJson, type Json } from '../../protocol/json.ts'
 import { describeErrors, JsonSchema } from '../../protocol/json-schema.ts'
-import type { InputRecord } from '../../store/index.ts'
+import type { InputRecord, OrchestrationStore } from '../../store/index.ts'
 import { requireWorkspaceAccess } from '../auth.ts'
 import { jsonResponse, projectOf, readBodyText, readJsonObject, type AppContext, type AppEnv, type ServerContext } from '../context.ts'
 import type { Project } from '../project.ts'
@@ -32,20 +32,35 @@ async function readLosslessObject(c: AppContext, server: ServerContext): Promise
   return parsed as Record<string, Json>
 }
 
-/** The input named by `inputId` if the caller may see it; 404 otherwise (existence is not revealed). */
-function visibleInput(c: AppContext, server: ServerContext, body: Record<string, unknown>): { project: Project; input: InputRecord } {
+/**
+ * The input named by `inputId` if the caller may see it; 404 otherwise (existence is not
+ * revealed). Reading finds inputs of archived runs in place; acting on one (`act`) first copies
+ * its run into the active epoch (semantics.md §23.2).
+ */
+function visibleInput(
+  c: AppContext,
+  server: ServerContext,
+  body: Record<string, unknown>,
+  act = false,
+): { project: Project; input: InputRecord; store: OrchestrationStore } {
   const v = new Validator(body)
   const inputId = v.string('inputId', { required: true })
   v.finish()
   const project = projectOf(c, server)
-  const input = project ? inputByExternalId(project.orchestrator, inputId) : null
-  if (!project || !input || !canReadInput(project, c.get('access'), input)) throw notFound()
-  return { project, input }
+  const active = project ? inputByExternalId(project.orchestrator, inputId) : null
+  let found = project && active ? { value: active, store: project.store } : (project?.store.findInput(inputId!) ?? null)
+  if (!project || !found || !canReadInput(project, c.get('access'), found.value, found.store)) throw notFound()
+  if (act && found.store !== project.store) {
+    const input = ensureInputActive(project.orchestrator, inputId)
+    if (!input) throw notFound()
+    found = { value: input, store: project.store }
+  }
+  return { project, input: found.value, store: found.store }
 }
 
 /** Responding and dismissing need write access to the input's own workspace (§6.8). */
 function writableInput(c: AppContext, server: ServerContext, body: Record<string, unknown>): { project: Project; input: InputRecord } {
-  const found = visibleInput(c, server, body)
+  const found = visibleInput(c, server, body, true)
   const ws = found.project.store.workspaces.get(found.input.workspaceId)
   if (!ws) throw notFound()
   requireWorkspaceAccess(c.get('access'), ws.name)
@@ -62,8 +77,8 @@ function answer(c: AppContext, project: Project, input: InputRecord, value: Inpu
 
 export function registerInputRoutes(app: Hono<AppEnv>, server: ServerContext): void {
   app.post('/api/get_input', async (c) => {
-    const { project, input } = visibleInput(c, server, await readJsonObject(c, server))
-    return jsonResponse(inputDetail(project, input))
+    const { project, input, store } = visibleInput(c, server, await readJsonObject(c, server))
+    return jsonResponse(inputDetail(project, input, store))
   })
 
   app.post('/api/respond_input', async (c) => {

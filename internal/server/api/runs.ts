@@ -3,7 +3,7 @@ import type { Hono } from 'hono'
 import { ApiError, notFound } from '../../protocol/errors.ts'
 import { convertCliArgument } from '../../protocol/values.ts'
 import type { RawJson } from '../../protocol/json.ts'
-import { cancelExecution, rerunStep, submitWorkflow } from '../../orchestrator/index.ts'
+import { cancelExecution, ensureExecutionActive, rerunStep, submitWorkflow } from '../../orchestrator/index.ts'
 import { jsonResponse, readJsonObject, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
 import { MODULE_NAME, TARGET_NAME, Validator } from './validate.ts'
 
@@ -52,7 +52,8 @@ export function registerRunRoutes(app: Hono<AppEnv>, server: ServerContext): voi
     const body = await readJsonObject(c, server)
     const project = requireProject(c, server)
     const ws = workspaceFor(c, project, body.workspaceId)
-    const exec = typeof body.executionId === 'string' ? project.orchestrator.executionByExternalId(body.executionId) : null
+    // an archived execution is copied into the active epoch first (§23.2)
+    const exec = typeof body.executionId === 'string' ? ensureExecutionActive(project.orchestrator, body.executionId) : null
     if (!exec) throw notFound()
     cancelExecution(project.orchestrator, exec.id, ws.id)
     return jsonResponse({})

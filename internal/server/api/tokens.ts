@@ -1,6 +1,7 @@
 /** Service tokens (http-api.md §9.9), administration (§9.10) and device logins (§16.9). */
 import type { Hono } from 'hono'
 import { ApiError, forbidden, notFound } from '../../protocol/errors.ts'
+import { rotateEpoch } from '../../orchestrator/index.ts'
 import { hasAllWorkspaces, type Access } from '../auth.ts'
 import { jsonResponse, noContent, projectOf, readJsonObject, requireProject, type AppEnv, type ServerContext } from '../context.ts'
 import { registerDeviceLoginRoutes } from './device-login.ts'
@@ -44,13 +45,19 @@ export function registerTokenRoutes(app: Hono<AppEnv>, server: ServerContext): v
     return noContent()
   })
 
-  // Epoch rotation (archiving the active databases) is not built yet; only who may ask is.
-  for (const name of ['rotate_epoch', 'rotate_logs']) {
-    app.post(`/api/${name}`, (c) => {
-      if (c.get('access').type !== 'super') throw forbidden('only the super token may rotate epochs')
-      throw new ApiError(501, 'not_implemented', `${name} is not implemented by this server yet`)
-    })
-  }
+  // §9.10: archive the project's active orchestration database and start a new epoch
+  app.post('/api/rotate_epoch', (c) => {
+    if (c.get('access').type !== 'super') throw forbidden('only the super token may rotate epochs')
+    // rotating creates the project's archive: a write, like any other
+    rotateEpoch(requireProject(c, server).orchestrator)
+    return noContent()
+  })
+
+  // Log rotation (archiving the log store) is not built yet; only who may ask is.
+  app.post('/api/rotate_logs', (c) => {
+    if (c.get('access').type !== 'super') throw forbidden('only the super token may rotate epochs')
+    throw new ApiError(501, 'not_implemented', 'rotate_logs is not implemented by this server yet')
+  })
 
   registerDeviceLoginRoutes(app, server)
 }

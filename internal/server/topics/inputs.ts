@@ -5,7 +5,7 @@
 import { awaitedInputIds, waitingExecutions } from '../../orchestrator/index.ts'
 import { RawJson } from '../../protocol/json.ts'
 import { toTopicValue } from '../../protocol/values.ts'
-import type { InputRecord, WorkspaceRecord } from '../../store/index.ts'
+import type { InputRecord, OrchestrationStore, WorkspaceRecord } from '../../store/index.ts'
 import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
 import { referenceLookup } from './run.ts'
@@ -14,10 +14,11 @@ import { referenceLookup } from './run.ts'
  * §16.1: an input is visible to callers who may read its workspace, or the workspace of an
  * execution that used it (an input handle passed to another run is readable from there).
  */
-export function canReadInput(project: Project, access: Access, input: InputRecord): boolean {
+export function canReadInput(project: Project, access: Access, input: InputRecord, store: OrchestrationStore = project.store): boolean {
   const workspaces = new Set([input.workspaceId])
-  for (const id of project.store.inputs.linkedExecutions(input.id)) {
-    const e = project.orchestrator.execution(id)
+  for (const id of store.inputs.linkedExecutions(input.id)) {
+    // an input of an archived run is read in its archive (semantics.md §23.2)
+    const e = store === project.store ? project.orchestrator.execution(id) : store.runs.getExecution(id)
     if (e) workspaces.add(e.workspaceId)
   }
   for (const id of workspaces) {
@@ -28,14 +29,14 @@ export function canReadInput(project: Project, access: Access, input: InputRecor
 }
 
 /** The `get_input` object. */
-export function inputDetail(project: Project, input: InputRecord): Record<string, unknown> {
-  const lookup = referenceLookup(project)
+export function inputDetail(project: Project, input: InputRecord, store: OrchestrationStore = project.store): Record<string, unknown> {
+  const lookup = referenceLookup(project, store)
   const placeholders: Record<string, unknown> = {}
   for (const [name, valueId] of Object.entries(input.placeholders)) {
-    const value = project.store.values.get(valueId)
+    const value = store.values.get(valueId)
     if (value) placeholders[name] = toTopicValue(value, lookup)
   }
-  const response = project.store.inputs.response(input.id)
+  const response = store.inputs.response(input.id)
   let responseObject: Record<string, unknown> | null = null
   if (response) {
     responseObject = { type: response.type, createdAt: response.createdAt }
@@ -60,9 +61,10 @@ export function inputDetail(project: Project, input: InputRecord): Record<string
 
 /** `inputs/<id>`: the `get_input` object plus whether an execution is waiting on it. */
 export function inputTopic(project: Project | null, access: Access, inputId: string): Record<string, unknown> | null {
-  const input = project?.store.inputs.getByExternalId(inputId)
-  if (!project || !input || !canReadInput(project, access, input)) return null
-  return { ...inputDetail(project, input), active: waitingExecutions(project.orchestrator, input.id).length > 0 }
+  const found = project?.store.findInput(inputId)
+  if (!project || !found || !canReadInput(project, access, found.value, found.store)) return null
+  const active = found.store === project.store && waitingExecutions(project.orchestrator, found.value.id).length > 0
+  return { ...inputDetail(project, found.value, found.store), active }
 }
 
 /**

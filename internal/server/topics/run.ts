@@ -3,30 +3,40 @@
  * as seen from one workspace (the run's origin workspace plus the requested one).
  */
 import { toTopicValue, frameToObject, type ReferenceLookup, type AssetSummary } from '../../protocol/values.ts'
-import type { ExecutionRecord, InputLinkRole, MetricDefinition, ResultRecord, StepRecord } from '../../store/index.ts'
-import type { Orchestrator } from '../../orchestrator/index.ts'
+import type { ExecutionRecord, InputLinkRole, MetricDefinition, OrchestrationStore, ResultRecord, StepRecord } from '../../store/index.ts'
 import type { Project } from '../project.ts'
 import { executionInputs } from './run-inputs.ts'
 
 const hex10 = (key: Uint8Array | null) => (key ? Buffer.from(key).toString('hex').slice(0, 10) : null)
 
+/**
+ * An execution by internal id in `store`: the active epoch's (through the orchestrator's live
+ * records) or an archived one's (semantics.md §23: archived runs are read in place).
+ */
+function executionIn(project: Project, store: OrchestrationStore, id: number): ExecutionRecord | null {
+  return store === project.store ? project.orchestrator.execution(id) : store.runs.getExecution(id)
+}
+
 /** Refills execution module/target and asset summaries for outgoing values. */
-export function referenceLookup(project: Project): ReferenceLookup {
+export function referenceLookup(project: Project, store: OrchestrationStore = project.store): ReferenceLookup {
   return {
     execution: (id) => {
-      const e = project.orchestrator.executionByExternalId(id)
+      // references may point into archived epochs (read without copying, §23.2)
+      const e = project.orchestrator.executionByExternalId(id) ?? project.store.findExecution(id)?.value
       return e ? { module: e.module, target: e.target } : null
     },
     asset: (id) => {
-      const a = project.store.assets.getByExternalId(id)
-      return a ? assetSummary(project, a.id) : null
+      const a = store.assets.getByExternalId(id)
+      if (a) return assetSummary(project, a.id, store)
+      const active = store !== project.store ? project.store.assets.getByExternalId(id) : null
+      return active ? assetSummary(project, active.id) : null
     },
   }
 }
 
-export function assetSummary(project: Project, assetId: number): AssetSummary {
-  const a = project.store.assets.get(assetId)!
-  const entries = Object.entries(project.store.assets.entries(assetId))
+export function assetSummary(project: Project, assetId: number, store: OrchestrationStore = project.store): AssetSummary {
+  const a = store.assets.get(assetId)!
+  const entries = Object.entries(store.assets.entries(assetId))
   const only = entries.length === 1 ? entries[0]! : null
   return {
     name: a.name,
@@ -46,14 +56,14 @@ export function resultSnapshot(
   result: ResultRecord,
   depth = 0,
   known?: Map<number, ExecutionRecord>,
+  store: OrchestrationStore = project.store,
 ): Record<string, unknown> {
-  const o = project.orchestrator
   const base = { type: result.type, createdBy: null }
-  const successor = result.successorId !== null ? (known?.get(result.successorId) ?? o.execution(result.successorId)) : null
+  const successor = result.successorId !== null ? (known?.get(result.successorId) ?? executionIn(project, store, result.successorId)) : null
   switch (result.type) {
     case 'value': {
-      const value = result.valueId !== null ? project.store.values.get(result.valueId) : null
-      return { ...base, value: value ? toTopicValue(value, referenceLookup(project)) : { type: 'raw', data: null, references: [] } }
+      const value = result.valueId !== null ? store.values.get(result.valueId) : null
+      return { ...base, value: value ? toTopicValue(value, referenceLookup(project, store)) : { type: 'raw', data: null, references: [] } }
     }
     case 'error':
       return {
@@ -73,8 +83,18 @@ export function resultSnapshot(
     case 'deferred':
     case 'cached':
     case 'spawned': {
-      const nested = successor && depth < 50 ? project.store.results.get(successor.id) : null
-      return { ...base, execution: executionRef(successor), result: nested ? resultSnapshot(project, nested, depth + 1, known) : null }
+      if (result.successorId === null && result.successorRef !== null) {
+        // resolved form (§4.1): the execution lives in an archived epoch; the value was copied
+        const target = project.store.findExecution(result.successorRef)?.value ?? null
+        const value = result.valueId !== null ? store.values.get(result.valueId) : null
+        return {
+          ...base,
+          execution: target ? executionRef(target) : { executionId: result.successorRef, module: null, target: null },
+          result: { type: 'value', createdBy: null, value: value ? toTopicValue(value, referenceLookup(project, store)) : { type: 'raw', data: null, references: [] } },
+        }
+      }
+      const nested = successor && depth < 50 ? store.results.get(successor.id) : null
+      return { ...base, execution: executionRef(successor), result: nested ? resultSnapshot(project, nested, depth + 1, known, store) : null }
     }
   }
 }
@@ -93,8 +113,7 @@ interface RunBundle {
   workspaces: Map<number, string | null>
 }
 
-function loadRunBundle(project: Project, runId: number, executions: ExecutionRecord[]): RunBundle {
-  const store = project.store
+function loadRunBundle(store: OrchestrationStore, runId: number, executions: ExecutionRecord[]): RunBundle {
   const { results, assignments } = store.results.ofRun(runId)
   return {
     executions: new Map(executions.map((e) => [e.id, e])),
@@ -108,24 +127,22 @@ function loadRunBundle(project: Project, runId: number, executions: ExecutionRec
   }
 }
 
-function executionSnapshot(project: Project, e: ExecutionRecord, bundle: RunBundle): Record<string, unknown> {
-  const store = project.store
-  const o: Orchestrator = project.orchestrator
-  const find = (id: number) => bundle.executions.get(id) ?? o.execution(id)
+function executionSnapshot(project: Project, store: OrchestrationStore, e: ExecutionRecord, bundle: RunBundle): Record<string, unknown> {
+  const find = (id: number) => bundle.executions.get(id) ?? executionIn(project, store, id)
   const result = bundle.results.get(e.id) ?? null
   const assignment = bundle.assignments.get(e.id)
   const assets: Record<string, unknown> = {}
   const dependencies: Record<string, unknown> = {}
   for (const link of bundle.assetLinks.get(e.id) ?? []) {
     const asset = store.assets.get(link.assetId)!
-    if (link.role === 'produced') assets[asset.externalId] = assetSummary(project, asset.id)
-    else dependencies[asset.externalId] = { type: 'asset', assetId: asset.externalId, asset: assetSummary(project, asset.id) }
+    if (link.role === 'produced') assets[asset.externalId] = assetSummary(project, asset.id, store)
+    else dependencies[asset.externalId] = { type: 'asset', assetId: asset.externalId, asset: assetSummary(project, asset.id, store) }
   }
   for (const depId of bundle.dependencies.get(e.id) ?? []) {
     const dep = find(depId)
     if (dep) dependencies[dep.externalId] = { type: 'result', execution: executionRef(dep) }
   }
-  const inputs = executionInputs(project, bundle.inputLinks.get(e.id))
+  const inputs = executionInputs(project, bundle.inputLinks.get(e.id), store)
   Object.assign(dependencies, inputs.dependencies)
   const children = (bundle.children.get(e.id) ?? []).map(({ childId, groupId }) => {
     const child = find(childId)!
@@ -144,14 +161,14 @@ function executionSnapshot(project: Project, e: ExecutionRecord, bundle: RunBund
     dependencies,
     children,
     inputs: inputs.inputs,
-    result: result ? resultSnapshot(project, result, 0, bundle.executions) : null,
+    result: result ? resultSnapshot(project, result, 0, bundle.executions, store) : null,
     metrics: bundle.metrics.get(e.id) ?? {},
   }
 }
 
-function stepSnapshot(project: Project, step: StepRecord, executions: ExecutionRecord[], bundle: RunBundle): Record<string, unknown> {
-  const lookup = referenceLookup(project)
-  const parent = step.parentExecutionId !== null ? (bundle.executions.get(step.parentExecutionId) ?? project.orchestrator.execution(step.parentExecutionId)) : null
+function stepSnapshot(project: Project, store: OrchestrationStore, step: StepRecord, executions: ExecutionRecord[], bundle: RunBundle): Record<string, unknown> {
+  const lookup = referenceLookup(project, store)
+  const parent = step.parentExecutionId !== null ? (bundle.executions.get(step.parentExecutionId) ?? executionIn(project, store, step.parentExecutionId)) : null
   return {
     stepNumber: step.number,
     module: step.module,
@@ -165,22 +182,25 @@ function stepSnapshot(project: Project, step: StepRecord, executions: ExecutionR
     recurrent: step.recurrent,
     timeout: step.timeout,
     createdAt: step.createdAt,
-    arguments: step.argumentIds.map((id) => toTopicValue(project.store.values.get(id)!, lookup)),
+    arguments: step.argumentIds.map((id) => toTopicValue(store.values.get(id)!, lookup)),
     requires: step.requires ?? {},
-    executions: Object.fromEntries(executions.map((e) => [String(e.attempt), executionSnapshot(project, e, bundle)])),
+    executions: Object.fromEntries(executions.map((e) => [String(e.attempt), executionSnapshot(project, store, e, bundle)])),
   }
 }
 
-/** The snapshot of a run as seen from `workspaceId`, or null when unknown. */
+/**
+ * The snapshot of a run as seen from `workspaceId`, or null when unknown. A run that is only in
+ * an archived epoch is read there, without copying it (semantics.md §23.2).
+ */
 export function runSnapshot(project: Project, runExternalId: string, workspaceId: number): Record<string, unknown> | null {
-  const store = project.store
-  const run = store.runs.getRunByExternalId(runExternalId)
-  if (!run) return null
+  const found = project.store.findRun(runExternalId)
+  if (!found) return null
+  const { value: run, store } = found
   const origin = store.runs.originWorkspace(run.id)
   const visible = new Set([origin, workspaceId])
   const byStep = new Map<number, ExecutionRecord[]>()
   const all = store.runs.executionsOfRun(run.id)
-  const bundle = loadRunBundle(project, run.id, all)
+  const bundle = loadRunBundle(store, run.id, all)
   for (const e of all) {
     if (!visible.has(e.workspaceId)) continue
     let list = byStep.get(e.stepId)
@@ -190,8 +210,8 @@ export function runSnapshot(project: Project, runExternalId: string, workspaceId
   const steps: Record<string, unknown> = {}
   for (const step of store.runs.stepsOfRun(run.id)) {
     const executions = byStep.get(step.id)
-    if (executions?.length) steps[`${run.externalId}:${step.number}`] = stepSnapshot(project, step, executions, bundle)
+    if (executions?.length) steps[`${run.externalId}:${step.number}`] = stepSnapshot(project, store, step, executions, bundle)
   }
-  const parent = run.parentExecutionId !== null ? project.orchestrator.execution(run.parentExecutionId) : null
+  const parent = run.parentExecutionId !== null ? executionIn(project, store, run.parentExecutionId) : null
   return { createdAt: run.createdAt, createdBy: null, requires: run.requires, parent: executionRef(parent), steps }
 }

@@ -67,7 +67,7 @@ export function modulesTopic(project: Project, ws: WorkspaceRecord): Record<stri
 
 export function workflowTopic(project: Project, ws: WorkspaceRecord, module: string, target: string): Record<string, unknown> | null {
   const manifest = project.store.manifests.get(ws.id, module, target)
-  const runs = project.store.runs.runsOfWorkflow(module, target, ws.id, 50)
+  const runs = project.store.recentRunsOfWorkflow(module, target, ws.id, 50)
   if (!manifest && runs.length === 0) return null
   return {
     parameters: manifest ? manifest.parameters.map((p) => ({ name: p.name, default: p.default ?? null, annotation: p.annotation ?? null })) : null,

@@ -3,6 +3,7 @@ import m0001 from './0001_initial.sql' with { type: 'text' }
 import m0002 from './0002_metric_definitions.sql' with { type: 'text' }
 import m0003 from './0003_inputs.sql' with { type: 'text' }
 import m0004 from './0004_pools.sql' with { type: 'text' }
+import m0005 from './0005_epochs.sql' with { type: 'text' }
 
 /** Orchestration store migrations, embedded in the binary. Never edit a shipped one. */
 export const ORCHESTRATION_MIGRATIONS: Migration[] = [
@@ -10,4 +11,5 @@ export const ORCHESTRATION_MIGRATIONS: Migration[] = [
   { version: 2, name: 'metric_definitions', sql: m0002 },
   { version: 3, name: 'inputs', sql: m0003 },
   { version: 4, name: 'pools', sql: m0004 },
+  { version: 5, name: 'epochs', sql: m0005 },
 ]

@@ -3,6 +3,7 @@
  */
 import type { Subprocess } from 'bun'
 import { join } from 'node:path'
+import { isStepDone, latestAttempt } from '../../../internal/client/index.ts'
 import { cofluxCommand, REPO, testEnv, track, until } from './binary.ts'
 import type { TestServer } from './server.ts'
 
@@ -77,45 +78,21 @@ export async function ensureWorkspace(server: TestServer, name: string): Promise
   return res.body.id
 }
 
-/** Waits for a run's initial step to reach a final result and returns the snapshot. */
+/** Waits for a run's initial step to reach a final result (the CLI's own rule, cli.md §7.5) and returns the snapshot. */
 export async function waitForRun(server: TestServer, workspace: string, runId: string, timeoutMs = 30_000): Promise<any> {
   return until(
     async () => {
       const res = await server.get(`/topics/workspaces/${workspace}/runs/${runId}`)
       const step = res.body?.steps?.[`${runId}:1`]
-      if (!step) return false
-      const attempts = Object.keys(step.executions).map(Number).sort((a, b) => a - b)
-      const latest = step.executions[String(attempts.at(-1))]
-      return isFinal(latest?.result) ? res.body : false
+      return step && isStepDone(step) ? res.body : false
     },
     { timeoutMs, message: `run ${runId}` },
   )
 }
 
-export function isFinal(result: any): boolean {
-  if (!result) return false
-  switch (result.type) {
-    case 'value':
-    case 'cancelled':
-      return true
-    case 'error':
-    case 'abandoned':
-    case 'timeout':
-      return result.retry === null
-    case 'cached':
-    case 'deferred':
-    case 'spawned':
-      return isFinal(result.result)
-    default:
-      return false
-  }
-}
-
 /** The final result of a run's initial step (following retries and redirects). */
 export function finalResult(snapshot: any, runId: string, step = 1): any {
-  const s = snapshot.steps[`${runId}:${step}`]
-  const attempts = Object.keys(s.executions).map(Number).sort((a, b) => a - b)
-  let result = s.executions[String(attempts.at(-1))].result
+  let result: any = latestAttempt(snapshot.steps[`${runId}:${step}`])![1].result
   while (result && ['cached', 'deferred', 'spawned'].includes(result.type)) result = result.result
   return result
 }

@@ -1,8 +1,6 @@
 import { Database } from 'bun:sqlite'
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { beforeEach, describe, expect, test } from 'bun:test'
+import { stat } from 'node:fs/promises'
 import { parseJson, stringifyJson } from '../../../internal/protocol/json.ts'
 import { parseLogValues } from '../../../internal/protocol/values.ts'
 import {
@@ -12,20 +10,10 @@ import {
   type LogMessage,
   type NewLogEntry,
 } from '../../../internal/store/logs.ts'
+import { describeTelemetryStore, temporaryFile } from './support/telemetry-store.ts'
 
-let dir: string
-let path: string
 let store: LogStore
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'coflux-logs-'))
-  path = join(dir, 'logs.sqlite')
-})
-
-afterEach(async () => {
-  store?.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const file = temporaryFile('logs', () => store?.close())
 
 function entry(overrides: Partial<NewLogEntry> = {}): NewLogEntry {
   return {
@@ -40,17 +28,21 @@ function entry(overrides: Partial<NewLogEntry> = {}): NewLogEntry {
   }
 }
 
-async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await Bun.sleep(5)
-  }
-}
+describeTelemetryStore({
+  open: (options) => new LogStore(file.path, options),
+  // all at one timestamp, so they read back in the order appended
+  item: (n, run = 'RwD6') => entry({ runId: run, template: String(n) }),
+  n: (log: LogMessage) => Number(log.template),
+  query: (store, query) => {
+    const page = store.query(query)
+    return { items: page.logs, cursor: page.cursor }
+  },
+  InvalidCursorError: InvalidLogCursorError,
+})
 
 describe('writing and reading', () => {
   test('the http-api.md §12 example round-trips exactly', () => {
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     const values = parseLogValues(parseJson('{"data": {"type": "raw", "data": {"id": 42, "x": 1.0, "big": 18446744073709551616}, "references": []}}'))
     store.append([entry({ values })])
     const page = store.query({ run: 'RwD6' })
@@ -63,12 +55,12 @@ describe('writing and reading', () => {
   })
 
   test('an empty page has a null cursor', () => {
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     expect(store.query({ run: 'nothing' })).toEqual({ logs: [], cursor: null })
   })
 
   test('entries come back in (timestamp, id) order', () => {
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     store.append([entry({ timestamp: 30, template: 'c' }), entry({ timestamp: 10, template: 'a' })])
     store.flush()
     store.append([entry({ timestamp: 10, template: 'b' }), entry({ timestamp: 20, template: null })])
@@ -81,26 +73,26 @@ describe('writing and reading', () => {
   })
 
   test('templates are stored once', () => {
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     store.append(Array.from({ length: 5 }, (_, i) => entry({ timestamp: i, template: 'line {i}' })))
     store.flush()
     store.append([entry({ template: 'line {i}' }), entry({ template: 'other' })])
     store.flush()
     store.close()
-    const db = new Database(path, { readonly: true })
+    const db = new Database(file.path, { readonly: true })
     expect(db.query('SELECT count(*) AS n FROM templates').get()).toEqual({ n: 2 })
     expect(db.query('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 7 })
     db.close()
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     expect(store.query({ run: 'RwD6' }).logs.filter((l) => l.template === 'line {i}')).toHaveLength(6)
   })
 
   test('the file is migrated once, strict, indexed and private', async () => {
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     store.close()
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     store.close()
-    const db = new Database(path, { readonly: true })
+    const db = new Database(file.path, { readonly: true })
     expect(db.query('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }])
     expect(db.query("SELECT sql FROM sqlite_master WHERE name = 'messages'").get()).toMatchObject({ sql: expect.stringContaining('STRICT') })
     const plan = db
@@ -114,49 +106,13 @@ describe('writing and reading', () => {
     expect(detail).not.toContain('TEMP B-TREE')
     expect(db.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
     db.close()
-    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect((await stat(file.path)).mode & 0o777).toBe(0o600)
   })
 })
 
 describe('buffering', () => {
-  test('entries are flushed after the interval', async () => {
-    store = new LogStore(path, { flushIntervalMs: 20 })
-    const batches: LogMessage[][] = []
-    store.subscribe({ run: 'RwD6' }, (logs) => batches.push(logs))
-    store.append([entry(), entry()])
-    expect(batches).toEqual([])
-    await until(() => batches.length > 0)
-    expect(batches).toHaveLength(1)
-    expect(batches[0]).toHaveLength(2)
-  })
-
-  test('a full buffer is flushed at once, in one batch', () => {
-    store = new LogStore(path, { flushSize: 3, flushIntervalMs: 60_000 })
-    const batches: LogMessage[][] = []
-    store.subscribe({ run: 'RwD6' }, (logs) => batches.push(logs))
-    store.append([entry(), entry()])
-    expect(batches).toHaveLength(0)
-    store.append([entry()])
-    expect(batches.map((b) => b.length)).toEqual([3])
-  })
-
-  test('a query sees entries still in the buffer', () => {
-    store = new LogStore(path, { flushIntervalMs: 60_000 })
-    store.append([entry()])
-    expect(store.query({ run: 'RwD6' }).logs).toHaveLength(1)
-  })
-
-  test('close persists everything', () => {
-    store = new LogStore(path, { flushIntervalMs: 60_000 })
-    store.append(Array.from({ length: 10 }, (_, i) => entry({ timestamp: i })))
-    store.close()
-    expect(() => store.append([entry()])).toThrow(/closed/)
-    store = new LogStore(path)
-    expect(store.query({ run: 'RwD6' }).logs).toHaveLength(10)
-  })
-
   test('values are captured when appended', () => {
-    store = new LogStore(path, { flushIntervalMs: 60_000 })
+    store = new LogStore(file.path, { flushIntervalMs: 60_000 })
     const values = parseLogValues({ n: { type: 'raw', data: 1, references: [] } })
     store.append([entry({ values })])
     delete values.n
@@ -166,7 +122,7 @@ describe('buffering', () => {
 
 describe('subscriptions', () => {
   test('batches are filtered by run, execution and workspaces', () => {
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     const seen: Record<string, string[]> = { run: [], execution: [], workspaces: [], none: [] }
     const record = (name: string) => (logs: LogMessage[]) => seen[name]!.push(...logs.map((l) => `${l.executionId}@${l.workspaceId}`))
     store.subscribe({ run: 'R1' }, record('run'))
@@ -186,43 +142,11 @@ describe('subscriptions', () => {
       none: [],
     })
   })
-
-  test('unsubscribing stops delivery; a failing subscriber does not stop the others', () => {
-    const errors: unknown[] = []
-    store = new LogStore(path, { onError: (err) => errors.push(err) })
-    let count = 0
-    const stop = store.subscribe({ run: 'RwD6' }, () => count++)
-    store.subscribe({ run: 'RwD6' }, () => {
-      throw new Error('client went away')
-    })
-    let after = 0
-    store.subscribe({ run: 'RwD6' }, () => after++)
-    store.append([entry()])
-    store.flush()
-    stop()
-    store.append([entry()])
-    store.flush()
-    expect(count).toBe(1)
-    expect(after).toBe(2)
-    expect(errors).toHaveLength(2)
-  })
-
-  test('query then subscribe in one tick neither misses nor repeats', () => {
-    store = new LogStore(path, { flushIntervalMs: 60_000 })
-    store.append([entry({ timestamp: 1 })])
-    const first = store.query({ run: 'RwD6' }).logs
-    const later: LogMessage[] = []
-    store.subscribe({ run: 'RwD6' }, (logs) => later.push(...logs))
-    store.append([entry({ timestamp: 2 })])
-    store.flush()
-    expect(first.map((l) => l.timestamp)).toEqual([1])
-    expect(later.map((l) => l.timestamp)).toEqual([2])
-  })
 })
 
 describe('queries', () => {
   beforeEach(() => {
-    store = new LogStore(path)
+    store = new LogStore(file.path)
     store.append([
       entry({ timestamp: 100, executionId: 'RwD6:1:1', workspaceId: 'W1' }),
       entry({ timestamp: 200, executionId: 'RwD6:2:1', workspaceId: 'W2' }),
@@ -243,47 +167,6 @@ describe('queries', () => {
     expect(times(store.query({ run: 'RwD6', workspaces: [] }).logs)).toEqual([])
     expect(times(store.query({ run: 'RwD6', from: 200 }).logs)).toEqual([200, 300, 400])
     expect(times(store.query({ run: 'RwD6', from: 201, execution: 'RwD6:2:1' }).logs)).toEqual([400])
-  })
-
-  test('paging with cursors', () => {
-    const first = store.query({ run: 'RwD6', limit: 3 })
-    expect(times(first.logs)).toEqual([100, 200, 300])
-    expect(first.cursor).toMatch(/^:300:\d+$/)
-    const second = store.query({ run: 'RwD6', limit: 3, after: first.cursor })
-    expect(times(second.logs)).toEqual([400])
-    const third = store.query({ run: 'RwD6', limit: 3, after: second.cursor })
-    expect(third).toEqual({ logs: [], cursor: null })
-    // the older form without a partition
-    expect(times(store.query({ run: 'RwD6', after: first.cursor!.slice(1) }).logs)).toEqual([400])
-    // a cursor into an (archived) partition: everything in the active one follows it
-    expect(times(store.query({ run: 'RwD6', after: 'E1:999:1' }).logs)).toEqual([100, 200, 300, 400])
-  })
-
-  test('entries with equal timestamps page by id', () => {
-    store.append(Array.from({ length: 5 }, (_, i) => entry({ runId: 'Same', timestamp: 7, template: `m${i}` })))
-    const seen: string[] = []
-    let after: string | null = null
-    for (;;) {
-      const page = store.query({ run: 'Same', limit: 2, after })
-      if (page.cursor === null) break
-      seen.push(...page.logs.map((l) => l.template!))
-      after = page.cursor
-    }
-    expect(seen).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
-  })
-
-  test('bad cursors are refused', () => {
-    for (const bad of ['x', '1', ':a:1', '::', '1:2:3:4']) {
-      expect(() => store.query({ run: 'RwD6', after: bad })).toThrow(InvalidLogCursorError)
-    }
-  })
-
-  test('limit: default 1000, at most 10000', () => {
-    store.append(Array.from({ length: 10_050 }, (_, i) => entry({ runId: 'Big', timestamp: i, template: null })))
-    expect(store.query({ run: 'Big' }).logs).toHaveLength(1000)
-    expect(store.query({ run: 'Big', limit: 50_000 }).logs).toHaveLength(10_000)
-    expect(store.query({ run: 'Big', limit: 0 }).logs).toHaveLength(1)
-    expect(store.query({ run: 'Big', limit: Number.NaN }).logs).toHaveLength(1000)
   })
 })
 

@@ -1,10 +1,11 @@
 /** Pure pieces of the worker: no processes, no sockets. */
 import { describe, expect, test } from 'bun:test'
+import type { NewMetricPoint } from '../../../internal/protocol/metrics.ts'
 import { Batcher, RejectedBatchError } from '../../../internal/worker/batcher.ts'
 import { Deliveries } from '../../../internal/worker/deliveries.ts'
 import { truncateTemplate } from '../../../internal/worker/execution-messages.ts'
 import { crashMessage } from '../../../internal/worker/execution-runner.ts'
-import { MetricRecorder, type MetricEntry } from '../../../internal/worker/metrics.ts'
+import { MetricRecorder } from '../../../internal/worker/metrics.ts'
 import { isWatchedPath } from '../../../internal/worker/watcher.ts'
 import { recordingLog } from './support/harness.ts'
 
@@ -28,8 +29,8 @@ describe('log templates (§3)', () => {
 
 describe('metrics (§5.3)', () => {
   function recorder() {
-    const sent: MetricEntry[] = []
-    const batcher = { add: (e: MetricEntry) => sent.push(e) } as unknown as Batcher<MetricEntry>
+    const sent: NewMetricPoint[] = []
+    const batcher = { add: (e: NewMetricPoint) => sent.push(e) } as unknown as Batcher<NewMetricPoint>
     const log = recordingLog()
     return { metrics: new MetricRecorder(batcher, log.log), sent, log }
   }
