@@ -197,11 +197,12 @@ export class Orchestrator {
 
   refillReference(ref: ServerReference): ServerReference {
     if (ref[0] === 'execution') {
-      const e = this.executionByExternalId(ref[1])
+      // a reference may point into an archived epoch (read there, semantics.md §23.2)
+      const e = this.executionByExternalId(ref[1]) ?? this.store.findExecution(ref[1])?.value
       return ['execution', ref[1], e?.module ?? null, e?.target ?? null]
     }
     if (ref[0] === 'asset') {
-      const a = this.store.assets.getByExternalId(ref[1])
+      const a = this.store.assets.getByExternalId(ref[1]) ?? this.store.epochs?.findAsset(ref[1]) ?? null
       return ['asset', ref[1], a?.name ?? null, a?.totalCount ?? null, a?.totalSize ?? null]
     }
     return ref

@@ -127,7 +127,7 @@ export function copyConfiguration(source: Database, target: Database): void {
   try {
     for (const table of tables(source)) {
       if (table === 'schema_migrations' || RUN_DATA_TABLES.has(table) || !inTarget.has(table)) continue
-      for (const row of source.query<Row, []>(`SELECT * FROM "${table}" ORDER BY rowid`).iterate()) writer.insert(table, row)
+      for (const row of source.query<Row, []>(`SELECT * FROM "${table}"`).iterate()) writer.insert(table, row)
     }
   } finally {
     writer.finalize()

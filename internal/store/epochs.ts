@@ -21,6 +21,7 @@ import { migrate, openDatabase } from './db.ts'
 import { copyConfiguration, isValueResult, liveRunIds, resolveIn, RunCopier, type CopiedRuns, type KeepLive } from './epoch-copy.ts'
 import type { OrchestrationStore, StoreOptions } from './index.ts'
 import { ORCHESTRATION_MIGRATIONS } from './migrations/index.ts'
+import type { AssetRecord } from './assets.ts'
 import type { ExecutionRecord, RunRecord } from './types.ts'
 
 export type { KeepLive, CopiedRuns } from './epoch-copy.ts'
@@ -157,6 +158,8 @@ class Archive {
   readonly path: string
   readonly archivedAt: number
   filters: Filters | null
+  /** archives never change: workflow run lists are computed once per (workflow, workspace) */
+  readonly recentRuns = new Map<string, RunRecord[]>()
   #store: OrchestrationStore | null = null
   readonly #open: StoreFactory
 
@@ -182,19 +185,29 @@ class Archive {
   }
 }
 
-/** An archive written by an older version gets the later migrations before it is opened read-only. */
+/**
+ * Before an archive is opened read-only: one written by an older version gets the later
+ * migrations, and one still in WAL mode (its rotation could not switch it) leaves it.
+ */
 function upgradeArchive(path: string): void {
-  const probe = new Database(path, { readonly: true, strict: true })
-  let applied: Set<number>
+  let ready = false
   try {
-    applied = new Set(probe.query<{ version: number }, []>('SELECT version FROM schema_migrations').all().map((r) => r.version))
-  } finally {
-    probe.close()
+    const probe = new Database(path, { readonly: true, strict: true })
+    try {
+      const applied = new Set(probe.query<{ version: number }, []>('SELECT version FROM schema_migrations').all().map((r) => r.version))
+      const mode = probe.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()?.journal_mode
+      ready = mode !== 'wal' && ORCHESTRATION_MIGRATIONS.every((m) => applied.has(m.version))
+    } finally {
+      probe.close()
+    }
+  } catch {
+    // not readable as it is: fixed below
   }
-  if (ORCHESTRATION_MIGRATIONS.every((m) => applied.has(m.version))) return
+  if (ready) return
   const db = new Database(path, { strict: true })
   try {
     migrate(db, ORCHESTRATION_MIGRATIONS)
+    db.exec('PRAGMA journal_mode = DELETE')
   } finally {
     db.close()
   }
@@ -409,10 +422,14 @@ export class Epochs {
   // -------------------------------------------------------------------------------------------
   // Lookups (§23.2)
 
-  /** Unindexed archives, then indexed ones whose filter may hold the key; newest first. */
+  /**
+   * The archives that may hold a key, newest first: unindexed ones, and indexed ones whose
+   * filter may contain it. Normally the unindexed archives are the newest (§23.2 searches them
+   * first); keeping the newest-first order throughout also holds when an older one is still
+   * unindexed, so a run copied forward at a rotation is always read from its latest epoch.
+   */
   #candidates(kind: FilterKind, key: string, include: (a: Archive) => boolean = () => true): Archive[] {
-    const archives = this.#archives.filter(include)
-    return [...archives.filter((a) => a.filters === null), ...archives.filter((a) => a.filters !== null && a.filters[kind].mayContain(key))]
+    return this.#archives.filter((a) => include(a) && (a.filters === null || a.filters[kind].mayContain(key)))
   }
 
   /** Whether a run id exists in any archive (ids are unique across epochs, §2). */
@@ -471,10 +488,22 @@ export class Epochs {
   /** Runs of a workflow in the newest archives (§23.2: up to 5 of them), newest first. */
   recentRunsOfWorkflow(module: string, target: string, workspaceId: number, limit: number): RunRecord[] {
     const out: RunRecord[] = []
+    const key = `${module}\0${target}\0${workspaceId}\0${limit}`
     for (const archive of this.#archives.slice(0, RECENT_ARCHIVES)) {
-      out.push(...archive.store.runs.runsOfWorkflow(module, target, workspaceId, limit))
+      let runs = archive.recentRuns.get(key)
+      if (!runs) archive.recentRuns.set(key, (runs = archive.store.runs.runsOfWorkflow(module, target, workspaceId, limit)))
+      out.push(...runs)
     }
     return out
+  }
+
+  /** An archived asset (read-only), newest archive first. */
+  findAsset(externalId: string): AssetRecord | null {
+    for (const archive of this.#archives) {
+      const asset = archive.store.assets.getByExternalId(externalId)
+      if (asset) return asset
+    }
+    return null
   }
 
   /** An execution of an archived run (read-only). */

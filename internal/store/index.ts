@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import { Database } from 'bun:sqlite'
 import { AssetStore } from './assets.ts'
 import { migrate, openDatabase } from './db.ts'
 import { InputStore } from './inputs.ts'
@@ -14,7 +14,6 @@ import { TokenStore } from './tokens.ts'
 import { ValueStore } from './values.ts'
 import { WorkerStore } from './workers.ts'
 import { WorkspaceStore } from './workspaces.ts'
-import { Database as SqliteDatabase } from 'bun:sqlite'
 import { Epochs, recoverRotation, type CopiedRuns, type Located } from './epochs.ts'
 import type { InputRecord } from './inputs.ts'
 import type { ExecutionRecord, RunRecord } from './types.ts'
@@ -67,7 +66,7 @@ export class OrchestrationStore {
   constructor(path: string, options: StoreOptions = {}) {
     const ownArchives = !options.readonly && !options.archivesOf && path !== ':memory:'
     if (ownArchives && options.recover !== false) recoverRotation(path)
-    this.db = options.readonly ? new SqliteDatabase(path, { readonly: true, strict: true }) : openDatabase(path)
+    this.db = options.readonly ? new Database(path, { readonly: true, strict: true }) : openDatabase(path)
     if (!options.readonly) migrate(this.db, ORCHESTRATION_MIGRATIONS)
     const archives = options.archivesOf ?? (() => this.epochs)
     this.workspaces = new WorkspaceStore(this.db)

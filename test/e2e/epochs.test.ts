@@ -22,7 +22,7 @@ let markers: string
 beforeAll(async () => {
   // anonymous callers may use the server (so the helpers need no token); rotation needs the super token
   server = await startTestServer({ env: { COFLUX_SUPER_TOKEN: SUPER, COFLUX_REQUIRE_AUTH: 'false', COFLUX_BIND: '127.0.0.1' } })
-  worker = await startTestWorker(server, { workspace: WORKSPACE, args: ['--register'], modules: ['flows', 'orchestration'] })
+  worker = await startTestWorker(server, { workspace: WORKSPACE, args: ['--register'], modules: ['flows', 'orchestration', 'prompts'] })
   ws = (await workspaceId(server, WORKSPACE))!
   markers = mkdtempSync(join(tmpdir(), 'coflux-epoch-markers-'))
 })
@@ -171,6 +171,24 @@ test('rerunning a step of an archived run copies it into the new epoch and runs 
   expect(whole.code).toBe(0)
 }, 60_000)
 
+test('a prompt awaited across a rotation is answered in the new epoch, then read from the archive', async () => {
+  const { runId } = await submit('prompts/ask_age', ['Ann'])
+  const inputId = `${runId}/i1`
+  await until(async () => (await server.get(`/topics/workspaces/${ws}/inputs`)).body?.[inputId], { message: 'the input awaited' })
+  await rotate()
+  // still awaited: the waiting execution and its input were copied into the new epoch
+  expect((await server.get(`/topics/workspaces/${ws}/inputs`)).body?.[inputId]).toBeDefined()
+  expect((await server.api('respond_input', { inputId, value: 30 })).status).toBe(200)
+  const done = await waitForRun(server, ws, runId)
+  expect(finalResult(done, runId).value.data).toBe(30)
+  await rotate()
+  const detail = await server.api('get_input', { inputId })
+  expect(detail.status).toBe(200)
+  expect(detail.body).toMatchObject({ template: 'How old is {name}?', response: { type: 'value', value: 30 } })
+  expect((await server.get(`/topics/inputs/${encodeURIComponent(inputId)}`)).body).toMatchObject({ title: 'Age', active: false })
+  expect((await server.api('respond_input', { inputId, value: 31 })).status).toBe(409)
+}, 60_000)
+
 test('new run ids never collide with archived ones, across several rotations', async () => {
   const seen = new Map<string, number>()
   const before = archives().length
@@ -196,3 +214,15 @@ test('new run ids never collide with archived ones, across several rotations', a
   // every run is still found, in whichever epoch it lives
   for (const runId of seen.keys()) expect((await snapshot(runId))?.steps?.[`${runId}:1`]).toBeDefined()
 }, 120_000)
+
+test('after a server restart, archived runs are found again through the persisted index', async () => {
+  const { runId } = await submit('flows/fan_out', [2], { idempotencyKey: 'before-restart' })
+  await waitForRun(server, ws, runId)
+  await rotate()
+  await server.restart()
+  expect(finalResult(await snapshot(runId), runId).value.data).toBe(1)
+  expect((await submit('flows/fan_out', [9], { idempotencyKey: 'before-restart' })).runId).toBe(runId)
+  // the worker reconnects and new work runs in the current epoch
+  const fresh = await submit('flows/fan_out', [3])
+  expect(finalResult(await waitForRun(server, ws, fresh.runId), fresh.runId).value.data).toBe(3)
+}, 60_000)
