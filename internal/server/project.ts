@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Orchestrator, startEpochRotation, type Launcher } from '../orchestrator/index.ts'
-import { LogStore, MetricStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
+import { EPOCH_CHECK_INTERVAL_MS, LogStore, MetricStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
 import { DiskBlobStore, type BlobStore } from './blob-store.ts'
 import type { Logger } from './logger.ts'
 
@@ -35,10 +35,28 @@ export class Project {
     this.blobs = new DiskBlobStore(join(dir, 'blobs'))
     this.orchestrator.start()
     // §23.1: the orchestration store rotates into a new epoch at 100 MiB
-    this.#stopRotation = startEpochRotation(this.orchestrator, {
+    const stopEpochs = startEpochRotation(this.orchestrator, {
       onRotated: (epoch) => logger.info(`project ${id}: orchestration store archived as epoch ${epoch}`),
       onError: (err) => logger.warn(`project ${id}: epoch rotation failed: ${String(err)}`),
     })
+    // §24: the log and metric stores rotate on their own at 100 MiB, checked as often
+    const telemetry = setInterval(() => this.#rotateTelemetry(logger), EPOCH_CHECK_INTERVAL_MS)
+    telemetry.unref?.()
+    this.#stopRotation = () => {
+      stopEpochs()
+      clearInterval(telemetry)
+    }
+  }
+
+  #rotateTelemetry(logger: Logger): void {
+    for (const [name, store] of [['log', this.logs], ['metric', this.metrics]] as const) {
+      try {
+        const archive = store.rotateIfLarger()
+        if (archive) logger.info(`project ${this.id}: ${name} store archived as ${archive}`)
+      } catch (err) {
+        logger.warn(`project ${this.id}: ${name} store rotation failed: ${String(err)}`)
+      }
+    }
   }
 
   /** The workspace with this external id, unless unknown or archived. */

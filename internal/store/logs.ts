@@ -3,18 +3,24 @@
  * `BufferedWriter` (one transaction every 500 ms or 1000 entries; each batch also goes to the
  * live `text/event-stream` readers).
  *
- * Entries live in partitions; today only the active one (epoch id `''`). Rotation will add
- * archived partitions, searched before the active one, which is why cursors name a partition.
+ * Entries live in partitions (`partitions.ts`): the active one (`''` in cursors) and the archives
+ * that rotation leaves, read before it. Live readers subscribe to the writer, not to a partition,
+ * so their streams go on across a rotation.
  */
 import type { Database } from 'bun:sqlite'
 import { RawJson, stringifyJson } from '../protocol/json.ts'
 import type { LogMessage as WireLogMessage, LogPage as WireLogPage, NewLogEntry } from '../protocol/logs.ts'
 import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
-import { closeDatabase, migrate, openDatabase, type Migration } from './db.ts'
+import type { Migration } from './db.ts'
 import m0001 from './migrations-logs/0001_initial.sql' with { type: 'text' }
+import m0002 from './migrations-logs/0002_runs.sql' with { type: 'text' }
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, parseCursor, readPage, type Cursor } from './pages.ts'
+import { PARTITION_MAX_BYTES, PartitionFile, Partitions } from './partitions.ts'
 
-export const LOG_MIGRATIONS: Migration[] = [{ version: 1, name: 'initial', sql: m0001 }]
+export const LOG_MIGRATIONS: Migration[] = [
+  { version: 1, name: 'initial', sql: m0001 },
+  { version: 2, name: 'runs', sql: m0002 },
+]
 
 export const DEFAULT_LOG_LIMIT = DEFAULT_PAGE_LIMIT
 export const MAX_LOG_LIMIT = MAX_PAGE_LIMIT
@@ -65,14 +71,12 @@ interface StoredEntry extends PendingEntry {
 }
 
 export class LogStore {
-  readonly #active: LogPartition
+  readonly #partitions: Partitions<LogPartition>
   readonly #writer: BufferedWriter<PendingEntry, StoredEntry>
 
   constructor(path: string, options: LogStoreOptions = {}) {
-    const db = openDatabase(path)
-    migrate(db, LOG_MIGRATIONS)
-    const active = (this.#active = new LogPartition('', db))
-    this.#writer = new BufferedWriter('log store', (batch) => active.insert(batch), {
+    const partitions = (this.#partitions = new Partitions(path, LOG_MIGRATIONS, (id, db, after) => new LogPartition(id, db, after)))
+    this.#writer = new BufferedWriter('log store', (batch) => partitions.active.insert(batch), {
       ...options,
       order: (a, b) => a.timestamp - b.timestamp || a.id - b.id,
     })
@@ -108,21 +112,40 @@ export class LogStore {
    */
   query(query: LogQuery): LogPage {
     const { rows, cursor } = readPage(
-      this.#active.id,
       query,
       (after) => new InvalidLogCursorError(after),
-      (after, limit) => {
+      (after) => {
         this.#writer.flushQuietly()
-        return this.#active.select(query, after, query.from ?? null, limit)
+        return this.#partitions.readOrder(after, query.run)
       },
+      (partition, after, limit) => partition.select(query, after, query.from ?? null, limit),
       (row) => row.timestamp,
     )
     return { logs: rows.map(toMessage), cursor }
   }
 
-  /** Persists everything still buffered and closes the file. */
+  /**
+   * Writes what is buffered, then archives the active partition and starts an empty one
+   * (`rotate_logs`); returns the archive's id. Pages and live readers go on across it.
+   */
+  rotate(now = Date.now()): string {
+    this.#writer.flush()
+    return this.#partitions.rotate(now)
+  }
+
+  /** `rotate` once the active partition has reached `maxBytes` (default 100 MiB); the archive's id, if it did. */
+  rotateIfLarger(maxBytes = PARTITION_MAX_BYTES): string | null {
+    return this.#partitions.sizeBytes() >= maxBytes ? this.rotate() : null
+  }
+
+  /** Archived partitions, oldest first. */
+  archives(): { id: string; archivedAt: number }[] {
+    return this.#partitions.list()
+  }
+
+  /** Persists everything still buffered and closes the files. */
   close(): void {
-    this.#writer.close(() => this.#active.close())
+    this.#writer.close(() => this.#partitions.close())
   }
 }
 
@@ -164,24 +187,20 @@ type SelectParams = {
 const TEMPLATE_CACHE_SIZE = 10_000
 
 /** One SQLite file of log entries. */
-class LogPartition {
-  readonly #db: Database
+class LogPartition extends PartitionFile {
   readonly #templateIds = new Map<string, number>()
   readonly #findTemplate
   readonly #insertTemplate
   readonly #insertMessage
   readonly #select
 
-  constructor(
-    readonly id: string,
-    db: Database,
-  ) {
-    this.#db = db
+  constructor(id: string, db: Database, after: number) {
+    super(id, db, 'messages', 'timestamp', after)
     this.#findTemplate = db.query<{ id: number }, [string]>('SELECT id FROM templates WHERE text = ?')
     this.#insertTemplate = db.query<{ id: number }, [string]>('INSERT INTO templates (text) VALUES (?) RETURNING id')
-    this.#insertMessage = db.query<never, [string, string, string, number, number, number | null, string]>(
-      `INSERT INTO messages (run_id, execution_id, workspace_id, timestamp, level, template_id, values_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    this.#insertMessage = db.query<never, [number, string, string, string, number, number, number | null, string]>(
+      `INSERT INTO messages (id, run_id, execution_id, workspace_id, timestamp, level, template_id, values_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     // The row-value bound lets SQLite seek the (run_id, timestamp, id) index to the cursor
     // instead of scanning the run from its start for every page.
@@ -201,15 +220,11 @@ class LogPartition {
   insert(batch: readonly PendingEntry[]): StoredEntry[] {
     // template ids seen in this transaction are cached only once it has committed
     const learned = new Map<string, number>()
-    const stored = this.#db.transaction(() =>
-      batch.map((e) => {
-        const templateId = e.template === null ? null : this.#templateId(e.template, learned)
-        const { lastInsertRowid } = this.#insertMessage.run(
-          e.runId, e.executionId, e.workspaceId, e.timestamp, e.level, templateId, e.valuesText,
-        )
-        return { ...e, id: Number(lastInsertRowid) }
-      }),
-    )()
+    const stored = this.write(batch, (e, id) => {
+      const templateId = e.template === null ? null : this.#templateId(e.template, learned)
+      this.#insertMessage.run(id, e.runId, e.executionId, e.workspaceId, e.timestamp, e.level, templateId, e.valuesText)
+      return { ...e, id }
+    })
     if (this.#templateIds.size + learned.size > TEMPLATE_CACHE_SIZE) this.#templateIds.clear()
     for (const [text, id] of learned) this.#templateIds.set(text, id)
     return stored
@@ -235,10 +250,6 @@ class LogPartition {
       template: r.template,
       valuesText: r.values_json,
     }))
-  }
-
-  close(): void {
-    closeDatabase(this.#db)
   }
 
   #templateId(text: string, learned: Map<string, number>): number {

@@ -5,15 +5,21 @@
  *
  * Points are read in the order the server accepted them, `(created_at, id)`, so cursors have the
  * log store's form `<partition>:<created_at>:<id>`; `at` is the user's x value and may be anything.
+ * The store is partitioned and rotated like the log store (`partitions.ts`).
  */
 import type { Database } from 'bun:sqlite'
 import type { MetricPage, MetricPoint, NewMetricPoint } from '../protocol/metrics.ts'
 import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
-import { closeDatabase, migrate, openDatabase, type Migration } from './db.ts'
+import type { Migration } from './db.ts'
 import m0001 from './migrations-metrics/0001_initial.sql' with { type: 'text' }
+import m0002 from './migrations-metrics/0002_runs.sql' with { type: 'text' }
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, readPage, type Cursor } from './pages.ts'
+import { PARTITION_MAX_BYTES, PartitionFile, Partitions } from './partitions.ts'
 
-export const METRIC_MIGRATIONS: Migration[] = [{ version: 1, name: 'initial', sql: m0001 }]
+export const METRIC_MIGRATIONS: Migration[] = [
+  { version: 1, name: 'initial', sql: m0001 },
+  { version: 2, name: 'runs', sql: m0002 },
+]
 
 export const DEFAULT_METRIC_LIMIT = DEFAULT_PAGE_LIMIT
 export const MAX_METRIC_LIMIT = MAX_PAGE_LIMIT
@@ -59,18 +65,16 @@ interface StoredPoint extends PendingPoint {
 }
 
 export class MetricStore {
-  readonly #active: MetricPartition
+  readonly #partitions: Partitions<MetricPartition>
   readonly #writer: BufferedWriter<PendingPoint, StoredPoint>
   readonly #now: () => number
   /** the last stamp handed out: stamps never go back, so a cursor never skips a later batch */
   #lastCreatedAt: number
 
   constructor(path: string, options: MetricStoreOptions = {}) {
-    const db = openDatabase(path)
-    migrate(db, METRIC_MIGRATIONS)
-    const active = (this.#active = new MetricPartition('', db))
-    this.#lastCreatedAt = active.lastCreatedAt()
-    this.#writer = new BufferedWriter('metric store', (batch) => active.insert(batch), options)
+    const partitions = (this.#partitions = new Partitions(path, METRIC_MIGRATIONS, (id, db, after) => new MetricPartition(id, db, after)))
+    this.#lastCreatedAt = partitions.lastStamp()
+    this.#writer = new BufferedWriter('metric store', (batch) => partitions.active.insert(batch), options)
     this.#now = options.now ?? Date.now
   }
 
@@ -111,22 +115,40 @@ export class MetricStore {
 
   /** One page in `(created_at, id)` order. Buffered points are flushed first, so a read sees everything accepted. */
   query(query: MetricQuery): MetricPage {
+    // an execution id starts with its run's id: the archives' run filters apply to both reads
+    const run = query.run ?? query.execution!.split(':')[0]!
     const { rows, cursor } = readPage(
-      this.#active.id,
       query,
       (after) => new InvalidMetricCursorError(after),
-      (after, limit) => {
+      (after) => {
         this.#writer.flushQuietly()
-        return this.#active.select(query, after, query.from ?? null, limit)
+        return this.#partitions.readOrder(after, run)
       },
+      (partition, after, limit) => partition.select(query, after, query.from ?? null, limit),
       (row) => row.createdAt,
     )
     return { metrics: rows.map(toPoint), cursor }
   }
 
-  /** Persists everything still buffered and closes the file. */
+  /** Writes what is buffered, then archives the active partition and starts an empty one; returns the archive's id. */
+  rotate(now = Date.now()): string {
+    this.#writer.flush()
+    return this.#partitions.rotate(now)
+  }
+
+  /** `rotate` once the active partition has reached `maxBytes` (default 100 MiB); the archive's id, if it did. */
+  rotateIfLarger(maxBytes = PARTITION_MAX_BYTES): string | null {
+    return this.#partitions.sizeBytes() >= maxBytes ? this.rotate() : null
+  }
+
+  /** Archived partitions, oldest first. */
+  archives(): { id: string; archivedAt: number }[] {
+    return this.#partitions.list()
+  }
+
+  /** Persists everything still buffered and closes the files. */
   close(): void {
-    this.#writer.close(() => this.#active.close())
+    this.#writer.close(() => this.#partitions.close())
   }
 }
 
@@ -166,24 +188,17 @@ const CONDITIONS = `
   ORDER BY created_at, id
   LIMIT $limit`
 
-/** One SQLite file of points. */
-class MetricPartition {
-  readonly #db: Database
+/** One SQLite file of points. Stamps only grow with ids, so the newest row holds the largest. */
+class MetricPartition extends PartitionFile {
   readonly #insert
   readonly #selectByRun
   readonly #selectByExecution
-  readonly #newest
 
-  constructor(
-    readonly id: string,
-    db: Database,
-  ) {
-    this.#db = db
-    this.#insert = db.query<never, [string, string, string, string, number, number, number]>(
-      'INSERT INTO points (run_id, execution_id, workspace_id, key, value, at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  constructor(id: string, db: Database, after: number) {
+    super(id, db, 'points', 'created_at', after)
+    this.#insert = db.query<never, [number, string, string, string, string, number, number, number]>(
+      'INSERT INTO points (id, run_id, execution_id, workspace_id, key, value, at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )
-    // stamps only grow with ids, so the newest row holds the largest (without scanning the table)
-    this.#newest = db.query<{ created_at: number }, []>('SELECT created_at FROM points ORDER BY id DESC LIMIT 1')
     // Two statements rather than `($run IS NULL OR run_id = $run)`, which would keep SQLite from
     // seeking either index; the row-value bound then seeks straight to the cursor.
     this.#selectByRun = db.query<PointRow, SelectParams>(
@@ -194,17 +209,11 @@ class MetricPartition {
     )
   }
 
-  lastCreatedAt(): number {
-    return this.#newest.get()?.created_at ?? 0
-  }
-
   insert(batch: readonly PendingPoint[]): StoredPoint[] {
-    return this.#db.transaction(() =>
-      batch.map((p) => {
-        const { lastInsertRowid } = this.#insert.run(p.runId, p.executionId, p.workspaceId, p.key, p.value, p.at, p.createdAt)
-        return { ...p, id: Number(lastInsertRowid) }
-      }),
-    )()
+    return this.write(batch, (p, id) => {
+      this.#insert.run(id, p.runId, p.executionId, p.workspaceId, p.key, p.value, p.at, p.createdAt)
+      return { ...p, id }
+    })
   }
 
   select(filter: MetricFilter, after: Cursor | null, from: number | null, limit: number): StoredPoint[] {
@@ -229,9 +238,5 @@ class MetricPartition {
       at: r.at,
       createdAt: r.created_at,
     }))
-  }
-
-  close(): void {
-    closeDatabase(this.#db)
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Paged reads of the log and metric stores (http-api.md §12–§13): rows in `(stamp, id)` order,
- * where the stamp is a log's timestamp or a point's acceptance time, and cursors
- * `<partition>:<stamp>:<id>` that name the row a page ended on.
+ * where the stamp is a log's timestamp or a point's acceptance time, partition after partition
+ * (archives oldest first, then the active one), and cursors `<partition>:<stamp>:<id>` that name
+ * the row a page ended on.
  */
 
 export const DEFAULT_PAGE_LIMIT = 1000
@@ -21,23 +22,30 @@ export function parseCursor(text: string): Cursor | null {
 }
 
 /**
- * One page of the `partition` (today always the active one): `select` gets the position to read
- * after and the limit (default 1000, at most 10000). A bad `after` is refused with `invalid`
- * before anything is read.
+ * One page: `partitions` lists, in reading order, the partitions to read after the cursor and
+ * the position to start from in each; `select` reads up to `limit` rows of one (the limit
+ * defaults to 1000, at most 10000). A bad `after` is refused with `invalid` before anything is read.
  */
-export function readPage<Row extends { id: number }>(
-  partition: string,
+export function readPage<P extends { readonly id: string }, Row extends { id: number }>(
   query: { after?: string | null; limit?: number },
   invalid: (cursor: string) => Error,
-  select: (after: Cursor | null, limit: number) => Row[],
+  partitions: (after: Cursor | null) => Iterable<{ partition: P; after: Cursor | null }>,
+  select: (partition: P, after: Cursor | null, limit: number) => Row[],
   stampOf: (row: Row) => number,
 ): { rows: Row[]; cursor: string | null } {
   const cursor = query.after ? parseCursor(query.after) : null
   if (query.after && !cursor) throw invalid(query.after)
   const requested = Number.isFinite(query.limit) ? Math.floor(query.limit!) : DEFAULT_PAGE_LIMIT
   const limit = Math.min(Math.max(requested, 1), MAX_PAGE_LIMIT)
-  // A cursor into another partition points into an archive, all of which precede the active one.
-  const rows = select(cursor && cursor.partition === partition ? cursor : null, limit)
+  const rows: Row[] = []
+  let lastPartition = ''
+  for (const { partition, after } of partitions(cursor)) {
+    const read = select(partition, after, limit - rows.length)
+    if (read.length === 0) continue
+    rows.push(...read)
+    lastPartition = partition.id
+    if (rows.length >= limit) break
+  }
   const last = rows.at(-1)
-  return { rows, cursor: last ? `${partition}:${stampOf(last)}:${last.id}` : null }
+  return { rows, cursor: last ? `${lastPartition}:${stampOf(last)}:${last.id}` : null }
 }

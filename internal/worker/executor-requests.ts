@@ -94,15 +94,21 @@ const HANDLERS: Record<string, Handler> = {
     const handles = array(p, 'handles').map(handle)
     if (handles.length === 0) throw new ParamError('handles must not be empty')
     const timeout = optionalNumber(p, 'timeout_ms')
-    const firstSent = Date.now()
-    // re-sent after a reconnection with the time that is left (§6.2)
-    const reply = (await scope.forward('select', () => [
-      handles,
-      scope.executionId,
-      timeout === undefined ? null : Math.max(0, Math.trunc(timeout - (Date.now() - firstSent))),
-      p.suspend === true,
-      p.cancel_remaining === true,
-    ])) as SelectReply | null
+    // Re-sent after a reconnection with the time that is left (§6.2). The server holds the wait,
+    // so the clock starts at the first send: started earlier, a millisecond tick between reading
+    // the clock and sending could shave the executor's own timeout on the first send (4999 for 5000).
+    let firstSent: number | undefined
+    const reply = (await scope.forward('select', () => {
+      const now = Date.now()
+      firstSent ??= now
+      return [
+        handles,
+        scope.executionId,
+        timeout === undefined ? null : Math.max(0, Math.trunc(timeout - (now - firstSent))),
+        p.suspend === true,
+        p.cancel_remaining === true,
+      ]
+    })) as SelectReply | null
     return reply === null ? null : selectResult(scope, reply)
   },
 

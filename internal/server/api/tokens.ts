@@ -1,6 +1,6 @@
 /** Service tokens (http-api.md §9.9), administration (§9.10) and device logins (§16.9). */
 import type { Hono } from 'hono'
-import { ApiError, forbidden, notFound } from '../../protocol/errors.ts'
+import { forbidden, notFound } from '../../protocol/errors.ts'
 import { rotateEpoch } from '../../orchestrator/index.ts'
 import { hasAllWorkspaces, type Access } from '../auth.ts'
 import { jsonResponse, noContent, projectOf, readJsonObject, requireProject, type AppEnv, type ServerContext } from '../context.ts'
@@ -53,10 +53,11 @@ export function registerTokenRoutes(app: Hono<AppEnv>, server: ServerContext): v
     return noContent()
   })
 
-  // Log rotation (archiving the log store) is not built yet; only who may ask is.
+  // §9.10: archive the project's active log store; pages and live streams go on across it
   app.post('/api/rotate_logs', (c) => {
-    if (c.get('access').type !== 'super') throw forbidden('only the super token may rotate epochs')
-    throw new ApiError(501, 'not_implemented', 'rotate_logs is not implemented by this server yet')
+    if (c.get('access').type !== 'super') throw forbidden('only the super token may rotate logs')
+    requireProject(c, server).logs.rotate()
+    return noContent()
   })
 
   registerDeviceLoginRoutes(app, server)

@@ -93,7 +93,10 @@ describe('writing and reading', () => {
     store = new LogStore(file.path)
     store.close()
     const db = new Database(file.path, { readonly: true })
-    expect(db.query('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }])
+    expect(db.query('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'runs' },
+    ])
     expect(db.query("SELECT sql FROM sqlite_master WHERE name = 'messages'").get()).toMatchObject({ sql: expect.stringContaining('STRICT') })
     const plan = db
       .query(

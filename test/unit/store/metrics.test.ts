@@ -50,7 +50,10 @@ describe('writing and reading', () => {
     store = new MetricStore(file.path)
     store.close()
     const db = new Database(file.path, { readonly: true })
-    expect(db.query('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }])
+    expect(db.query('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'runs' },
+    ])
     expect(db.query("SELECT sql FROM sqlite_master WHERE name = 'points'").get()).toMatchObject({ sql: expect.stringContaining('STRICT') })
     const plan = (sql: string) => (db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((p) => p.detail).join(' ')
     // pages seek straight to the cursor and need no sort, whether read by run or by execution

@@ -1,6 +1,6 @@
 /**
  * What the log and metric stores share: a temporary file per test, and the behaviour both get
- * from `BufferedWriter` and their `<partition>:<stamp>:<id>` pages. Each store's test file runs
+ * from `BufferedWriter`, their `<partition>:<stamp>:<id>` pages and rotation (`Partitions`). Each store's test file runs
  * `describeTelemetryStore` with a harness, then tests what is its own.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
@@ -35,6 +35,8 @@ interface TelemetryStore<New, Read> {
   append(items: readonly New[]): void
   flush(): void
   subscribe(filter: { run: string }, onBatch: (items: Read[]) => void): () => void
+  rotate(now?: number): string
+  archives(): { id: string }[]
   close(): void
 }
 
@@ -180,6 +182,98 @@ function describeShared<Store extends TelemetryStore<New, Read>, New, Read>(h: T
       expect(h.query(store, { run: 'Big', limit: 50_000 }).items).toHaveLength(10_000)
       expect(h.query(store, { run: 'Big', limit: 0 }).items).toHaveLength(1)
       expect(h.query(store, { run: 'Big', limit: Number.NaN }).items).toHaveLength(1000)
+    })
+  })
+  describe('rotation', () => {
+    const DAY = Date.UTC(2025, 4, 16)
+    const all = (store: Store, run = 'RwD6') => ns(h.query(store, { run, limit: 10_000 }).items)
+    const pages = (store: Store, limit: number, run = 'RwD6') => {
+      const out: { ns: number[]; cursor: string }[] = []
+      let after: string | null = null
+      for (;;) {
+        const page = h.query(store, { run, limit, after })
+        if (page.cursor === null) return out
+        out.push({ ns: ns(page.items), cursor: page.cursor })
+        after = page.cursor
+      }
+    }
+
+    test('every item stays readable, archives first, with cursors naming their partition', () => {
+      let store = open({ flushIntervalMs: 60_000 })
+      store.append(items([1, 2]))
+      // what is still buffered goes into the archive
+      expect(store.rotate(DAY)).toBe('20250516_0001')
+      store.append(items([3]))
+      expect(store.rotate(DAY + 1000)).toBe('20250516_0002')
+      store.append(items([4, 5]))
+      expect(store.archives().map((a) => a.id)).toEqual(['20250516_0001', '20250516_0002'])
+      expect(all(store)).toEqual([1, 2, 3, 4, 5])
+      const paged = pages(store, 2)
+      expect(paged.map((p) => p.ns)).toEqual([[1, 2], [3, 4], [5]])
+      expect(paged.map((p) => p.cursor.split(':')[0])).toEqual(['20250516_0001', '', ''])
+      // one page reaching over both archives into the active partition
+      expect(pages(store, 4).map((p) => p.ns)).toEqual([[1, 2, 3, 4], [5]])
+      // after a restart, the archives are found again and ids go on from the newest
+      store.close()
+      store = open()
+      store.append(items([6]))
+      expect(all(store)).toEqual([1, 2, 3, 4, 5, 6])
+      expect(store.rotate(DAY)).toBe('20250516_0003')
+      expect(pages(store, 1).map((p) => p.ns[0])).toEqual([1, 2, 3, 4, 5, 6])
+    })
+
+    test('a cursor issued for the active partition before a rotation still continues after its item', () => {
+      const store = open()
+      store.append(items([1, 2, 3]))
+      const cursor = h.query(store, { run: 'RwD6', limit: 2 }).cursor!
+      expect(cursor).toMatch(/^:\d+:\d+$/)
+      store.rotate(DAY)
+      store.append(items([4]))
+      expect(ns(h.query(store, { run: 'RwD6', after: cursor }).items)).toEqual([3, 4])
+      // the older form without a partition
+      expect(ns(h.query(store, { run: 'RwD6', after: cursor.slice(1) }).items)).toEqual([3, 4])
+      // a cursor at the end of the active partition before the rotation: only what came after it
+      const end = h.query(store, { run: 'RwD6', after: cursor }).cursor!
+      store.rotate(DAY)
+      store.append(items([5]))
+      expect(ns(h.query(store, { run: 'RwD6', after: end }).items)).toEqual([5])
+    })
+
+    test('a cursor into an archive that is not there continues with the next partition', () => {
+      const store = open()
+      store.append(items([1]))
+      store.rotate(Date.UTC(2025, 0, 1))
+      store.append(items([2]))
+      store.rotate(Date.UTC(2025, 0, 3))
+      store.append(items([3]))
+      expect(ns(h.query(store, { run: 'RwD6', after: '20250102_0001:1:1' }).items)).toEqual([2, 3])
+      expect(ns(h.query(store, { run: 'RwD6', after: '20241231_0001:1:1' }).items)).toEqual([1, 2, 3])
+    })
+
+    test('runs are read from the partitions that hold them', () => {
+      const store = open()
+      store.append(items([1], 'A'))
+      store.rotate(DAY)
+      store.append(items([2], 'B'))
+      store.rotate(DAY)
+      store.append(items([3], 'A'))
+      expect(all(store, 'A')).toEqual([1, 3])
+      expect(all(store, 'B')).toEqual([2])
+      expect(all(store, 'C')).toEqual([])
+    })
+
+    test('subscribers keep receiving after a rotation', () => {
+      const store = open({ flushIntervalMs: 60_000 })
+      const seen: number[] = []
+      store.subscribe({ run: 'RwD6' }, (read) => seen.push(...ns(read)))
+      store.append(items([1]))
+      store.rotate(DAY)
+      store.append(items([2]))
+      store.flush()
+      store.rotate(DAY)
+      store.append(items([3]))
+      store.flush()
+      expect(seen).toEqual([1, 2, 3])
     })
   })
 }
