@@ -8,7 +8,8 @@
  * `execute` line is written) → aborting (server abort, timeout, suspension or forced stop: the
  * process is killed and nothing but the termination is reported, except `put_timeout`).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtempSync, rmdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { EXECUTION_STATUS, type ExecutionStatus } from '../protocol/executor.ts'
@@ -140,7 +141,9 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
 
   async #prepare(): Promise<unknown[]> {
     const root = this.services.tempRoot ?? tmpdir()
-    ;[this.workingDir, this.#tempDir] = await Promise.all([mkdtemp(join(root, 'coflux-exec-')), mkdtemp(join(root, 'coflux-xfer-'))])
+    // one syscall each: cheaper than the thread-pool round trip of the async variants
+    this.workingDir = mkdtempSync(join(root, 'coflux-exec-'))
+    this.#tempDir = mkdtempSync(join(root, 'coflux-xfer-'))
     return Promise.all(this.#arguments.map((arg) => this.services.values.toExecutor(arg)))
   }
 
@@ -230,7 +233,7 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     this.#clearTimers()
     this.#messages.cancelRequests()
     await this.#messages.idle()
-    await Promise.all([this.workingDir, this.#tempDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true }).catch(() => {})))
+    await Promise.all([this.workingDir, this.#tempDir].filter(Boolean).map((dir) => removeDirectory(dir!)))
     this.services.metrics.finish(this.id)
     if (!this.#isForgotten) this.services.deliveries.terminate(this.id)
     const outcome = this.#outcome ?? 'aborted'
@@ -249,4 +252,17 @@ export function crashMessage(exit: ExitStatus, stderrTail: string[]): string {
 
 function formatElapsed(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(2)}s`
+}
+
+/**
+ * Most executions leave their directories empty: one `rmdir` then. Anything else (files the
+ * user wrote, possibly many) is removed asynchronously so the event loop never blocks on it.
+ */
+async function removeDirectory(dir: string): Promise<void> {
+  try {
+    rmdirSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    await rm(dir, { recursive: true, force: true }).catch(() => {})
+  }
 }
