@@ -182,7 +182,7 @@ describe('refused credentials', () => {
       expect(r.code).toBe(4)
       expect(r.stderr).toContain('unauthorized')
     }
-    await until(async () => (await server.get('/api/discover', bearer(expiring.token))).status === 401, { timeoutMs: 5_000 })
+    await until(async () => (await server.get('/api/discover', bearer(expiring.token))).status === 401, { message: 'the token to expire' })
     expect((await cli(['workspaces', 'list'], expiring.token)).code).toBe(4)
     // the token value never reaches the server log
     expect(server.stderr()).not.toContain(forged)
@@ -233,7 +233,7 @@ describe('device login against this server', () => {
         for await (const chunk of proc.stderr) stderr += new TextDecoder().decode(chunk)
       })()
       const stdout = new Response(proc.stdout).text()
-      const code = await until(() => /approve ([A-Z]{4}-[A-Z]{4})/.exec(stderr)?.[1], { timeoutMs: 15_000, message: 'a user code' })
+      const code = await until(() => /approve ([A-Z]{4}-[A-Z]{4})/.exec(stderr)?.[1], { message: 'a user code' })
       expect(stderr).toContain(`/device?code=${code}`)
 
       const approved = await cli(['tokens', 'approve', code, '-o', 'json'], SUPER)

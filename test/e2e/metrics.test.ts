@@ -32,6 +32,10 @@ function execution(step: number): any {
   return snapshot.steps[`${runId}:${step}`].executions['1']
 }
 
+/** The parent's final progress point and the child's point: batches reach the server asynchronously. */
+const allPointsArrived = (points: any[]): boolean =>
+  points.some((p) => p.key === 'progress' && p.value === 5) && points.some((p) => p.executionId === execution(2).executionId)
+
 /** The run's points once `check` accepts them (batches reach the server asynchronously). */
 async function pointsOfRun(check: (points: any[]) => boolean): Promise<any[]> {
   return until(
@@ -49,6 +53,8 @@ beforeAll(async () => {
   if (!res.json?.runId) throw new Error(`submit failed (${res.code}): ${res.stderr}`)
   runId = res.json.runId
   snapshot = await waitForRun(stack.server, stack.workspaceId, runId)
+  // every test reads the run's points, also when run alone (-t): wait for the last ones here
+  await pointsOfRun(allPointsArrived)
 })
 
 afterAll(async () => {
@@ -68,7 +74,7 @@ describe('recording from Python', () => {
   })
 
   test('GET /metrics returns every point of the run', async () => {
-    const points = await pointsOfRun((ps) => ps.some((p) => p.key === 'progress' && p.value === 5) && ps.some((p) => p.executionId === execution(2).executionId))
+    const points = await pointsOfRun(allPointsArrived)
     const parent = execution(1).executionId
     const of = (key: string, executionId = parent) => points.filter((p) => p.key === key && p.executionId === executionId)
     for (const p of points) expect(p.workspaceId).toBe(stack.workspaceId)

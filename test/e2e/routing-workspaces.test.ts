@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { until } from './support/binary.ts'
 import { coflux } from './support/cli.ts'
 import { startTestServer, type TestServer } from './support/server.ts'
-import { ensureWorkspace, finalResult, startTestWorker, type TestWorker } from './support/worker.ts'
+import { ensureWorkspace, finalResult, startTestWorker, workspaceId, type TestWorker } from './support/worker.ts'
 
 let server: TestServer
 const workers: TestWorker[] = []
@@ -29,6 +29,24 @@ async function worker(workspace: string, name: string, args: string[] = []): Pro
   return w
 }
 
+const named = new Map<string, Promise<TestWorker>>()
+/** The worker called `name`, started on first use: tests run alone (`-t`) set up what they need, in order they share it. */
+function workerOnce(workspace: string, name: string, args: string[] = []): Promise<TestWorker> {
+  let w = named.get(name)
+  if (!w) named.set(name, (w = worker(workspace, name, args)))
+  return w
+}
+
+/** `team` and its child workspace `team/dev`, each with a worker. */
+async function teamWorkers(): Promise<void> {
+  await workerOnce('team', 'team')
+  if (!(await workspaceId(server, 'team/dev'))) {
+    const team = await ensureWorkspace(server, 'team')
+    expect((await server.api('create_workspace', { name: 'team/dev', baseId: team })).status).toBe(200)
+  }
+  await workerOnce('team/dev', 'dev')
+}
+
 function cli(workspace: string, args: string[]) {
   return coflux(args, { host: server.host, workspace, timeoutMs: 60_000 })
 }
@@ -42,7 +60,7 @@ async function submit(workspace: string, target: string, args: unknown[] = [], f
 
 describe('routing', () => {
   test('requires on a task: waits with a reason until a worker provides the tag', async () => {
-    await worker('routing', 'cpu')
+    await workerOnce('routing', 'cpu')
     const queued = await cli('routing', ['submit', 'orchestration/needs_gpu', '--no-wait', '-o', 'json'])
     const ws = await ensureWorkspace(server, 'routing')
     const entry = await until(async () => {
@@ -57,6 +75,7 @@ describe('routing', () => {
   })
 
   test('run-level requires from `submit --requires`; a worker with accepts takes only work that asks', async () => {
+    await workerOnce('routing', 'cpu')
     await worker('routing', 'picky', ['--accepts', 'region:eu', '--provides', 'region:eu'])
     const eu = await submit('routing', 'where', [], ['--requires', 'region:eu'])
     expect(eu.result.value.data).toBe('picky')
@@ -88,10 +107,7 @@ test('a worker with concurrency 1 runs one execution at a time', async () => {
 
 describe('workspaces', () => {
   test('a child workspace inherits cached results; the parent never sees the child’s', async () => {
-    await worker('team', 'team')
-    const team = await ensureWorkspace(server, 'team')
-    expect((await server.api('create_workspace', { name: 'team/dev', baseId: team })).status).toBe(200)
-    await worker('team/dev', 'dev')
+    await teamWorkers()
     const m = join(markers, 'inherit')
     const parent = await submit('team', 'use_cache', [m, 'k'])
     const child = await submit('team/dev', 'use_cache', [m, 'k'])
@@ -102,6 +118,7 @@ describe('workspaces', () => {
   })
 
   test("a step of the parent's run is re-run in the child workspace", async () => {
+    await teamWorkers()
     const m = join(markers, 'rerun')
     const parent = await submit('team', 'memo_calls', [m])
     const rerun = await cli('team/dev', ['runs', 'rerun', `${parent.runId}:2`, '-o', 'json'])
@@ -122,6 +139,7 @@ describe('workspaces', () => {
 })
 
 test('a rerun in a child workspace reuses the memoised executions of the parent', async () => {
+  await teamWorkers()
   const m = join(markers, 'memo-rerun')
   const parent = await submit('team', 'memo_calls', [m])
   const stepsBefore = Object.keys(parent.snapshot.steps).length
@@ -148,6 +166,7 @@ test('archiving a workspace cancels its pending work and ends its worker session
 
 describe('submit flags override the workflow options', () => {
   test('--delay, --retries, --memo, --idempotency-key', async () => {
+    await workerOnce('team', 'team')
     const delayed = await submit('team', 'where', [], ['--delay', '0.5'])
     const first = delayed.snapshot.steps[`${delayed.runId}:1`]
     expect(first.executions['1'].executeAfter - first.createdAt).toBe(500)

@@ -102,7 +102,8 @@ test('a server restart mid-run: the session resumes and the run completes exactl
   const exec = await worker.nextExecute()
   worker.notify('started', [exec.executionId, {}])
   worker.notify('record_heartbeats', [{ [exec.executionId]: 1 }])
-  await Bun.sleep(100)
+  // frames are handled in order: once a later request is answered, both were taken in
+  expect(await worker.request('get_asset', ['Anone', exec.executionId])).toEqual({ ok: false, value: 'not_found' })
   await server.restart()
   await until(() => worker.closed, { message: 'old connection closed' })
   await worker.connect({ app: { workflow: ['main'], task: ['child'] } })

@@ -70,6 +70,7 @@ describe('credentials (cli.md §5.7)', () => {
   })
 
   test('logout: one server, or everything', () => {
+    saveStudioLogin({ studio_token: 'studio-tok', user_email: 'a@b' })
     saveServerLogin('x:1', 'p', { token: 't' })
     expect(logout({ host: 'x:1', project: 'p' })).toBe('server')
     expect(readCredentials().servers?.['x:1|p']).toBeUndefined()

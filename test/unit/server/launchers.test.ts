@@ -29,13 +29,22 @@ esac
 )
 chmodSync(cli, 0o755)
 
-async function waitForExit(launcher: ProcessLauncher, id: string) {
-  for (let i = 0; i < 200; i++) {
-    const result = await launcher.poll(id)
-    if (result.status !== 'running') return result
+/** Polls until `check` holds; the deadline is generous for a loaded machine. */
+async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value as NonNullable<T>
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await Bun.sleep(20)
   }
-  throw new Error('still running')
+}
+
+async function waitForExit(launcher: ProcessLauncher, id: string) {
+  return until(async () => {
+    const result = await launcher.poll(id)
+    return result.status !== 'running' && result
+  }, `${id} to exit`)
 }
 
 describe('process launcher', () => {
@@ -65,7 +74,7 @@ describe('process launcher', () => {
     launcher.launch('w2', dir, ['serve', "it's"], { PATH: process.env.PATH ?? '', COFLUX_HOST: 'h:1', READY_FILE: ready })
     expect(await launcher.poll('w2')).toEqual({ status: 'running' })
     // stop only once the script handles TERM (a real worker drains on it)
-    for (let i = 0; i < 250 && !existsSync(ready); i++) await Bun.sleep(20)
+    await until(() => existsSync(ready), 'the script to trap TERM')
     await launcher.stop('w2')
     const result = await waitForExit(launcher, 'w2')
     expect(result).toMatchObject({ status: 'exited', exitCode: 0 })
@@ -79,7 +88,7 @@ describe('process launcher', () => {
     const launcher = new ProcessLauncher(cli)
     expect(() => launcher.launch('w3', join(dir, 'missing'), ['x'], {})).toThrow('directory not found')
     expect(await launcher.poll('nope')).toEqual({ status: 'lost' })
-    expect(launcher.stop('nope')).rejects.toThrow('process_lost')
+    await expect(launcher.stop('nope')).rejects.toThrow('process_lost')
   })
 })
 

@@ -128,7 +128,7 @@ describe('worker', () => {
     const exit = runWorker(opts)
     await server.until(() => server.named('declare_targets').length)
     writeFileSync(join(project, 'flows.py'), FLOWS + '\n@cf.task()\ndef extra():\n    return 1\n')
-    await server.until(() => server.named('declare_targets').length === 2, 15_000)
+    await server.until(() => server.named('declare_targets').length === 2)
     expect(log.has(/change detected, reloading\.\.\./)).toBe(true)
     expect(server.api.filter((c) => c.name === 'create_session').length).toBe(2)
     expect(server.named('declare_targets')[1]!.params[0]).toEqual({ flows: { task: ['add', 'extra', 'nap'], workflow: ['main'] } })

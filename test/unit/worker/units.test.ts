@@ -117,10 +117,10 @@ describe('batcher', () => {
       },
     })
     for (const n of [1, 2, 3, 4]) batcher.add(n)
-    await batcher.flush(Date.now() + 5_000)
+    await batcher.flush(Date.now() + 20_000)
     expect(posted).toEqual([[1, 2, 3], [4]])
     batcher.add(99)
-    await batcher.flush(Date.now() + 5_000)
+    await batcher.flush(Date.now() + 20_000)
     expect(log.has(/server rejected 1 entries: HTTP 400/)).toBe(true)
     expect(batcher.pending).toBe(0)
   })

@@ -23,7 +23,7 @@ export function temporaryFile(name: string, cleanup: () => void): { readonly dir
   return file
 }
 
-export async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
+export async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time')

@@ -106,7 +106,7 @@ export class FakeServer {
   }
 
   /** Waits until `check` returns something truthy; re-checked on every frame and connection change. */
-  async until<T>(check: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
+  async until<T>(check: () => T | undefined | false | null, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const value = check()

@@ -1,6 +1,7 @@
 """A scripted executor speaking executor-protocol.md, for the worker's tests.
 
-`<python> fake_adapter.py execute` sends `ready` (shaped by FAKE_READY / FAKE_VERSION), waits for
+`<python> fake_adapter.py execute` sends `ready` (shaped by FAKE_READY / FAKE_VERSION; held back
+until the file FAKE_READY_GATE exists), waits for
 `execute`, then acts according to the target name (see TARGETS). Standard library only.
 """
 import json
@@ -49,7 +50,9 @@ def read_arg(arg):
 
 def main():
     ready = os.environ.get("FAKE_READY", "ready")
-    time.sleep(float(os.environ.get("FAKE_READY_DELAY", "0")))
+    gate = os.environ.get("FAKE_READY_GATE")
+    while gate and not os.path.exists(gate):
+        time.sleep(0.01)
     if ready == "silent":
         time.sleep(3600)
     if ready == "exit":
