@@ -127,27 +127,8 @@ function toExecution(r: ExecutionRow): ExecutionRecord {
   }
 }
 
-export interface NewStep {
-  runId: number
-  parentExecutionId: number | null
-  module: string
-  target: string
-  type: 'task' | 'workflow'
-  priority: number
-  waitFor: number[]
-  cacheConfig: CacheConfig | null
-  cacheKey: Uint8Array | null
-  deferKey: Uint8Array | null
-  memoKey: Uint8Array | null
-  retryLimit: number
-  backoffMin: number
-  backoffMax: number
-  recurrent: boolean
-  delay: number
-  timeout: number
-  requires: TagSet | null
-  argumentIds: number[]
-}
+/** What a new step is made of: a step record without what the store assigns. */
+export type NewStep = Omit<StepRecord, 'id' | 'runExternalId' | 'number' | 'createdAt'>
 
 export interface CacheCandidate {
   executionId: number
