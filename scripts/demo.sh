@@ -29,16 +29,17 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 
-echo "» coflux submit demo/checkout '[\"apple\", \"pear\", \"fig\", \"kiwi\"]'" >&2
+echo "» coflux submit demo/checkout '[\"apple\", \"pear\", \"fig\", \"kiwi\"]' --no-wait" >&2
 status=0
+run=$("$BIN" submit demo/checkout '["apple", "pear", "fig", "kiwi"]' --no-wait -o json | sed -n 's/.*"runId": *"\([^"]*\)".*/\1/p')
+echo "» coflux runs inspect $run   (the live step tree; waits for the run)" >&2
 if [ -t 1 ]; then
-  "$BIN" submit demo/checkout '["apple", "pear", "fig", "kiwi"]' || status=$?
+  "$BIN" runs inspect "$run" || status=$?
 else
-  # no terminal: the run id is printed, then we show the result and the step tree as JSON
-  run=$("$BIN" submit demo/checkout '["apple", "pear", "fig", "kiwi"]') || status=$?
-  echo "run: $run"
-  [ -n "${run:-}" ] && "$BIN" runs result "$run" || true
+  "$BIN" runs inspect "$run" -o json >/dev/null || status=$?
 fi
+echo "» coflux runs result $run" >&2
+"$BIN" runs result "$run" || true
 echo "» worker log (last lines):" >&2
 tail -n 5 "$DATA/worker.log" >&2 || true
 exit "$status"
