@@ -3,7 +3,7 @@
  * `module/target step:attempt` header when the execution changes, then
  * `HH:MM:SS.mmm LEVEL  message` (TTY: a coloured `•` instead of the level name).
  */
-import type { LogEntry } from '../client/types.ts'
+import type { LogEntry } from '../protocol/api.ts'
 import type { Colors } from './colors.ts'
 import { formatDate, formatTime } from './format.ts'
 import { valueColors } from './result-text.ts'

@@ -3,7 +3,7 @@
  * traceback, other outcomes by name.
  */
 import type { Json } from '../protocol/json.ts'
-import type { Result } from '../client/types.ts'
+import type { Result } from '../protocol/api.ts'
 import type { Colors } from './colors.ts'
 import { formatSize, renderValueData, type ValueColors } from './value-text.ts'
 

@@ -5,7 +5,7 @@
  * - text elsewhere: print `intro` (the run id) and wait for the initial step silently.
  * Returns the exit code (§7.5); interrupted non-interactive waits give 130/143.
  */
-import type { RunSnapshot } from '../client/types.ts'
+import type { RunSnapshot } from '../protocol/api.ts'
 import { waitForRun, type RunSource } from '../client/run-waiter.ts'
 import { runSource } from '../client/topic-socket.ts'
 import { runExitCode } from '../client/run-status.ts'

@@ -5,7 +5,7 @@
  */
 import type { Colors } from './colors.ts'
 import { executionStatus, initialStep, latestAttempt, type ExecutionStatus } from '../client/run-status.ts'
-import type { RunSnapshot, Step } from '../client/types.ts'
+import type { RunSnapshot, Step } from '../protocol/api.ts'
 
 interface Node {
   kind: 'step' | 'group'

@@ -3,7 +3,7 @@
  */
 import { existsSync, lstatSync } from 'node:fs'
 import { isAbsolute, join, resolve, sep } from 'node:path'
-import type { AssetTopic } from './types.ts'
+import type { AssetTopic } from '../protocol/api.ts'
 
 export type AssetEntries = AssetTopic['entries']
 

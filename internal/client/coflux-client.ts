@@ -24,7 +24,7 @@ import type {
   TokenEntry,
   WorkflowTopic,
   WorkspaceSummary,
-} from './types.ts'
+} from '../protocol/api.ts'
 
 export class CofluxClient extends ApiClient {
   // -- §9.1

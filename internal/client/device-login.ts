@@ -6,7 +6,7 @@ import { hostname } from 'node:os'
 import { ApiError } from '../protocol/errors.ts'
 import type { CofluxClient } from './coflux-client.ts'
 import { sleep } from './run-waiter.ts'
-import type { DeviceLoginStart } from './types.ts'
+import type { DeviceLoginStart } from '../protocol/api.ts'
 
 export type PollOutcome<T> = { done: T } | { pending: true } | { slowDown: true }
 

@@ -5,7 +5,7 @@
 import { parseJson } from '../protocol/json.ts'
 import type { ApiClient } from './api-client.ts'
 import { readJsonResponse } from './api-client.ts'
-import type { LogEntry, LogPage } from './types.ts'
+import type { LogEntry, LogPage } from '../protocol/api.ts'
 
 export interface LogQuery {
   runId: string

@@ -7,7 +7,7 @@ import { JsonNumber, parseJson, type Json } from '../protocol/json.ts'
 import { formatTomlKey, formatTomlValue, type TomlWritable } from '../config/toml-edit.ts'
 import { splitList } from '../config/values.ts'
 import { parseTagItems } from './submit.ts'
-import type { Pool } from './types.ts'
+import type { Pool } from '../protocol/api.ts'
 
 export const LAUNCHER_FIELDS = [
   'image', 'dockerHost', 'directory', 'namespace', 'serviceAccount', 'apiServer', 'token', 'caCert', 'insecure',

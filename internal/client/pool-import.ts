@@ -5,7 +5,7 @@
 import { parseToml, TomlError, type TomlTable, type TomlValue } from '../config/toml.ts'
 import { JsonNumber, stringifyJson, type Json } from '../protocol/json.ts'
 import { SNAKE_LAUNCHER_KEYS } from './pool-edit.ts'
-import type { Pool } from './types.ts'
+import type { Pool } from '../protocol/api.ts'
 
 export type PoolAction = 'create' | 'update' | 'replace' | 'delete'
 

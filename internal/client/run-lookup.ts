@@ -2,7 +2,7 @@
  * Finding things inside a run snapshot for `runs result` and `logs` (cli.md §8.5, §8.15).
  */
 import { attempts, initialStep, latestAttempt } from './run-status.ts'
-import type { Execution, RunSnapshot } from './types.ts'
+import type { Execution, RunSnapshot } from '../protocol/api.ts'
 
 /** `<runId>`, `<runId>:<step>` or `<runId>:<step>:<attempt>`. */
 export function parseResultTarget(text: string): { runId: string; step?: string; attempt?: string } {

@@ -2,7 +2,7 @@
  * Execution status and "done" (cli.md §7.5), shared by the live tree, waiting commands and
  * exit codes. Attempts are compared numerically ("10" after "9"; 0.12 compared strings).
  */
-import type { Execution, Result, RunSnapshot, Step } from './types.ts'
+import type { Execution, Result, RunSnapshot, Step } from '../protocol/api.ts'
 
 export type ExecutionStatus =
   | 'pending'

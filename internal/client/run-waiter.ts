@@ -7,7 +7,7 @@ import { stringifyJson } from '../protocol/json.ts'
 import { ConnectionError } from './api-client.ts'
 import type { CofluxClient } from './coflux-client.ts'
 import { isRunDone, type WaitScope } from './run-status.ts'
-import type { RunSnapshot } from './types.ts'
+import type { RunSnapshot } from '../protocol/api.ts'
 
 export interface RunSource {
   /** Snapshots as they change, the current one first; ends when `signal` aborts. */

@@ -3,7 +3,7 @@
  * supplies defaults, flags override, and arguments are checked locally as JSON first.
  */
 import { parseJson } from '../protocol/json.ts'
-import type { RetriesConfig, SubmitWorkflowRequest, TagSet, WorkflowConfiguration } from './types.ts'
+import type { RetriesConfig, SubmitWorkflowRequest, TagSet, WorkflowConfiguration } from '../protocol/api.ts'
 
 /** `module/target`, split on the last `/` (cli.md §1). */
 export function parseTargetSpec(text: string): { module: string; target: string } {

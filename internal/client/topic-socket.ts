@@ -9,7 +9,7 @@ import type { ApiClient } from './api-client.ts'
 import type { CofluxClient } from './coflux-client.ts'
 import { pollRun, type PollOptions, type RunSource } from './run-waiter.ts'
 import { subscribeTopic, type SubscribeTopicOptions } from './topic-subscription.ts'
-import type { RunSnapshot } from './types.ts'
+import type { RunSnapshot } from '../protocol/api.ts'
 
 /**
  * Yields the topic's value once it arrives and after every change, the newest only when the

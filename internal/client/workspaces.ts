@@ -1,5 +1,5 @@
 import type { ApiClient } from './api-client.ts'
-import type { WorkspaceSummary } from './types.ts'
+import type { WorkspaceSummary } from '../protocol/api.ts'
 
 /** Raised when a named workspace does not exist (and may not be created). */
 export class WorkspaceNotFoundError extends Error {

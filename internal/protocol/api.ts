@@ -1,12 +1,11 @@
 /**
- * Shapes the server sends and the CLI prints (cli.md §7, http-api.md §9–§13). Value data is
- * lossless JSON (`Json` from protocol/json.ts) so numbers print exactly as stored.
- * TODO(protocol/api.ts): move next to the server's definitions once they exist, so both ends
- * import one copy (STYLE §5).
+ * Shapes of the HTTP API and topics (cli.md §7, http-api.md §9–§13), defined once for the
+ * server that sends them and the CLI that reads and prints them (STYLE §5). Value data is
+ * lossless JSON (`Json` from json.ts) so numbers print exactly as stored.
  */
-import type { Json } from '../protocol/json.ts'
-import type { LogMessage, LogPage as WireLogPage } from '../protocol/logs.ts'
-import type { AssetSummary, FrameObject, LogReference, ObjectValue, TopicReference } from '../protocol/values.ts'
+import type { Json } from './json.ts'
+import type { LogMessage, LogPage as WireLogPage } from './logs.ts'
+import type { AssetSummary, FrameObject, LogReference, ObjectValue, TopicReference } from './values.ts'
 
 export type { AssetSummary, LogReference, TopicReference }
 
