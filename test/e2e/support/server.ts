@@ -107,7 +107,15 @@ export async function startTestServer(options: { env?: Record<string, string>; a
     api: (name, body = {}, headers) => request('POST', `/api/${name}`, body, headers),
     get: (path, headers) => request('GET', path, undefined, headers),
     async cleanup() {
-      await server.kill()
+      // gracefully: the server stops the workers its pools launched (a SIGKILL would orphan them)
+      if (proc) {
+        const current = proc
+        current.kill('SIGTERM')
+        const timer = setTimeout(() => current.kill('SIGKILL'), 10_000)
+        await current.exited
+        clearTimeout(timer)
+        proc = null
+      }
       rmSync(dataDir, { recursive: true, force: true })
     },
   }

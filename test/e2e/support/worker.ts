@@ -115,17 +115,19 @@ export async function startStack(options: { workspace?: string; workerArgs?: str
   const workspace = options.workspace ?? 'e2e'
   const worker = await startTestWorker(server, { workspace, args: ['--register', ...(options.workerArgs ?? [])], modules: options.modules, env: options.env })
   const workspaceId = (await workspaceIdOf(server, workspace))!
-  return {
+  const stack: Stack = {
     server,
     worker,
     workspace,
     workspaceId,
     cli: (args, o = {}) => coflux(args, { host: server.host, workspace, ...o }),
     async stop() {
-      await worker.kill()
+      // the current worker: a test may have replaced the first one
+      await stack.worker.kill()
       await server.cleanup()
     },
   }
+  return stack
 }
 
 const workspaceIdOf = workspaceId
