@@ -15,7 +15,8 @@ import type { Migration } from './db.ts'
 import m0001 from './migrations-logs/0001_initial.sql' with { type: 'text' }
 import m0002 from './migrations-logs/0002_runs.sql' with { type: 'text' }
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, parseCursor, readPage, type Cursor } from './pages.ts'
-import { PARTITION_MAX_BYTES, PartitionFile, Partitions } from './partitions.ts'
+import { PartitionFile, Partitions } from './partitions.ts'
+import { PartitionedStore } from './partitioned-store.ts'
 
 export const LOG_MIGRATIONS: Migration[] = [
   { version: 1, name: 'initial', sql: m0001 },
@@ -70,27 +71,22 @@ interface StoredEntry extends PendingEntry {
   id: number
 }
 
-export class LogStore {
-  readonly #partitions: Partitions<LogPartition>
-  readonly #writer: BufferedWriter<PendingEntry, StoredEntry>
-
+export class LogStore extends PartitionedStore<LogPartition, PendingEntry, StoredEntry> {
   constructor(path: string, options: LogStoreOptions = {}) {
-    const partitions = (this.#partitions = new Partitions(path, LOG_MIGRATIONS, (id, db, after) => new LogPartition(id, db, after)))
-    this.#writer = new BufferedWriter('log store', (batch) => partitions.active.insert(batch), {
-      ...options,
-      order: (a, b) => a.timestamp - b.timestamp || a.id - b.id,
-    })
+    super(
+      new Partitions(path, LOG_MIGRATIONS, (id, db, after) => new LogPartition(id, db, after)),
+      (partitions) =>
+        new BufferedWriter('log store', (batch) => partitions.active.insert(batch), {
+          ...options,
+          order: (a, b) => a.timestamp - b.timestamp || a.id - b.id,
+        }),
+    )
   }
 
   /** Buffers entries; they are persisted within the flush interval, or at once past the batch size. */
   append(entries: readonly NewLogEntry[]): void {
     // serialised now, so a caller mutating its objects later cannot change what is stored
-    this.#writer.append(entries.map(({ values, ...entry }) => ({ ...entry, valuesText: stringifyJson(values) })))
-  }
-
-  /** Writes every buffered entry in one transaction, then notifies subscribers. */
-  flush(): void {
-    this.#writer.flush()
+    this.writer.append(entries.map(({ values, ...entry }) => ({ ...entry, valuesText: stringifyJson(values) })))
   }
 
   /**
@@ -99,7 +95,7 @@ export class LogStore {
    */
   subscribe(filter: LogFilter, onBatch: (logs: LogMessage[]) => void): () => void {
     const workspaces = filter.workspaces ? new Set(filter.workspaces) : null
-    return this.#writer.subscribe(
+    return this.writer.subscribe(
       filter.run,
       (e) => (filter.execution === undefined || e.executionId === filter.execution) && (workspaces === null || workspaces.has(e.workspaceId)),
       (entries) => onBatch(entries.map(toMessage)),
@@ -115,37 +111,13 @@ export class LogStore {
       query,
       (after) => new InvalidLogCursorError(after),
       (after) => {
-        this.#writer.flushQuietly()
-        return this.#partitions.readOrder(after, query.run)
+        this.writer.flushQuietly()
+        return this.partitions.readOrder(after, query.run)
       },
       (partition, after, limit) => partition.select(query, after, query.from ?? null, limit),
       (row) => row.timestamp,
     )
     return { logs: rows.map(toMessage), cursor }
-  }
-
-  /**
-   * Writes what is buffered, then archives the active partition and starts an empty one
-   * (`rotate_logs`); returns the archive's id. Pages and live readers go on across it.
-   */
-  rotate(now = Date.now()): string {
-    this.#writer.flush()
-    return this.#partitions.rotate(now)
-  }
-
-  /** `rotate` once the active partition has reached `maxBytes` (default 100 MiB); the archive's id, if it did. */
-  rotateIfLarger(maxBytes = PARTITION_MAX_BYTES): string | null {
-    return this.#partitions.sizeBytes() >= maxBytes ? this.rotate() : null
-  }
-
-  /** Archived partitions, oldest first. */
-  archives(): { id: string; archivedAt: number }[] {
-    return this.#partitions.list()
-  }
-
-  /** Persists everything still buffered and closes the files. */
-  close(): void {
-    this.#writer.close(() => this.#partitions.close())
   }
 }
 

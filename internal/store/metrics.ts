@@ -14,7 +14,8 @@ import type { Migration } from './db.ts'
 import m0001 from './migrations-metrics/0001_initial.sql' with { type: 'text' }
 import m0002 from './migrations-metrics/0002_runs.sql' with { type: 'text' }
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, readPage, type Cursor } from './pages.ts'
-import { PARTITION_MAX_BYTES, PartitionFile, Partitions } from './partitions.ts'
+import { PartitionFile, Partitions } from './partitions.ts'
+import { PartitionedStore } from './partitioned-store.ts'
 
 export const METRIC_MIGRATIONS: Migration[] = [
   { version: 1, name: 'initial', sql: m0001 },
@@ -64,17 +65,17 @@ interface StoredPoint extends PendingPoint {
   id: number
 }
 
-export class MetricStore {
-  readonly #partitions: Partitions<MetricPartition>
-  readonly #writer: BufferedWriter<PendingPoint, StoredPoint>
+export class MetricStore extends PartitionedStore<MetricPartition, PendingPoint, StoredPoint> {
   readonly #now: () => number
   /** the last stamp handed out: stamps never go back, so a cursor never skips a later batch */
   #lastCreatedAt: number
 
   constructor(path: string, options: MetricStoreOptions = {}) {
-    const partitions = (this.#partitions = new Partitions(path, METRIC_MIGRATIONS, (id, db, after) => new MetricPartition(id, db, after)))
-    this.#lastCreatedAt = partitions.lastStamp()
-    this.#writer = new BufferedWriter('metric store', (batch) => partitions.active.insert(batch), options)
+    super(
+      new Partitions(path, METRIC_MIGRATIONS, (id, db, after) => new MetricPartition(id, db, after)),
+      (partitions) => new BufferedWriter('metric store', (batch) => partitions.active.insert(batch), options),
+    )
+    this.#lastCreatedAt = this.partitions.lastStamp()
     this.#now = options.now ?? Date.now
   }
 
@@ -83,14 +84,9 @@ export class MetricStore {
     // the clock may step back (NTP); the stamp orders reads, so it must not
     const createdAt = (this.#lastCreatedAt = Math.max(this.#now(), this.#lastCreatedAt))
     // copied field by field, so a caller mutating its objects later cannot change what is stored
-    this.#writer.append(
+    this.writer.append(
       points.map((p) => ({ runId: p.runId, executionId: p.executionId, workspaceId: p.workspaceId, key: p.key, value: p.value, at: p.at, createdAt })),
     )
-  }
-
-  /** Writes every buffered point in one transaction, then notifies subscribers. */
-  flush(): void {
-    this.#writer.flush()
   }
 
   /**
@@ -102,7 +98,7 @@ export class MetricStore {
     const from = filter.from ?? Number.MIN_SAFE_INTEGER
     const keys = filter.keys ? new Set(filter.keys) : null
     const workspaces = filter.workspaces ? new Set(filter.workspaces) : null
-    return this.#writer.subscribe(
+    return this.writer.subscribe(
       filter.run,
       (p) =>
         p.createdAt >= from &&
@@ -121,34 +117,13 @@ export class MetricStore {
       query,
       (after) => new InvalidMetricCursorError(after),
       (after) => {
-        this.#writer.flushQuietly()
-        return this.#partitions.readOrder(after, run)
+        this.writer.flushQuietly()
+        return this.partitions.readOrder(after, run)
       },
       (partition, after, limit) => partition.select(query, after, query.from ?? null, limit),
       (row) => row.createdAt,
     )
     return { metrics: rows.map(toPoint), cursor }
-  }
-
-  /** Writes what is buffered, then archives the active partition and starts an empty one; returns the archive's id. */
-  rotate(now = Date.now()): string {
-    this.#writer.flush()
-    return this.#partitions.rotate(now)
-  }
-
-  /** `rotate` once the active partition has reached `maxBytes` (default 100 MiB); the archive's id, if it did. */
-  rotateIfLarger(maxBytes = PARTITION_MAX_BYTES): string | null {
-    return this.#partitions.sizeBytes() >= maxBytes ? this.rotate() : null
-  }
-
-  /** Archived partitions, oldest first. */
-  archives(): { id: string; archivedAt: number }[] {
-    return this.#partitions.list()
-  }
-
-  /** Persists everything still buffered and closes the files. */
-  close(): void {
-    this.#writer.close(() => this.#partitions.close())
   }
 }
 
