@@ -13,16 +13,7 @@ import { parseTagSet } from './routing.ts'
 import { RequestError } from './request-errors.ts'
 
 /** A checked `submit_input`, with placeholder values already stored. */
-interface InputRequest {
-  template: string
-  placeholders: Record<string, number>
-  schema: string | null
-  key: string | null
-  title: string | null
-  actions: [string, string] | null
-  initial: string | null
-  requires: TagSet
-}
+type InputRequest = Pick<InputRecord, 'template' | 'placeholders' | 'schema' | 'key' | 'title' | 'actions' | 'initial' | 'requires'>
 
 const MAX_KEY_LENGTH = 200
 const MAX_TITLE_LENGTH = 1_000

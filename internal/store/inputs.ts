@@ -42,20 +42,8 @@ export interface InputResponseRecord {
   createdBy: number | null
 }
 
-export interface NewInput {
-  runId: number
-  runExternalId: string
-  workspaceId: number
-  template: string
-  placeholders: Record<string, number>
-  schema: string | null
-  key: string | null
-  title: string | null
-  actions: [string, string] | null
-  initial: string | null
-  requires: TagSet
-  executionId: number
-}
+/** What a new input is made of: an input record without what the store assigns. */
+export type NewInput = Omit<InputRecord, 'id' | 'externalId' | 'number' | 'promptId' | 'createdAt'> & { runExternalId: string }
 
 interface InputRow {
   id: number

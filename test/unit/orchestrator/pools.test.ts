@@ -23,6 +23,7 @@ import { runSchedulerPass } from '../../../internal/orchestrator/scheduler.ts'
 import { connectSession, declareTargets, notifyTerminated } from '../../../internal/orchestrator/sessions.ts'
 import { RawJson } from '../../../internal/protocol/json.ts'
 import { OrchestrationStore, type LaunchHandle, type PoolRecord, type WorkspaceRecord } from '../../../internal/store/index.ts'
+import { workflowSubmission } from '../support/submission.ts'
 
 const dirs: string[] = []
 const open: Orchestrator[] = []
@@ -76,23 +77,7 @@ function start(path = join(mkdtempSync(join(tmpdir(), 'coflux-pools-')), 'o.sqli
 }
 
 function submit(module = 'app.flows', requires = {}) {
-  return submitWorkflow(o, {
-    workspaceId: ws.id,
-    module,
-    target: 'main',
-    arguments: [new RawJson('1')],
-    requires,
-    memo: false,
-    idempotencyKey: null,
-    createdBy: null,
-    waitFor: [],
-    cache: null,
-    defer: null,
-    delay: 0,
-    retries: null,
-    recurrent: false,
-    timeout: 0,
-  })
+  return submitWorkflow(o, workflowSubmission(ws.id, { module, arguments: [new RawJson('1')], requires }))
 }
 
 function workerSession() {

@@ -21,6 +21,7 @@ import { declareTargets } from '../../../internal/orchestrator/sessions.ts'
 import { RawJson } from '../../../internal/protocol/json.ts'
 import type { ServerFrame } from '../../../internal/protocol/worker.ts'
 import { OrchestrationStore, type WorkspaceRecord } from '../../../internal/store/index.ts'
+import { workflowSubmission } from '../support/submission.ts'
 
 let dir: string
 let store: OrchestrationStore
@@ -63,23 +64,7 @@ function frame(request: string, params: unknown[]): number {
 }
 
 function submit(): { runId: string; executionId: string } {
-  return submitWorkflow(o, {
-    workspaceId: ws.id,
-    module: 'app',
-    target: 'main',
-    arguments: [new RawJson('1')],
-    requires: {},
-    memo: false,
-    idempotencyKey: null,
-    createdBy: null,
-    waitFor: [],
-    cache: null,
-    defer: null,
-    delay: 0,
-    retries: null,
-    recurrent: false,
-    timeout: 0,
-  })
+  return submitWorkflow(o, workflowSubmission(ws.id, { arguments: [new RawJson('1')] }))
 }
 
 const executed = () => sent.filter((f) => f[0] === 1 && (f[1] as any).command === 'execute').map((f) => (f[1] as any).params[0] as string)

@@ -12,6 +12,7 @@ import type { Access } from '../../../internal/server/auth.ts'
 import { silentLogger } from '../../../internal/server/logger.ts'
 import { Project } from '../../../internal/server/project.ts'
 import { topicValue } from '../../../internal/server/topics/index.ts'
+import { workflowSubmission } from '../support/submission.ts'
 
 let dir: string
 let project: Project
@@ -38,23 +39,7 @@ function statusOf(fn: () => unknown): number | 'ok' {
 
 function assetIn(workspaceName: string): string {
   const ws = project.store.workspaces.create(workspaceName, null, Date.now())
-  const run = submitWorkflow(project.orchestrator, {
-    workspaceId: ws.id,
-    module: 'app',
-    target: 'main',
-    arguments: [],
-    requires: {},
-    memo: false,
-    idempotencyKey: null,
-    createdBy: null,
-    waitFor: [],
-    cache: null,
-    defer: null,
-    delay: 0,
-    retries: null,
-    recurrent: false,
-    timeout: 0,
-  })
+  const run = submitWorkflow(project.orchestrator, workflowSubmission(ws.id))
   const exec = project.orchestrator.executionByExternalId(run.executionId)!
   const entries = { [`${workspaceName}.txt`]: { blobKey: 'a'.repeat(64), size: 1, metadata: {} } }
   return project.store.assets.put(workspaceName, entries, exec.id, Date.now()).externalId
