@@ -5,9 +5,7 @@
  */
 import { isRunId } from '../protocol/ids.ts'
 import type { InputRecord } from '../store/index.ts'
-import { computeDependencies } from './dependencies.ts'
 import type { Orchestrator } from './orchestrator.ts'
-import { reevaluateWaiter } from './waiters.ts'
 
 export type InputAnswer = { type: 'value'; value: string } | { type: 'dismissed' } | { type: 'cancelled' }
 
@@ -37,21 +35,7 @@ export function cancelInput(o: Orchestrator, inputId: number): void {
 }
 
 function release(o: Orchestrator, input: InputRecord): void {
-  const watchers = o.inputWaiters.get(input.id)
-  if (watchers) {
-    o.inputWaiters.delete(input.id)
-    for (const waiter of watchers) reevaluateWaiter(o, waiter)
-  }
-  const dependents = o.inputDependents.get(input.id)
-  if (dependents) {
-    o.inputDependents.delete(input.id)
-    for (const id of dependents) {
-      const dependent = o.pending.get(id)
-      if (!dependent) continue
-      computeDependencies(o, dependent)
-      o.emit({ kind: 'queue', workspaceId: dependent.exec.workspaceId })
-    }
-  }
+  o.release(o.inputWaiters, o.inputDependents, input.id)
   // run snapshots show the input's status where it was submitted and where it was used
   const runs = new Set([input.runId])
   for (const id of o.store.inputs.linkedExecutions(input.id)) {

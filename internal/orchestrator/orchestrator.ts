@@ -360,25 +360,34 @@ export class Orchestrator {
     this.assigned.delete(exec.id)
     if (successor) this.track(successor, step)
     // waiters and dependents move to the successor or get their answer
-    const watchers = this.waiters.get(exec.id)
-    if (watchers) {
-      this.waiters.delete(exec.id)
-      for (const waiter of watchers) reevaluateWaiter(this, waiter)
-    }
-    const dependents = this.dependents.get(exec.id)
-    if (dependents) {
-      this.dependents.delete(exec.id)
-      for (const id of dependents) {
-        const dependent = this.pending.get(id)
-        if (dependent) computeDependencies(this, dependent)
-      }
-    }
+    this.release(this.waiters, this.dependents, exec.id)
     // §9: a timeout cancels the incomplete descendants; cancellation cascades from cancellation.ts
     if (type === 'timeout') cancelDescendants(this, exec.id, exec.workspaceId)
     this.#scheduleReplyCleanup(exec.id)
     this.emit({ kind: 'run', runId: exec.runId })
     this.emit({ kind: 'queue', workspaceId: exec.workspaceId })
     this.wake()
+  }
+
+  /**
+   * Something others wait on resolved or moved on (an execution's result, an input's response):
+   * its select waiters are answered or re-registered, and what depended on it is recomputed.
+   */
+  release(waiters: Map<number, Set<Waiter>>, dependents: Map<number, Set<number>>, id: number): void {
+    const watchers = waiters.get(id)
+    if (watchers) {
+      waiters.delete(id)
+      for (const waiter of watchers) reevaluateWaiter(this, waiter)
+    }
+    const waiting = dependents.get(id)
+    if (!waiting) return
+    dependents.delete(id)
+    for (const dependentId of waiting) {
+      const dependent = this.pending.get(dependentId)
+      if (!dependent) continue
+      computeDependencies(this, dependent)
+      this.emit({ kind: 'queue', workspaceId: dependent.exec.workspaceId })
+    }
   }
 
   /** Remembered replies live until the result plus the reconnection timeout (§20.7). */
