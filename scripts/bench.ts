@@ -37,6 +37,15 @@ async function topic(port: number, path: string): Promise<any> {
   return (await fetch(`http://127.0.0.1:${port}/topics/${path}`)).json()
 }
 
+/** Until a connected session in the workspace has declared its targets. */
+async function waitForWorker(port: number, ws: string): Promise<void> {
+  for (;;) {
+    const sessions = await topic(port, `workspaces/${ws}/sessions`)
+    if (Object.values(sessions).some((s: any) => s.connected && Object.keys(s.targets).length)) return
+    await Bun.sleep(50)
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 }
@@ -89,11 +98,7 @@ async function main(): Promise<void> {
     stderr: 'ignore',
   })
   try {
-    for (;;) {
-      const sessions = await topic(port, `workspaces/${ws}/sessions`)
-      if (Object.values(sessions).some((s: any) => s.connected && Object.keys(s.targets).length)) break
-      await Bun.sleep(50)
-    }
+    await waitForWorker(port, ws)
     const submit = async (target: string, args: unknown[]) =>
       (await api(port, 'submit_workflow', { workspaceId: ws, module: 'bench_flows', target, arguments: args.map((a) => ['json', JSON.stringify(a)]) })).runId as string
     // warm-up: the pool, the caches, the JIT
@@ -153,11 +158,7 @@ async function plainSpawnFanOut(port: number, _ws: string, concurrency: number):
     },
   )
   try {
-    for (;;) {
-      const sessions = await topic(port, `workspaces/${ws}/sessions`)
-      if (Object.values(sessions).some((s: any) => s.connected && Object.keys(s.targets).length)) break
-      await Bun.sleep(50)
-    }
+    await waitForWorker(port, ws)
     const submit = async (n: number) =>
       (await api(port, 'submit_workflow', { workspaceId: ws, module: 'bench_flows', target: 'fan_out', arguments: [['json', String(n)]] })).runId as string
     await waitForRun(port, ws, await submit(4))
