@@ -83,6 +83,7 @@ describe('objects', () => {
 
   test('keys are escaped as JSON pointers', () => {
     expect(check({ properties: { 'a/b~c': { type: 'string' } } }, '{"a/b~c": 1}')).toBe('/a~1b~0c: type')
+    expect(check({ properties: { 'a b#%': { type: 'string' } }, required: ['x "y"'] }, '{"a b#%": 1}')).toBe('/x "y": required; /a b#%: type')
   })
 
   test('a property named "required" is a property, not a keyword', () => {
@@ -139,6 +140,8 @@ describe('strings and numbers', () => {
     expect(check({ format: 'ipv6' }, '"1::2::3"')).toBe('/: format')
     expect(check({ format: 'color-wheel' }, '"anything"')).toBe('')
     expect(check({ format: 'email' }, '42')).toBe('')
+    expect(check({ format: '__proto__' }, '"x"')).toBe('')
+    expect(check({ format: 'hasOwnProperty' }, '"x"')).toBe('')
   })
 
   test('bounds and multipleOf', () => {
@@ -168,6 +171,12 @@ describe('enum, const and combinators', () => {
     expect(check({ not: { type: 'string' } }, '"x"')).toBe('/: not')
   })
 
+  test('a false subschema is reported under the keyword that led to it', () => {
+    expect(check({ if: { type: 'string' }, then: false }, '"x"')).toBe('/: then')
+    expect(check({ allOf: [true, false] }, '1')).toBe('/: allOf')
+    expect(check({ anyOf: [false, { type: 'string' }] }, '1')).toBe('/: anyOf')
+  })
+
   test('if / then / else', () => {
     const schema: Json = { if: { properties: { kind: { const: 'a' } } }, then: { required: ['a'] }, else: { required: ['b'] } }
     expect(check(schema, '{"kind": "a", "a": 1}')).toBe('')
@@ -192,9 +201,9 @@ describe('$ref', () => {
     expect(check(tree, '{"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]}')).toBe('/children/0/children/0/value: type')
   })
 
-  test('a reference cycle that consumes nothing terminates', () => {
-    expect(check({ $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } }, $ref: '#/$defs/a' }, '1')).toBe('')
-    expect(check({ anyOf: [{ $ref: '#' }, { type: 'string' }] }, '1')).toBe('')
+  test('a reference cycle that never steps into the value is refused (validating it would never end)', () => {
+    expect(invalid('{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}')).toContain('$ref cycle')
+    expect(invalid('{"anyOf": [{"$ref": "#"}, {"type": "string"}]}')).toContain('$ref cycle that never steps into the value at /')
   })
 
   test('definitions and escaped pointers resolve', () => {
@@ -220,6 +229,8 @@ describe('schema checking', () => {
     ['{"$ref": "https://example.com/schema.json"}', 'does not point into this schema'],
     ['{"enum": "a"}', 'enum must be a list'],
     ['{"patternProperties": {"(": {}}}', 'is not a valid regular expression'],
+    ['{"properties": {"a": {"$ref": "#/properties/b/enum/0"}, "b": {"enum": [{}]}}}', 'does not point into this schema at /properties/a/$ref'],
+    ['{"$defs": {"a": {"$id": "https://x/a"}, "b": {"$id": "https://x/a"}}}', 'Duplicate schema URI'],
   ])('%s is refused', (schema, reason) => {
     expect(invalid(schema)).toContain(reason)
   })
