@@ -1,7 +1,9 @@
 /**
  * The worker ⇄ executor channel (executor-protocol.md): discovery output and the shapes both
- * the worker and the manifest builder share. Executor lines are JSON objects; their value
- * payloads are parsed with the lossless reader (json.ts) so numbers survive verbatim.
+ * the worker and the manifest builder share, and how a line is recognised as protocol (§3).
+ * The messages themselves, typed and checked, are in executor-messages.ts. Executor lines are
+ * JSON objects; their value payloads are parsed with the lossless reader (json.ts) so numbers
+ * survive verbatim.
  */
 import { ProtocolError } from './errors.ts'
 import type { Json } from './json.ts'
@@ -74,7 +76,10 @@ export type ExecutionStatus = (typeof EXECUTION_STATUS)[keyof typeof EXECUTION_S
 /** Log levels (semantics.md §24). */
 export const LOG_LEVEL = { debug: 0, stdout: 1, info: 2, stderr: 3, warning: 4, error: 5 } as const
 
-/** A message read from an executor: notification, request, or a line we don't understand. */
+/**
+ * A line read from an executor, by envelope: notification, request, or a line we don't
+ * understand. Its params are checked by `parseExecutorMessage` (executor-messages.ts).
+ */
 export type ExecutorLine =
   | { kind: 'notification'; method: string; params: Record<string, Json> }
   | { kind: 'request'; id: number; method: string; params: Record<string, Json> }

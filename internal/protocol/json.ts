@@ -34,6 +34,11 @@ export class NonFiniteNumberError extends SyntaxError {
   }
 }
 
+/** Plain objects of the JSON model: not arrays, not the verbatim-number/raw-text leaves. */
+export function isJsonObject(value: unknown): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RawJson) && !(value instanceof JsonNumber)
+}
+
 /** Number of a parsed number-ish value (plain number or JsonNumber). */
 export function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return value

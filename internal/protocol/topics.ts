@@ -4,7 +4,9 @@
  * server's hub and the CLI's subscription client both import this one definition.
  */
 import { ProtocolError } from './errors.ts'
-import { JsonNumber, RawJson, type Json } from './json.ts'
+import { isJsonObject, JsonNumber, type Json } from './json.ts'
+
+export { isJsonObject }
 
 /** The client offers `bearer.<base64url(token)>` and `v1`; the server selects `v1`. */
 export const TOPICS_SUBPROTOCOL = 'v1'
@@ -109,11 +111,6 @@ export function parseTopicServerFrame(raw: unknown): TopicServerFrame {
 
 // ---------------------------------------------------------------------------------------------
 // Applying updates
-
-/** Plain objects of the JSON model: not arrays, not the verbatim-number/raw-text leaves. */
-export function isJsonObject(value: unknown): value is { [key: string]: Json } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RawJson) && !(value instanceof JsonNumber)
-}
 
 /** An own data property even for `__proto__` (assignment would set the prototype instead). */
 export function setOwn(target: { [key: string]: Json }, key: string, value: Json): void {
