@@ -3,8 +3,8 @@
  * TOML form of `pools export`. Kept out of the command so `pools.ts` stays thin (0.12's
  * pools.go grew to 1,864 lines doing this inline).
  */
+import { stringify as stringifyToml } from 'smol-toml'
 import { JsonNumber, parseJson, type Json } from '../protocol/json.ts'
-import { formatTomlKey, formatTomlValue, type TomlWritable } from '../config/toml-edit.ts'
 import { splitList } from '../config/values.ts'
 import { parseTagItems } from './submit.ts'
 import type { Pool } from '../protocol/api.ts'
@@ -134,30 +134,34 @@ export const SNAKE_LAUNCHER_KEYS: Record<string, string> = {
   activeDeadlineSeconds: 'active_deadline_seconds', volumeMounts: 'volume_mounts', secretEnv: 'secret_env',
 }
 
-/** `pools export` TOML: one table per pool, a `[<pool>.launcher]` table with snake_case keys. */
+/**
+ * `pools export` TOML: one table per pool, its launcher in `[<pool>.launcher]` with snake_case
+ * keys, written by smol-toml (maps such as `env` become `[<pool>.launcher.env]` tables).
+ */
 export function poolsToToml(pools: Record<string, Pool>): string {
-  const out: string[] = []
+  const doc: Record<string, unknown> = {}
   for (const name of Object.keys(pools).sort()) {
     const p = pools[name]!
-    out.push(`[${formatTomlKey(name)}]`)
-    out.push(`modules = ${formatTomlValue(p.modules ?? [])}`)
-    if (p.provides && Object.keys(p.provides).length) out.push(`provides = ${formatTomlValue(p.provides)}`)
-    if (p.accepts && Object.keys(p.accepts).length) out.push(`accepts = ${formatTomlValue(p.accepts)}`)
+    const table: Record<string, unknown> = { modules: p.modules ?? [] }
+    if (p.provides && Object.keys(p.provides).length) table.provides = p.provides
+    if (p.accepts && Object.keys(p.accepts).length) table.accepts = p.accepts
     if (p.launcher) {
-      out.push('', `[${formatTomlKey(name)}.launcher]`)
-      for (const [k, v] of Object.entries(p.launcher)) {
-        if (v === null || v === undefined) continue
-        out.push(`${formatTomlKey(SNAKE_LAUNCHER_KEYS[k] ?? k)} = ${formatTomlValue(toWritable(v))}`)
-      }
+      table.launcher = Object.fromEntries(
+        Object.entries(p.launcher)
+          .filter(([, v]) => v !== null && v !== undefined)
+          .map(([k, v]) => [SNAKE_LAUNCHER_KEYS[k] ?? k, toWritable(v)]),
+      )
     }
-    out.push('')
+    doc[name] = table
   }
-  return out.join('\n')
+  return Object.keys(doc).length > 0 ? stringifyToml(doc) : ''
 }
 
-function toWritable(v: Json): TomlWritable {
+/** Lossless numbers as numbers; TOML has no null (a null in a list is written as ""). */
+function toWritable(v: Json): unknown {
   if (v instanceof JsonNumber) return Number(v.text)
-  if (v === null || typeof v !== 'object') return v as TomlWritable
+  if (v === null) return ''
+  if (typeof v !== 'object') return v
   if (Array.isArray(v)) return v.map(toWritable)
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toWritable(x)]))
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, toWritable(x)]))
 }

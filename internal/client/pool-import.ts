@@ -24,7 +24,7 @@ export function parsePoolsToml(text: string, source = 'input'): Record<string, P
   try {
     doc = parseToml(text)
   } catch (err) {
-    if (err instanceof TomlError) throw new Error(`invalid pools file ${source}: line ${err.line}: ${err.reason}`)
+    if (err instanceof TomlError) throw new Error(`invalid pools file ${source}: ${err.message}`)
     throw err
   }
   const tables = isTable(doc.pools) && Object.keys(doc).length === 1 ? doc.pools : doc

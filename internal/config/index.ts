@@ -1,6 +1,6 @@
 /**
- * Configuration: flags > COFLUX_* environment > coflux.toml > defaults (cli.md §5), the TOML
- * reader, and the small TOML editor `setup` uses.
+ * Configuration: flags > COFLUX_* environment > coflux.toml > defaults (cli.md §5), TOML reading
+ * (smol-toml), and the small comment-keeping TOML editor `setup` uses.
  */
 export {
   ConfigError,
@@ -16,7 +16,7 @@ export {
 } from './resolve.ts'
 export { CONFIG_SCHEMA, editDistance, envName, suggest } from './schema.ts'
 export { parseToml, TomlError, type TomlTable, type TomlValue } from './toml.ts'
-export { formatTomlKey, formatTomlValue, setTomlKeys, type TomlUpdate, type TomlWritable } from './toml-edit.ts'
+export { formatTomlValue, setTomlKeys, type TomlUpdate, type TomlWritable } from './toml-edit.ts'
 export type { BatchConfig, BlobStoreConfig, Config, LogLevel, OutputFormat, WorkerConfig } from './types.ts'
 export { parseBoolean, parseDuration, parseInteger, splitList } from './values.ts'
 export { readSetupValues, workspaceNameFor, writeSetupValues, type SetupValues } from './setup-file.ts'

@@ -196,7 +196,7 @@ function readConfigFile(explicit: string | undefined, cwd: string): { file: Toml
   try {
     return { file: parseToml(text), path }
   } catch (err) {
-    if (err instanceof TomlError) throw new ConfigError(`invalid config file ${path}: line ${err.line}: ${err.reason}`)
+    if (err instanceof TomlError) throw new ConfigError(`invalid config file ${path}: ${err.message}`)
     throw err
   }
 }

@@ -20,7 +20,7 @@ export function readSetupValues(path: string): SetupValues {
   try {
     t = parseToml(readFileSync(path, 'utf8'))
   } catch (err) {
-    if (err instanceof TomlError) throw new ConfigError(`invalid config file ${path}: line ${err.line}: ${err.reason}`)
+    if (err instanceof TomlError) throw new ConfigError(`invalid config file ${path}: ${err.message}`)
     throw err
   }
   const worker = (t.worker ?? {}) as Record<string, unknown>

@@ -1,25 +1,24 @@
 /**
- * Minimal TOML editing for `coflux setup`: set a few keys in an existing file while keeping
- * every other line (comments, unknown keys, formatting) exactly as it was.
+ * Setting a few keys in an existing TOML file for `coflux setup`, keeping every other line
+ * (comments, blank lines, unknown keys, formatting) exactly as it was.
+ *
+ * Kept as our own small layer, not a library: smol-toml, like the other maintained JavaScript TOML
+ * libraries, parses to plain data and writes data back, so a round trip drops the user's
+ * comments and layout, which `setup` must keep (test/e2e/cli-setup.test.ts). The editors that do
+ * keep them have few users (about 2k and 7k npm downloads a month, against 30M for smol-toml).
+ * This layer only replaces or adds `key = value` lines in the top level or one `[table]`; values
+ * are written by smol-toml, and each result is parsed back with it and compared before it is
+ * returned, so an edit never leaves a file that reads differently from what was asked.
  */
+import { parse, stringify } from 'smol-toml'
 
-export type TomlWritable = string | number | boolean | null | TomlWritable[] | { [key: string]: TomlWritable }
+export type TomlWritable = string | number | boolean | TomlWritable[]
 
-/** TOML text for a value: strings, numbers, booleans, arrays and inline tables (`null` members are skipped). */
+/** TOML text for a value: scalars as smol-toml writes them, lists on one line (`["a", "b"]`). */
 export function formatTomlValue(value: TomlWritable): string {
   if (Array.isArray(value)) return `[${value.map((v) => formatTomlValue(v)).join(', ')}]`
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f]/g, '\\u007f')
-  if (value === null) return '""'
-  if (typeof value === 'object') {
-    const items = Object.entries(value).filter(([, v]) => v !== null)
-    return items.length ? `{ ${items.map(([k, v]) => `${formatTomlKey(k)} = ${formatTomlValue(v)}`).join(', ')} }` : '{}'
-  }
-  return String(value)
-}
-
-/** A key, quoted unless it is a bare key. */
-export function formatTomlKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key)
+  // the library writes values only inside a table: `v = <value>\n`
+  return stringify({ v: value }).slice('v = '.length).trimEnd()
 }
 
 export interface TomlUpdate {
@@ -35,7 +34,8 @@ const ARRAY_HEADER = /^\s*\[\[/
 /**
  * Returns `text` with each update applied: an existing `key = …` (possibly a multi-line array)
  * in the right table is replaced in place; otherwise the line is added at the end of that table,
- * or a new table is appended.
+ * or a new table is appended. Throws when `text` is not TOML, or the edit would not read back
+ * as the values given.
  *
  * @example
  * setTomlKeys('# mine\nhost = "a"\n', [{ table: null, key: 'host', value: 'b' }]) // '# mine\nhost = "b"\n'
@@ -44,7 +44,22 @@ export function setTomlKeys(text: string, updates: TomlUpdate[]): string {
   let lines = text === '' ? [] : text.replace(/\r\n/g, '\n').split('\n')
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
   for (const u of updates) lines = applyUpdate(lines, u)
-  return lines.join('\n') + '\n'
+  const out = lines.join('\n') + '\n'
+  const wrong = updates.find((u) => !readsBack(out, u))
+  if (wrong) throw new Error(`could not set '${wrong.table === null ? '' : `${wrong.table}.`}${wrong.key}' without rewriting the file; edit it by hand`)
+  return out
+}
+
+/** Whether `text` parses and holds `u.value` at `u.key`. */
+function readsBack(text: string, u: TomlUpdate): boolean {
+  let doc: Record<string, unknown>
+  try {
+    doc = parse(text)
+  } catch {
+    return false
+  }
+  const table = u.table === null ? doc : doc[u.table]
+  return typeof table === 'object' && table !== null && JSON.stringify((table as Record<string, unknown>)[u.key]) === JSON.stringify(u.value)
 }
 
 function applyUpdate(lines: string[], u: TomlUpdate): string[] {

@@ -82,3 +82,12 @@ test('setTomlKeys adds top-level keys before the first table', () => {
   const text = setTomlKeys('# c\n[worker]\nmodules = []\n', [{ table: null, key: 'host', value: 'h' }])
   expect(text).toBe('# c\nhost = "h"\n[worker]\nmodules = []\n')
 })
+
+test('setTomlKeys refuses an edit that would not read back as asked', () => {
+  // `worker` is a number here: adding a [worker] table would make the file invalid
+  expect(() => setTomlKeys('worker = 3\n', [{ table: 'worker', key: 'adapter', value: ['x'] }])).toThrow(
+    "could not set 'worker.adapter' without rewriting the file",
+  )
+  expect(formatTomlValue(Infinity)).toBe('inf')
+  expect(formatTomlValue('tab\there\u007f')).toBe('"tab\\there\\u007f"')
+})
