@@ -46,6 +46,40 @@ export function migrate(db: Database, migrations: Migration[]): void {
   }
 }
 
+/**
+ * Opens an archived database read-only. First, one written by an older version gets the later
+ * migrations, and one still in WAL mode (its rotation could not switch it) leaves it; a file
+ * already up to date is not opened for writing at all.
+ */
+export function openArchiveDatabase(path: string, migrations: Migration[]): Database {
+  if (!isReadyToRead(path, migrations)) {
+    const db = new Database(path, { strict: true })
+    try {
+      migrate(db, migrations)
+      db.exec('PRAGMA journal_mode = DELETE')
+    } finally {
+      db.close()
+    }
+  }
+  return new Database(path, { readonly: true, strict: true })
+}
+
+function isReadyToRead(path: string, migrations: Migration[]): boolean {
+  try {
+    const probe = new Database(path, { readonly: true, strict: true })
+    try {
+      const applied = new Set(probe.query<{ version: number }, []>('SELECT version FROM schema_migrations').all().map((r) => r.version))
+      const mode = probe.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()?.journal_mode
+      return mode !== 'wal' && migrations.every((m) => applied.has(m.version))
+    } finally {
+      probe.close()
+    }
+  } catch {
+    // not readable as it is: upgraded first
+    return false
+  }
+}
+
 /** Folds the WAL back into the file, then closes it. */
 export function closeDatabase(db: Database): void {
   try {
