@@ -12,6 +12,8 @@
 import { ProtocolError } from './errors.ts'
 import type { CacheDefinition, RetriesDefinition } from './executor.ts'
 import { isJsonObject, stringifyJson, toNumber, type Json } from './json.ts'
+import type { ExecutorValue } from './values.ts'
+import type { SelectStatus } from './worker.ts'
 
 /** A handle of `select` and `cancel` (§6.2). */
 export interface ExecutorHandle {
@@ -27,7 +29,7 @@ export interface ExecutionNotificationParams {
   /** §5.1: `level` 0–5 (absent: info); `template` absent when only values were logged */
   log: { execution_id?: string; level?: number; template?: string; values?: Record<string, Json> }
   /** §5.2: `definition` is forwarded to the server; `throttle` is read by the worker */
-  define_metric: { execution_id?: string; key: string; definition?: Record<string, Json> & { throttle?: Json } }
+  define_metric: { execution_id?: string; key: string; definition?: Record<string, Json> }
   /** §5.3 */
   metric: { execution_id?: string; key: string; value: number; at?: number }
   /** §5.4 */
@@ -122,6 +124,20 @@ export interface ExecutorRequestParams {
   }
 }
 
+/** The `result` of each request's response (§6). */
+export interface ExecutorRequestResults {
+  submit_execution: { execution_id: string; module: string; target: string }
+  /** null when the wait expired with nothing resolved */
+  select: { winner: number; status: SelectStatus; value?: ExecutorValue; error?: { type: string; message: string; traceback?: string } } | null
+  cancel: Record<string, never>
+  suspend: Record<string, never>
+  persist_asset: { asset_id: string; reference: ['asset', string, string | null, number, number] }
+  get_asset: { entries: unknown }
+  download_blob: Record<string, never>
+  upload_blob: { blob_key: string }
+  submit_input: { input_id: string }
+}
+
 export type ExecutionNotificationMethod = keyof ExecutionNotificationParams
 export type ExecutorNotificationMethod = keyof ExecutorNotificationParams
 export type ExecutorRequestMethod = keyof ExecutorRequestParams
@@ -131,12 +147,15 @@ export type ExecutorNotification = { [M in ExecutorNotificationMethod]: { method
 export type ExecutorRequest = { [M in ExecutorRequestMethod]: { id: number; method: M; params: ExecutorRequestParams[M] } }[ExecutorRequestMethod]
 
 /** A response of the worker (§3): `result` is null when `error` is present. */
-export interface ExecutorResponse {
+export interface ExecutorResponse<R = Json> {
   id: number
   method?: undefined
-  result: Json
+  result: R | null
   error?: { code: string; message: string }
 }
+
+/** A response the worker writes, with one of the results above. */
+export type ExecutorReply = ExecutorResponse<ExecutorRequestResults[ExecutorRequestMethod]>
 
 /**
  * Any line of the channel, either direction.

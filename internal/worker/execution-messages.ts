@@ -3,11 +3,22 @@
  * notifications and requests are processed one after another, in the order received, so a
  * `register_group` always reaches the server before the `submit_execution` that uses it.
  * A request only holds the queue until it has been forwarded; its reply is awaited aside.
+ * Each message is checked by `parseExecutorMessage`: a malformed request is answered with
+ * `parse_error`, a malformed notification is dropped with a warning, and a malformed completion
+ * fails the execution with an internal error (it cannot be acted on, and the execution must end).
  */
 import type { ConsolaInstance } from 'consola'
 import type { BlobStores } from '../client/index.ts'
+import { ProtocolError } from '../protocol/errors.ts'
+import {
+  isExecutionNotificationMethod,
+  parseExecutorMessage,
+  type ExecutionNotification,
+  type ExecutionNotificationParams,
+  type ExecutorReply,
+} from '../protocol/executor-messages.ts'
 import { LOG_LEVEL } from '../protocol/executor.ts'
-import { toNumber, type Json } from '../protocol/json.ts'
+import { toNumber } from '../protocol/json.ts'
 import type { NewLogEntry } from '../protocol/logs.ts'
 import { parseTraceback, type LogValue } from '../protocol/values.ts'
 import type { WorkerFrame } from '../protocol/worker.ts'
@@ -37,7 +48,7 @@ export interface MessageTarget extends MetricSource {
   /** aborted or timed out: nothing more is forwarded, no request is answered */
   readonly isCut: boolean
   /** writes a response to the executor (dropped once the execution is cut) */
-  respond(message: unknown): void
+  respond(message: ExecutorReply): void
   /** the completion message arrived: `frame` is the completion to deliver, or an internal error text */
   complete(outcome: { frame: Omit<WorkerFrame, 'id'> } | { internalError: string }): void
   suspended(): void
@@ -75,31 +86,52 @@ export class ExecutionMessages {
     if (event.kind === 'request') {
       if (isMismatch) return this.#error(event.id, 'execution_mismatch', 'execution_id does not match the bound execution')
       if (event.lenient) return this.#error(event.id, 'parse_error', NON_FINITE_MESSAGE)
-      return this.#request(event.id, event.method, event.params)
+      return this.#request(event)
     }
     if (isMismatch) {
       this.services.log.warn(`${this.target.executionId}: dropping ${event.method} for execution ${String(id)}`)
       return
     }
-    const receivedAt = Date.now()
-    const params = event.params
-    switch (event.method) {
+    if (!isExecutionNotificationMethod(event.method)) {
+      this.services.log.debug(`${this.target.executionId}: ignoring unknown notification ${event.method}`)
+      return
+    }
+    const isCompletion = event.method === 'execution_result' || event.method === 'execution_error'
+    if (isCompletion) onCompletionMessage()
+    let message: ExecutionNotification
+    try {
+      // a notification line with one of the methods above parses to that notification
+      message = parseExecutorMessage(event) as ExecutionNotification
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err
+      if (isCompletion) return this.#enqueue(async () => this.target.complete({ internalError: `malformed ${event.method}: ${err.message}` }))
+      this.services.log.warn(`${this.target.executionId}: dropping malformed ${event.method}: ${err.message}`)
+      return
+    }
+    this.#notification(message, Date.now(), event.lenient === true)
+  }
+
+  /** One handler per notification; the `never` makes a notification without one a compile error. */
+  #notification(message: ExecutionNotification, receivedAt: number, isLenient: boolean): void {
+    switch (message.method) {
       case 'execution_result':
+        return this.#enqueue(() => this.#result(message.params, isLenient))
       case 'execution_error':
-        onCompletionMessage()
-        return this.#enqueue(() => this.#completion(event.method, params, event.lenient === true))
+        return this.#enqueue(async () => this.#failure(message.params))
       case 'log':
-        return this.#enqueue(() => this.#log(receivedAt, params, event.lenient === true))
+        return this.#enqueue(() => this.#log(receivedAt, message.params, isLenient))
       case 'metric':
-        return this.#enqueue(async () => this.#metric(receivedAt, params))
+        return this.#enqueue(async () => this.#metric(receivedAt, message.params))
       case 'define_metric':
-        return this.#enqueue(async () => this.#defineMetric(params))
-      case 'register_group':
-        return this.#enqueue(async () =>
-          this.#forward({ request: 'register_group', params: [this.target.executionId, toNumber(params.group_id) ?? 0, params.name ?? null] }),
-        )
-      default:
-        this.services.log.debug(`${this.target.executionId}: ignoring unknown notification ${event.method}`)
+        return this.#enqueue(async () => this.#defineMetric(message.params))
+      case 'register_group': {
+        const { group_id, name } = message.params
+        return this.#enqueue(async () => this.#forward({ request: 'register_group', params: [this.target.executionId, group_id ?? 0, name ?? null] }))
+      }
+      default: {
+        const unhandled: never = message
+        throw new Error(`no handler for ${(unhandled as ExecutionNotification).method}`)
+      }
     }
   }
 
@@ -113,45 +145,36 @@ export class ExecutionMessages {
     if (!this.target.isCut) this.services.connection.send(frame)
   }
 
-  async #completion(method: string, params: Record<string, Json>, isLenient: boolean): Promise<void> {
-    const id = this.target.executionId
-    if (method === 'execution_error') {
-      const error = (params.error ?? {}) as Record<string, Json>
-      const payload: unknown[] = [
-        typeof error.type === 'string' ? error.type : 'builtins.Exception',
-        typeof error.message === 'string' ? error.message : '',
-        parseTraceback(typeof error.traceback === 'string' ? error.traceback : ''),
-      ]
-      if (typeof error.retryable === 'boolean') payload.push(error.retryable)
-      return this.target.complete({ frame: { request: 'put_error', params: [id, payload] } })
-    }
+  #failure(params: ExecutionNotificationParams['execution_error']): void {
+    const error = params.error ?? {}
+    const payload: unknown[] = [error.type ?? 'builtins.Exception', error.message ?? '', parseTraceback(error.traceback ?? '')]
+    if (error.retryable !== undefined) payload.push(error.retryable)
+    this.target.complete({ frame: { request: 'put_error', params: [this.target.executionId, payload] } })
+  }
+
+  async #result(params: ExecutionNotificationParams['execution_result'], isLenient: boolean): Promise<void> {
     if (isLenient) return this.target.complete({ internalError: NON_FINITE_MESSAGE })
     try {
-      const result = params.result == null ? { type: 'inline', format: 'json', value: null } : params.result
-      const value = await this.services.values.toServer(result)
-      this.target.complete({ frame: { request: 'put_result', params: [id, value] } })
+      const value = await this.services.values.toServer(params.result ?? { type: 'inline', format: 'json', value: null })
+      this.target.complete({ frame: { request: 'put_result', params: [this.target.executionId, value] } })
     } catch (err) {
       this.target.complete({ internalError: (err as Error).message })
     }
   }
 
-  async #log(timestamp: number, params: Record<string, Json>, isLenient: boolean): Promise<void> {
+  async #log(timestamp: number, params: ExecutionNotificationParams['log'], isLenient: boolean): Promise<void> {
     if (isLenient) this.services.log.warn(`${this.target.executionId}: ${NON_FINITE_MESSAGE} (log values replaced by null)`)
-    const level = toNumber(params.level)
     const values: Record<string, LogValue> = {}
-    const raw = params.values
-    if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-      for (const [name, value] of Object.entries(raw)) {
-        try {
-          values[name] = await this.services.values.toLog(value)
-        } catch (err) {
-          this.services.log.warn(`${this.target.executionId}: log value '${name}' could not be converted: ${(err as Error).message}`)
-          values[name] = NULL_LOG_VALUE
-        }
+    for (const [name, value] of Object.entries(params.values ?? {})) {
+      try {
+        values[name] = await this.services.values.toLog(value)
+      } catch (err) {
+        this.services.log.warn(`${this.target.executionId}: log value '${name}' could not be converted: ${(err as Error).message}`)
+        values[name] = NULL_LOG_VALUE
       }
     }
-    const template = typeof params.template === 'string' ? params.template : null
-    this.#addLog(timestamp, level !== undefined && level >= 0 && level <= 5 ? level : LOG_LEVEL.info, template, values)
+    const { level } = params
+    this.#addLog(timestamp, level !== undefined && level >= 0 && level <= 5 ? level : LOG_LEVEL.info, params.template ?? null, values)
   }
 
   #addLog(timestamp: number, level: number, template: string | null, values: Record<string, LogValue>): void {
@@ -159,29 +182,27 @@ export class ExecutionMessages {
     this.services.logs.add({ runId, executionId, workspaceId, timestamp, level, template: template && truncateTemplate(template), values })
   }
 
-  #metric(receivedAt: number, params: Record<string, Json>): void {
-    const value = toNumber(params.value)
-    const key = params.key
-    if (typeof key !== 'string' || value === undefined || !Number.isFinite(value)) {
+  #metric(receivedAt: number, params: ExecutionNotificationParams['metric']): void {
+    const { key, value, at } = params
+    if (!Number.isFinite(value)) {
       this.services.log.warn(`${this.target.executionId}: dropping malformed metric point`)
       return
     }
-    const at = params.at == null ? undefined : toNumber(params.at)
     this.services.metrics.record(this.target, key, value, at, receivedAt)
   }
 
-  #defineMetric(params: Record<string, Json>): void {
-    if (typeof params.key !== 'string') return
-    const definition = (params.definition ?? {}) as Record<string, Json>
+  #defineMetric(params: ExecutionNotificationParams['define_metric']): void {
+    const definition = params.definition ?? {}
     this.services.metrics.define(this.target, params.key, toNumber(definition.throttle))
     this.#forward({ request: 'define_metric', params: [this.target.executionId, params.key, definition] })
   }
 
-  #request(requestId: number, method: string, params: Record<string, Json>): void {
+  #request(line: Extract<ExecutorEvent, { kind: 'request' }>): void {
+    const requestId = line.id
     this.#enqueue(() => {
       let onForwarded!: () => void
       const forwarded = new Promise<void>((resolve) => (onForwarded = resolve))
-      const handling = handleRequest(this.#scope(requestId, onForwarded), method, params).then(
+      const handling = handleRequest(this.#scope(requestId, onForwarded), line).then(
         (result) => this.target.respond({ id: requestId, result: result ?? null }),
         (err: unknown) => {
           if (err instanceof RequestCancelledError) return

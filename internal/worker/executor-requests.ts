@@ -1,14 +1,25 @@
 /**
- * Executor requests (executor-protocol.md §6): each is checked, its values converted, forwarded
- * to the server as the call of `internal/protocol/worker.ts`, and the reply mapped back. Errors
- * become `{code, message}` with the request's code (§15).
+ * Executor requests (executor-protocol.md §6): each is checked by `parseExecutorMessage`, its
+ * values converted, forwarded to the server as the call of `internal/protocol/worker.ts`, and the
+ * reply mapped back. One typed handler per method: the table's type makes a request without a
+ * handler a compile error. Errors become `{code, message}` with the request's code (§15).
  */
 import { isAbsolute, relative, resolve, sep, basename } from 'node:path'
 import { BlobNotFoundError, type BlobStores } from '../client/index.ts'
+import { ProtocolError } from '../protocol/errors.ts'
+import {
+  isExecutorRequestMethod,
+  parseExecutorMessage,
+  type ExecutorHandle,
+  type ExecutorRequest,
+  type ExecutorRequestMethod,
+  type ExecutorRequestParams,
+  type ExecutorRequestResults,
+} from '../protocol/executor-messages.ts'
+import type { RetriesDefinition } from '../protocol/executor.ts'
 import type { Json } from '../protocol/json.ts'
 import { formatTraceback, mimeTypeFor, type Frame } from '../protocol/values.ts'
 import type { SelectReply, WorkerRequestName } from '../protocol/worker.ts'
-import { array, num, optionalArray, optionalNumber, optionalObject, optionalString, ParamError, string, type Params } from './request-params.ts'
 import type { ValueConverter } from './value-converter.ts'
 
 /** What a request handler may do on behalf of the bound execution. */
@@ -34,10 +45,10 @@ export class RequestFailure extends Error {
   }
 }
 
-type Handler = (scope: RequestScope, params: Params) => Promise<unknown>
+type Handler<M extends ExecutorRequestMethod> = (scope: RequestScope, params: ExecutorRequestParams[M]) => Promise<ExecutorRequestResults[M]>
 
 /** The error code of each request (§15). */
-export const REQUEST_ERROR_CODES: Record<string, string> = {
+export const REQUEST_ERROR_CODES: Record<ExecutorRequestMethod, string> = {
   submit_execution: 'submit_error',
   select: 'select_error',
   cancel: 'cancel_error',
@@ -49,41 +60,54 @@ export const REQUEST_ERROR_CODES: Record<string, string> = {
   submit_input: 'input_error',
 }
 
-/** Runs one request; resolves with its result or rejects with a RequestFailure. */
-export async function handleRequest(scope: RequestScope, method: string, params: Params): Promise<unknown> {
-  const handler = HANDLERS[method]
-  if (!handler) throw new RequestFailure('unknown_method', `unknown method: ${method}`)
-  const code = REQUEST_ERROR_CODES[method]!
+/**
+ * Runs one request line (its envelope already read: `{id, method, params}`); resolves with its
+ * result or rejects with a RequestFailure.
+ */
+export async function handleRequest(
+  scope: RequestScope,
+  line: { id: number; method: string; params: Record<string, Json> },
+): Promise<ExecutorRequestResults[ExecutorRequestMethod]> {
+  if (!isExecutorRequestMethod(line.method)) throw new RequestFailure('unknown_method', `unknown method: ${line.method}`)
+  let request: ExecutorRequest
   try {
-    return await handler(scope, params)
+    request = parseExecutorMessage(line) as ExecutorRequest
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new RequestFailure('parse_error', err.message)
+    throw err
+  }
+  try {
+    return await dispatch(scope, request)
   } catch (err) {
     if (err instanceof RequestFailure) throw err
-    if (err instanceof ParamError) throw new RequestFailure('parse_error', err.message)
-    throw new RequestFailure(code, (err as Error).message)
+    throw new RequestFailure(REQUEST_ERROR_CODES[request.method], (err as Error).message)
   }
 }
 
-const HANDLERS: Record<string, Handler> = {
+function dispatch<M extends ExecutorRequestMethod>(scope: RequestScope, request: { method: M; params: ExecutorRequestParams[M] }) {
+  const handler: Handler<M> = HANDLERS[request.method]
+  return handler(scope, request.params)
+}
+
+const HANDLERS: { [M in ExecutorRequestMethod]: Handler<M> } = {
   async submit_execution(scope, p) {
-    const args = await Promise.all(array(p, 'arguments').map((arg) => scope.values.toServer(arg)))
-    const cache = optionalObject(p, 'cache')
-    const retries = optionalObject(p, 'retries')
-    const timeout = optionalNumber(p, 'timeout')
+    const args = await Promise.all(p.arguments.map((arg) => scope.values.toServer(arg)))
+    const { cache, retries, timeout } = p
     const reply = await scope.forward('submit', () => [
-      string(p, 'module'),
-      string(p, 'target'),
-      optionalString(p, 'type') ?? 'task',
+      p.module,
+      p.target,
+      p.type ?? 'task',
       args,
       scope.executionId,
-      optionalNumber(p, 'group_id') ?? null,
+      p.group_id ?? null,
       p.wait_for ?? null,
-      cache ? { params: cache.params ?? true, max_age: num(cache.max_age_ms), namespace: cache.namespace ?? null, version: cache.version ?? null } : null,
-      optionalObject(p, 'defer') ?? null,
+      cache ? { params: cache.params ?? true, max_age: cache.max_age_ms, namespace: cache.namespace ?? null, version: cache.version ?? null } : null,
+      p.defer ?? null,
       p.memo ?? null,
-      Math.trunc(optionalNumber(p, 'delay') ?? 0),
+      Math.trunc(p.delay ?? 0),
       retries ? serverRetries(retries) : null,
       p.recurrent === true,
-      optionalObject(p, 'requires') ?? null,
+      p.requires ?? null,
       timeout ? Math.trunc(timeout) : null,
     ])
     const [executionId, module, target] = reply as [string, string, string]
@@ -91,9 +115,8 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async select(scope, p) {
-    const handles = array(p, 'handles').map(handle)
-    if (handles.length === 0) throw new ParamError('handles must not be empty')
-    const timeout = optionalNumber(p, 'timeout_ms')
+    const handles = p.handles.map(handle)
+    const timeout = p.timeout_ms
     // Re-sent after a reconnection with the time that is left (§6.2). The server holds the wait,
     // so the clock starts at the first send: started earlier, a millisecond tick between reading
     // the clock and sending could shave the executor's own timeout on the first send (4999 for 5000).
@@ -113,13 +136,13 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async cancel(scope, p) {
-    const handles = array(p, 'handles').map(handle)
+    const handles = p.handles.map(handle)
     await scope.forward('cancel', () => [handles, scope.executionId])
     return {}
   },
 
   async suspend(scope, p) {
-    const executeAfter = optionalNumber(p, 'execute_after')
+    const executeAfter = p.execute_after
     await scope.forward('suspend', () => [scope.executionId, executeAfter ?? null])
     scope.suspended()
     return {}
@@ -127,8 +150,8 @@ const HANDLERS: Record<string, Handler> = {
 
   async persist_asset(scope, p) {
     const entries = await assetEntries(scope, p)
-    const name = optionalObject(p, 'metadata')?.name
-    const reply = (await scope.forward('put_asset', () => [scope.executionId, typeof name === 'string' ? name : null, entries])) as [
+    const name = p.metadata?.name
+    const reply = (await scope.forward('put_asset', () => [scope.executionId, name ?? null, entries])) as [
       string,
       string | null,
       number,
@@ -139,14 +162,14 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async get_asset(scope, p) {
-    const assetId = string(p, 'asset_id')
+    const assetId = p.asset_id
     const entries = await scope.forward('get_asset', () => [assetId, scope.executionId])
     return { entries }
   },
 
   async download_blob(scope, p) {
-    const key = string(p, 'blob_key')
-    const target = resolve(scope.workingDir, string(p, 'target_path'))
+    const key = p.blob_key
+    const target = resolve(scope.workingDir, p.target_path)
     try {
       await scope.blobs.download(key, target)
     } catch (err) {
@@ -157,7 +180,7 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async upload_blob(scope, p) {
-    const source = resolve(scope.workingDir, string(p, 'source_path'))
+    const source = resolve(scope.workingDir, p.source_path)
     try {
       return { blob_key: await scope.blobs.upload(source) }
     } catch (err) {
@@ -166,7 +189,7 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async submit_input(scope, p) {
-    const placeholders = optionalObject(p, 'placeholders')
+    const placeholders = p.placeholders
     let converted: Record<string, unknown> | null = null
     if (placeholders) {
       converted = {}
@@ -174,24 +197,24 @@ const HANDLERS: Record<string, Handler> = {
     }
     const inputId = await scope.forward('submit_input', () => [
       scope.executionId,
-      string(p, 'template'),
+      p.template,
       converted,
-      optionalString(p, 'schema') ?? null,
-      optionalString(p, 'key') ?? null,
-      optionalString(p, 'title') ?? null,
+      p.schema ?? null,
+      p.key ?? null,
+      p.title ?? null,
       p.actions ?? null,
-      p.initial === undefined ? null : p.initial,
-      optionalObject(p, 'requires') ?? null,
+      p.initial ?? null,
+      p.requires ?? null,
     ])
-    return { input_id: inputId }
+    return { input_id: inputId as string }
   },
 }
 
-async function selectResult(scope: RequestScope, reply: SelectReply): Promise<unknown> {
-  const result: Record<string, unknown> = { winner: reply.winner, status: reply.status }
+async function selectResult(scope: RequestScope, reply: SelectReply): Promise<ExecutorRequestResults['select']> {
+  const result: NonNullable<ExecutorRequestResults['select']> = { winner: reply.winner, status: reply.status }
   if (reply.status === 'ok') result.value = await scope.values.toExecutor(reply.value ?? ['raw', null, []])
   if (reply.status === 'error' && reply.error) {
-    const error: Record<string, unknown> = { type: reply.error.type, message: reply.error.message }
+    const error: { type: string; message: string; traceback?: string } = { type: reply.error.type, message: reply.error.message }
     const frames = (reply.error.frames ?? []) as Frame[]
     if (frames.length > 0) error.traceback = formatTraceback(frames)
     result.error = error
@@ -200,21 +223,19 @@ async function selectResult(scope: RequestScope, reply: SelectReply): Promise<un
 }
 
 /** Entries of `put_asset` (§6.5): uploaded files plus pre-resolved entries; paths must be unique. */
-async function assetEntries(scope: RequestScope, p: Params): Promise<Record<string, [string, number, Json]>> {
+async function assetEntries(scope: RequestScope, p: ExecutorRequestParams['persist_asset']): Promise<Record<string, [string, number, Json]>> {
   const files = new Map<string, string>()
   const covered = new Set<string>()
   const entries: Record<string, [string, number, Json]> = {}
   const claim = (path: string): void => {
     if (Object.hasOwn(entries, path) || files.has(path)) throw new RequestFailure('persist_error', `duplicate entry path ${path}`)
   }
-  for (const [entryPath, file] of Object.entries(optionalObject(p, 'files') ?? {})) {
-    if (typeof file !== 'string') throw new ParamError(`files.${entryPath} must be a string`)
+  for (const [entryPath, file] of Object.entries(p.files ?? {})) {
     claim(entryPath)
     files.set(entryPath, file)
     covered.add(resolve(scope.workingDir, file))
   }
-  for (const item of optionalArray(p, 'paths') ?? []) {
-    if (typeof item !== 'string') throw new ParamError('paths must be strings')
+  for (const item of p.paths ?? []) {
     const absolute = resolve(scope.workingDir, item)
     if (covered.has(absolute)) continue
     const rel = relative(scope.workingDir, absolute)
@@ -224,10 +245,9 @@ async function assetEntries(scope: RequestScope, p: Params): Promise<Record<stri
     files.set(entryPath, absolute)
     covered.add(absolute)
   }
-  for (const [entryPath, entry] of Object.entries(optionalObject(p, 'entries') ?? {})) {
+  for (const [entryPath, [blobKey, size, metadata]] of Object.entries(p.entries ?? {})) {
     claim(entryPath)
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new ParamError(`entries.${entryPath} must be [blob_key, size, metadata]`)
-    entries[entryPath] = [entry[0], num(entry[1]) ?? 0, entry[2] ?? {}]
+    entries[entryPath] = [blobKey, size ?? 0, metadata ?? {}]
   }
   await Promise.all(
     [...files].map(async ([entryPath, file]) => {
@@ -243,18 +263,15 @@ async function assetEntries(scope: RequestScope, p: Params): Promise<Record<stri
   return entries
 }
 
-function serverRetries(r: Record<string, Json>): Record<string, unknown> {
-  const out: Record<string, unknown> = { limit: num(r.limit) ?? null }
-  if (num(r.backoff_min_ms) !== undefined) out.backoff_min = num(r.backoff_min_ms)
-  if (num(r.backoff_max_ms) !== undefined) out.backoff_max = num(r.backoff_max_ms)
+function serverRetries(r: RetriesDefinition): Record<string, unknown> {
+  const out: Record<string, unknown> = { limit: r.limit ?? null }
+  if (r.backoff_min_ms !== undefined) out.backoff_min = r.backoff_min_ms
+  if (r.backoff_max_ms !== undefined) out.backoff_max = r.backoff_max_ms
   return out
 }
 
-function handle(raw: Json): ['execution' | 'input', string] {
-  const h = raw as Record<string, Json> | null
-  if (!h || typeof h !== 'object' || (h.type !== 'execution' && h.type !== 'input') || typeof h.id !== 'string') {
-    throw new ParamError('each handle must be {"type": "execution" | "input", "id": string}')
-  }
+/** A handle as the server's calls take it. */
+function handle(h: ExecutorHandle): ['execution' | 'input', string] {
   return [h.type, h.id]
 }
 
