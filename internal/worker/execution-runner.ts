@@ -12,7 +12,8 @@ import { mkdtempSync, rmdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EXECUTION_STATUS, type ExecutionStatus } from '../protocol/executor.ts'
+import { EXECUTION_STATUS, LOG_LEVEL, type ExecutionStatus } from '../protocol/executor.ts'
+import { toNumber } from '../protocol/json.ts'
 import type { ExecuteParams, WorkerFrame } from '../protocol/worker.ts'
 import type { Deliveries } from './deliveries.ts'
 import { ExecutionMessages, type MessageServices, type MessageTarget } from './execution-messages.ts'
@@ -130,6 +131,8 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
 
   event(event: ExecutorEvent): void {
     if (this.#hasCompletion || this.#isCut) return
+    const stderrLine = capturedStderrLine(event)
+    if (stderrLine !== null) this.#executor?.addToStderrTail(stderrLine)
     this.#messages.event(event, () => this.#onCompletionMessage())
   }
 
@@ -248,6 +251,13 @@ export function crashMessage(exit: ExitStatus, stderrTail: string[]): string {
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code ?? 'unknown'}`
   const head = `executor exited unexpectedly (${how})`
   return stderrTail.length > 0 ? `${head}\n${stderrTail.join('\n')}` : head
+}
+
+/** The text of a `log` the adapter made of a `sys.stderr` write (level 3, §9.1), else null. */
+function capturedStderrLine(event: ExecutorEvent): string | null {
+  if (event.kind !== 'notification' || event.method !== 'log') return null
+  const { level, template } = event.params
+  return toNumber(level) === LOG_LEVEL.stderr && typeof template === 'string' ? template : null
 }
 
 function formatElapsed(ms: number): string {

@@ -55,6 +55,13 @@ export class ExecutorStartError extends Error {
 }
 
 const STDERR_TAIL = 20
+const MAX_TAIL_LINE = 1000
+/**
+ * A frame of the adapter's entry point (and of `runpy`) in the Python stack `faulthandler` prints
+ * on a fatal signal, most recent call first: up to 16 lines in a forked child, which would push the
+ * error's name and the user's frames out of the tail. Kept in the execution's logs.
+ */
+const ADAPTER_ENTRY_FRAME = /^ {2}File "(?:.*[\\/]coflux[\\/](?:__main__|executor|fork)\.py|<frozen runpy>)", line \d+ in /
 /** how long output may trail the process's exit (a grandchild can hold the pipes open) */
 const OUTPUT_GRACE_MS = 1000
 
@@ -103,6 +110,14 @@ export class Executor {
   /** The last stderr lines, for crash messages (§10.4). */
   stderrTail(): string[] {
     return [...this.#tail]
+  }
+
+  /**
+   * A line the execution wrote to `sys.stderr`: the adapter captures those into `log` messages
+   * (§9.1), so they never reach file descriptor 2, yet they are what a crash message should quote.
+   */
+  addToStderrTail(line: string): void {
+    this.#remember(line)
   }
 
   /** Writes one protocol message as an ASCII-only line; false when it could not be delivered. */
@@ -170,10 +185,16 @@ export class Executor {
   }
 
   #stderrLine(line: string): void {
-    this.#tail.push(line)
-    if (this.#tail.length > STDERR_TAIL) this.#tail.shift()
+    this.#remember(line)
     if (this.listener) this.listener.stderr(line)
     else this.log.debug(`executor ${this.pid} stderr: ${truncate(line)}`)
+  }
+
+  #remember(line: string): void {
+    if (ADAPTER_ENTRY_FRAME.test(line)) return
+    // a single line may be up to 1 MiB (§3): the error message only needs its start
+    this.#tail.push(truncate(line, MAX_TAIL_LINE))
+    if (this.#tail.length > STDERR_TAIL) this.#tail.shift()
   }
 
   #handshake(event: ExecutorEvent): void {

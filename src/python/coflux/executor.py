@@ -220,8 +220,22 @@ def serve(channel: Channel, preload: Preload, fork_socket: str | None = None) ->
     return 1
 
 
+def _enable_faulthandler() -> None:
+    """Make a fatal signal (a segfault in native code, an abort) print the Python stack to stderr
+    first, so the worker's crash message can quote it (executor-protocol.md §10.4). Forked
+    children inherit it; fd 2 is their stderr connection by then."""
+    import faulthandler  # built in, and already imported by the interpreter's start-up
+
+    if not faulthandler.is_enabled():
+        try:
+            faulthandler.enable()
+        except (RuntimeError, ValueError, AttributeError, OSError):
+            pass  # no usable stderr
+
+
 def main() -> int:
     """Entry point of ``python -m coflux execute``."""
+    _enable_faulthandler()
     preload = Preload()
     preload.run(modules_from_environment())
     try:

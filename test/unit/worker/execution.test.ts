@@ -109,6 +109,18 @@ describe('failures', () => {
     ])
   })
 
+  test("a crash message quotes the execution's captured stderr too, without the adapter's entry frames", async () => {
+    await start()
+    server.execute('C4:1:1', 'crash_captured')
+    await server.until(terminated('C4:1:1'))
+    const message = (server.named('put_error')[0]!.params[1] as string[])[1]!
+    expect(message).toStartWith('executor exited unexpectedly (exit code 3)\n')
+    // stdout and stderr are separate pipes: their lines may arrive in either order
+    expect(message.split('\n').slice(1).sort()).toEqual(
+      ['warm stderr line', 'captured line', 'Fatal Python error: Segmentation fault', '  File "/app/flows.py", line 3 in crash'].sort(),
+    )
+  })
+
   test('exiting without a completion is a crash too', async () => {
     await start()
     server.execute('C2:1:1', 'exit0')

@@ -93,6 +93,14 @@ def main():
         sys.stderr.write("about to crash\nreally\n")
         sys.stderr.flush()
         os._exit(3)
+    elif target == "crash_captured":
+        # what the real adapter makes of print(..., file=sys.stderr), then a faulthandler dump
+        send({"method": "log", "params": {"execution_id": eid, "level": 3, "template": "captured line"}})
+        send({"method": "log", "params": {"execution_id": eid, "level": 2, "template": "not stderr"}})
+        sys.stderr.write('Fatal Python error: Segmentation fault\n  File "/app/flows.py", line 3 in crash\n')
+        sys.stderr.write('  File "/x/coflux/executor.py", line 116 in invoke\n  File "<frozen runpy>", line 88 in _run_code\n')
+        sys.stderr.flush()
+        os._exit(3)
     elif target == "sleep":
         time.sleep(args[0])
         send({"method": "execution_result", "params": {"execution_id": eid}})
