@@ -196,7 +196,8 @@ export function parseServerValue(raw: unknown): ServerValue {
 /** Checks an executor-channel Value object (executor-protocol.md §8.1); inline data is checked when canonicalised. */
 export function parseExecutorValue(raw: unknown): ExecutorValue {
   if (!isPlainObject(raw)) throw new ProtocolError('value must be an object')
-  if (raw.format !== 'json') throw new ProtocolError(`unsupported value format: ${String(raw.format)}`)
+  // absent means json: 0.12's worker read every value as JSON, and its own suite sends some without a format
+  if (raw.format != null && raw.format !== 'json') throw new ProtocolError(`unsupported value format: ${String(raw.format)}`)
   const references = raw.references == null ? [] : parseReferences(raw.references, 'path')
   if (raw.type === 'inline') return { type: 'inline', format: 'json', value: (raw.value ?? null) as Json, references }
   if (raw.type === 'file') {

@@ -6,7 +6,8 @@
  *
  * States (heartbeat status): starting (preparing, waiting for an executor) → executing (the
  * `execute` line is written) → aborting (server abort, timeout, suspension or forced stop: the
- * process is killed and nothing but the termination is reported, except `put_timeout`).
+ * process is killed and nothing but the termination is reported, except `put_timeout`). A
+ * suspension is answered before the process ends: its input is closed, then it is killed.
  */
 import { mkdtempSync, rmdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -31,7 +32,7 @@ export interface RunnerServices extends MessageServices {
   tempRoot?: string
 }
 
-type Outcome = 'completed' | 'failed' | 'timed out' | 'aborted' | 'stopped'
+type Outcome = 'completed' | 'failed' | 'timed out' | 'suspended' | 'aborted' | 'stopped'
 
 export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorListener {
   status: ExecutionStatus = EXECUTION_STATUS.starting
@@ -48,6 +49,10 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
   #outcome: Outcome | null = null
   #hasCompletion = false
   #isCut = false
+  /** the server recorded a suspension: the process ends once the answer is written */
+  #isSuspended = false
+  /** the last write to the executor: a suspension's answer is awaited before its input is closed */
+  #lastWrite: Promise<boolean> = Promise.resolve(true)
   /** the session frame no longer lists it: the server expects nothing, not even a termination */
   #isForgotten = false
   #timers: ReturnType<typeof setTimeout>[] = []
@@ -94,12 +99,14 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
 
   /** The server's `abort` (cancellation, suspension, existing result): kill, report termination only. */
   abort(): void {
-    this.#cutOff('aborted')
+    // after a suspension the process is already ending, its answer first (§6.4)
+    if (!this.#isSuspended) this.#cutOff('aborted')
   }
 
   /** Forced shutdown (§10.3): kill; the termination without result makes it abandoned at once. */
   stop(): void {
     this.#cutOff('stopped')
+    this.#executor?.kill() // also one ending gracefully after its suspension
   }
 
   /** The server no longer lists it (abandoned while we were away): kill and forget silently. */
@@ -111,7 +118,8 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
   // -- MessageTarget ----------------------------------------------------------------------------
 
   respond(message: unknown): void {
-    if (!this.#isCut) void this.#executor?.send(message)
+    if (this.#isCut || !this.#executor) return
+    this.#lastWrite = this.#executor.send(message)
   }
 
   complete(outcome: { frame: Omit<WorkerFrame, 'id'> } | { internalError: string }): void {
@@ -122,9 +130,16 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
   }
 
   suspended(): void {
-    // the server has recorded the suspension; its abort follows, but there is no reason to wait.
-    // A macrotask, so the `{}` response is written first (§6.4).
-    setTimeout(() => this.#cutOff('aborted'), 0)
+    // The server has recorded the suspension; its abort follows, but there is no reason to wait.
+    // The executor's `{}` answer comes first (0.12's order): killed before reading it, a scripted
+    // executor sees its connection close instead. The answer is handed to the transport in the
+    // microtasks after this call, hence the macrotask; once it is written, the input is closed
+    // (the adapter then exits with 0, §6.4). Should the write hang, the process is killed anyway.
+    if (this.#isSuspended || this.#isCut) return
+    this.#isSuspended = true
+    this.#clearTimers()
+    this.#timers.push(setTimeout(() => this.#cutOff('suspended'), EXIT_GRACE_MS))
+    setTimeout(() => void this.#lastWrite.then(() => this.#cutOff('suspended', { isGraceful: true })), 0)
   }
 
   // -- ExecutorListener -------------------------------------------------------------------------
@@ -211,14 +226,21 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     this.services.deliveries.complete(this.id, { request: 'put_timeout', params: [this.id] })
   }
 
-  #cutOff(outcome: Outcome): void {
+  /** Ends the execution: killed at once, or (graceful) its input closed and killed after the grace. */
+  #cutOff(outcome: Outcome, { isGraceful = false } = {}): void {
     if (this.#isCut) return
     this.#isCut = true
     if (!this.#hasCompletion || !this.#outcome) this.#outcome = outcome
     this.status = EXECUTION_STATUS.aborting
     this.#clearTimers()
     this.#messages.cancelRequests()
-    this.#executor?.kill()
+    const executor = this.#executor
+    if (isGraceful && executor) {
+      executor.closeInput()
+      this.#timers.push(setTimeout(() => executor.kill(), EXIT_GRACE_MS))
+    } else {
+      executor?.kill()
+    }
     this.#onCut()
   }
 
@@ -241,7 +263,7 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     if (!this.#isForgotten) this.services.deliveries.terminate(this.id)
     const outcome = this.#outcome ?? 'aborted'
     const line = `${this.id} ${this.module}/${this.target} ${outcome} (${formatElapsed(elapsedMs)})`
-    if (outcome === 'completed' || outcome === 'failed' || outcome === 'timed out') this.services.log.info(line)
+    if (outcome === 'completed' || outcome === 'failed' || outcome === 'timed out' || outcome === 'suspended') this.services.log.info(line)
     else this.services.log.debug(line)
   }
 }

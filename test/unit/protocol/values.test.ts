@@ -128,6 +128,12 @@ describe('parseExecutorValue', () => {
     expect(parseExecutorValue({ type: 'inline', format: 'json' })).toEqual({ type: 'inline', format: 'json', value: null, references: [] })
   })
 
+  test('a value without a format is json, as 0.12 read it', () => {
+    const value = parseJson('{"type":"inline","value":{"type":"ref","index":0},"references":[["input","RwD6/i1"]]}')
+    expect(parseExecutorValue(value)).toEqual({ type: 'inline', format: 'json', value: { type: 'ref', index: 0 }, references: [['input', 'RwD6/i1']] })
+    expect(parseExecutorValue({ type: 'file', format: null, path: '/tmp/x' })).toEqual({ type: 'file', format: 'json', path: '/tmp/x', references: [] })
+  })
+
   test('bad shapes', () => {
     expect(() => parseExecutorValue({ type: 'inline', format: 'pickle', value: '' })).toThrow(ProtocolError)
     expect(() => parseExecutorValue({ type: 'file', format: 'json' })).toThrow(ProtocolError)

@@ -32,6 +32,10 @@ async function roundTrip(id: string, method: string, params: Record<string, unkn
   return decode(result.params[1] as unknown[])
 }
 
+function text(data: unknown): string {
+  return data instanceof RawJson ? data.text : JSON.stringify(data)
+}
+
 function decode(value: unknown[]): any {
   const raw = value[0] === 'blob' ? new TextDecoder().decode(server.blobs.get(value[1] as string)) : (value[1] as RawJson).text
   return JSON.parse(raw)
@@ -111,7 +115,16 @@ describe('forwarding', () => {
     expect((await roundTrip('S3:1:1', 'select', { handles, timeout_ms: 0, suspend: false })).result).toBeNull()
   })
 
-  test('suspend: answered, then the executor is killed without a result', async () => {
+  test('submit_execution: an argument without a format is json (0.12), its input reference passed on', async () => {
+    await start((f) => (f.request === 'submit' ? { result: ['F1:2:1', 'app', 'child'] } : undefined))
+    const argument = { type: 'inline', value: { type: 'ref', index: 0 }, references: [['input', 'F1/i1']] }
+    const answer = await roundTrip('F1:1:1', 'submit_execution', { module: 'app', target: 'child', type: 'task', arguments: [argument] })
+    expect(answer.result).toEqual({ execution_id: 'F1:2:1', module: 'app', target: 'child' })
+    const [raw] = server.named('submit')[0]!.params[3] as any[]
+    expect([raw[0], text(raw[1]), raw[2]]).toEqual(['raw', '{"index":0,"type":"ref"}', [['input', 'F1/i1']]])
+  })
+
+  test('suspend: answered, then the executor ends without a result', async () => {
     await start((f) => (f.request === 'suspend' ? { result: null } : undefined))
     server.execute('P1:1:1', 'suspend', [inline(1747400060000)])
     server.execute('P2:1:1', 'suspend')
@@ -121,7 +134,22 @@ describe('forwarding', () => {
       expect.arrayContaining([['P1:1:1', 1747400060000], ['P2:1:1', null]]),
     )
     expect(server.named('suspend')[0]!.key).toMatch(/^P\d:1:1#1$/)
-    // killed right after the answer: no result, no crash report, no waiting for the server's abort
+    // ended right after the answer: no result, no crash report, no waiting for the server's abort
+    expect(server.named('put_result').length + server.named('put_error').length).toBe(0)
+  })
+
+  test('suspend: the executor reads its answer before its input is closed, even when the abort follows at once', async () => {
+    await start((f) => (f.request === 'suspend' ? { result: null } : undefined))
+    for (let i = 1; i <= 5; i++) {
+      const id = `P${i}:1:1`
+      server.execute(id, 'suspend')
+      await server.until(() => server.named('suspend').some((f) => f.params[0] === id))
+      server.abort(id)
+      await server.until(terminated(id))
+    }
+    const lines = (id: string) => server.logs.filter((l) => l.executionId === id && l.level === 3).map((l) => l.template)
+    await server.until(() => [1, 2, 3, 4, 5].every((i) => lines(`P${i}:1:1`).includes('input closed')))
+    for (let i = 1; i <= 5; i++) expect(lines(`P${i}:1:1`).slice(-2)).toEqual([`suspend answered: {"id": 1, "result": {}}`, 'input closed'])
     expect(server.named('put_result').length + server.named('put_error').length).toBe(0)
   })
 

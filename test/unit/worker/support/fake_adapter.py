@@ -150,8 +150,12 @@ def main():
         send({"method": "metric", "params": {"execution_id": eid, "key": "free", "value": 7}})
         send({"method": "execution_result", "params": {"execution_id": eid}})
     elif target == "suspend":
-        request("suspend", {"execution_id": eid, "execute_after": args[0] if args else None})
-        receive()  # blocks until killed
+        answer = request("suspend", {"execution_id": eid, "execute_after": args[0] if args else None})
+        sys.stderr.write("suspend answered: %s\n" % json.dumps(answer))
+        sys.stderr.flush()
+        if receive() is None:  # as the adapter does: block until killed or end of input
+            sys.stderr.write("input closed\n")
+            sys.stderr.flush()
         sys.exit(0)
     elif target == "exit0":
         sys.exit(0)
