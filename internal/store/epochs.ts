@@ -5,23 +5,22 @@
  *     <project>/orchestration/<epoch>.sqlite    archived epochs (`YYYYMMDD_NNNN`), read-only
  *     <project>/orchestration/index.sqlite      the epoch index: archives and their Bloom filters
  *
- * Rotation builds the new active database beside the archive (configuration copied whole, live
- * runs copied keeping their integer ids), registers the archive in the index, moves the active
- * file into the archive directory, moves the new one into place and swaps it under the running
- * facade. Archives stay open read-only; their filters (run ids, cache keys, idempotency keys,
- * about 5 % false positives) are built in the background and persisted. Lookups go through the
- * unindexed archives first, then the indexed ones whose filter may hold the key, newest first.
+ * The files and the handles open on them belong to a `RotatingDatabase`; the active epoch's
+ * handle is an `Epoch` (its database and aggregate stores), which each rotation replaces. Rotation
+ * builds the new active database beside the archive (configuration copied whole, live runs copied
+ * keeping their integer ids) before the files move. Archives stay open read-only; their filters
+ * (`epoch-index.ts`) are built in the background. Lookups go through the archives newest first,
+ * skipping the indexed ones whose filter rules the key out.
  */
-import { Database } from 'bun:sqlite'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import type { Database } from 'bun:sqlite'
 import type { ServerValue } from '../protocol/values.ts'
-import { BloomFilter } from './bloom.ts'
+import type { AssetRecord } from './assets.ts'
 import { migrate, openDatabase } from './db.ts'
 import { copyConfiguration, isValueResult, liveRunIds, resolveIn, RunCopier, type CopiedRuns, type KeepLive } from './epoch-copy.ts'
-import type { OrchestrationStore, StoreOptions } from './index.ts'
+import { buildFilters, EPOCH_INDEX_MIGRATIONS, EpochIndex, hex, type EpochEntry, type FilterKind, type Filters } from './epoch-index.ts'
+import { Epoch, type ArchivedIds } from './epoch.ts'
 import { ORCHESTRATION_MIGRATIONS } from './migrations/index.ts'
-import type { AssetRecord } from './assets.ts'
+import { RotatingDatabase, type Archive } from './rotating-database.ts'
 import type { ExecutionRecord, RunRecord } from './types.ts'
 
 export type { KeepLive, CopiedRuns } from './epoch-copy.ts'
@@ -29,25 +28,21 @@ export type { KeepLive, CopiedRuns } from './epoch-copy.ts'
 /** Rotation threshold and how often it is checked (semantics.md §23.1). */
 export const EPOCH_MAX_BYTES = 100 * 1024 * 1024
 export const EPOCH_CHECK_INTERVAL_MS = 60_000
-/** Bloom filter false-positive rate (§23.2). */
-const FALSE_POSITIVE_RATE = 0.05
 /** Workflow topics list runs from at most this many archives (§23.2). */
 const RECENT_ARCHIVES = 5
-const NEXT_FILE = 'next.sqlite'
-const INDEX_FILE = 'index.sqlite'
-const EPOCH_ID = /^\d{8}_\d{4}$/
-const INDEX_BATCH = 5_000
 
-type FilterKind = 'runs' | 'cacheKeys' | 'idempotencyKeys'
-const FILTER_KINDS: FilterKind[] = ['runs', 'cacheKeys', 'idempotencyKeys']
-type Filters = Record<FilterKind, BloomFilter>
+/**
+ * What lookups read of an archived epoch: the orchestration store opened read-only on its file
+ * (`OrchestrationStore`, which callers get back in `Located`).
+ */
+export type ArchivedEpoch = Pick<Epoch, 'db' | 'runs' | 'assets' | 'values'> & { close(): void }
 
-export type StoreFactory = (path: string, options: StoreOptions) => OrchestrationStore
+type EpochArchive<S extends ArchivedEpoch> = Archive<S, EpochEntry>
 
 /** Where something was found: the active store (`epochId` null) or an archive. */
-export interface Located<T> {
+export interface Located<T, S> {
   value: T
-  store: OrchestrationStore
+  store: S
   epochId: string | null
 }
 
@@ -58,224 +53,72 @@ export interface ArchivedCacheHit {
   epochId: string
 }
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
-
-/** `YYYYMMDD_NNNN`: the (UTC) day plus a counter within the day. */
-export function nextEpochId(now: number, existing: Iterable<string>): string {
-  const day = new Date(now).toISOString().slice(0, 10).replaceAll('-', '')
-  let max = 0
-  for (const id of existing) if (id.startsWith(`${day}_`)) max = Math.max(max, Number(id.slice(9)))
-  return `${day}_${String(max + 1).padStart(4, '0')}`
-}
-
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true })
-}
-
 /**
- * Finishes a rotation interrupted by a crash, before the active database is opened: a new
- * database that never replaced the active one is discarded, unless the active file is already
- * in the archive (then it takes its place).
+ * Rotation (§23.1): writes the next active database at `path` from the current one, with the
+ * configuration copied whole and the live runs (plus those in `keep`) keeping their ids.
  */
-export function recoverRotation(activePath: string): void {
-  const next = join(dirname(activePath), 'orchestration', NEXT_FILE)
-  if (!existsSync(next)) return
-  if (existsSync(activePath)) removeDatabaseFiles(next)
-  else {
-    renameSync(next, activePath)
-    for (const suffix of ['-wal', '-shm']) if (existsSync(next + suffix)) renameSync(next + suffix, activePath + suffix)
-  }
-}
-
-/** The epoch index: archives, newest first, and their persisted filters. */
-class EpochIndex {
-  readonly db: Database
-
-  constructor(path: string) {
-    this.db = openDatabase(path)
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS epochs (
-        id TEXT PRIMARY KEY, -- YYYYMMDD_NNNN
-        file TEXT NOT NULL,
-        archived_at INTEGER NOT NULL,
-        indexed_at INTEGER
-      ) STRICT;
-      CREATE TABLE IF NOT EXISTS filters (
-        epoch_id TEXT NOT NULL REFERENCES epochs (id),
-        kind TEXT NOT NULL, -- runs | cacheKeys | idempotencyKeys
-        bits INTEGER NOT NULL,
-        hashes INTEGER NOT NULL,
-        keys INTEGER NOT NULL,
-        data BLOB NOT NULL,
-        PRIMARY KEY (epoch_id, kind)
-      ) STRICT;
-    `)
-  }
-
-  list(): { id: string; file: string; archivedAt: number; indexedAt: number | null }[] {
-    return this.db
-      .query<{ id: string; file: string; archived_at: number; indexed_at: number | null }, []>('SELECT * FROM epochs ORDER BY id DESC')
-      .all()
-      .map((r) => ({ id: r.id, file: r.file, archivedAt: r.archived_at, indexedAt: r.indexed_at }))
-  }
-
-  register(id: string, file: string, archivedAt: number): void {
-    this.db.query('INSERT INTO epochs (id, file, archived_at) VALUES (?, ?, ?)').run(id, file, archivedAt)
-  }
-
-  forget(id: string): void {
-    this.db.transaction(() => {
-      this.db.query('DELETE FROM filters WHERE epoch_id = ?').run(id)
-      this.db.query('DELETE FROM epochs WHERE id = ?').run(id)
-    })()
-  }
-
-  filters(id: string): Filters | null {
-    const rows = this.db
-      .query<{ kind: string; bits: number; hashes: number; data: Uint8Array }, [string]>('SELECT kind, bits, hashes, data FROM filters WHERE epoch_id = ?')
-      .all(id)
-    const out: Partial<Filters> = {}
-    for (const r of rows) if ((FILTER_KINDS as string[]).includes(r.kind)) out[r.kind as FilterKind] = new BloomFilter(r.bits, r.hashes, new Uint8Array(r.data))
-    return FILTER_KINDS.every((k) => out[k]) ? (out as Filters) : null
-  }
-
-  saveFilters(id: string, filters: Filters, counts: Record<FilterKind, number>, now: number): void {
-    this.db.transaction(() => {
-      const insert = this.db.query('INSERT OR REPLACE INTO filters (epoch_id, kind, bits, hashes, keys, data) VALUES (?, ?, ?, ?, ?, ?)')
-      for (const kind of FILTER_KINDS) insert.run(id, kind, filters[kind].m, filters[kind].k, counts[kind], filters[kind].bits)
-      this.db.query('UPDATE epochs SET indexed_at = ? WHERE id = ?').run(now, id)
-    })()
-  }
-
-  close(): void {
-    this.db.close()
-  }
-}
-
-/** One archived epoch: opened read-only on first use. */
-class Archive {
-  readonly id: string
-  readonly path: string
-  readonly archivedAt: number
-  filters: Filters | null
-  /** archives never change: workflow run lists are computed once per (workflow, workspace) */
-  readonly recentRuns = new Map<string, RunRecord[]>()
-  #store: OrchestrationStore | null = null
-  readonly #open: StoreFactory
-
-  constructor(id: string, path: string, archivedAt: number, filters: Filters | null, open: StoreFactory) {
-    this.id = id
-    this.path = path
-    this.archivedAt = archivedAt
-    this.filters = filters
-    this.#open = open
-  }
-
-  get store(): OrchestrationStore {
-    if (!this.#store) {
-      upgradeArchive(this.path)
-      this.#store = this.#open(this.path, { readonly: true })
-    }
-    return this.#store
-  }
-
-  close(): void {
-    this.#store?.close()
-    this.#store = null
-  }
-}
-
-/**
- * Before an archive is opened read-only: one written by an older version gets the later
- * migrations, and one still in WAL mode (its rotation could not switch it) leaves it.
- */
-function upgradeArchive(path: string): void {
-  let ready = false
+function buildNextEpoch(source: Database, path: string, keep: KeepLive): void {
+  const next = openDatabase(path)
   try {
-    const probe = new Database(path, { readonly: true, strict: true })
+    migrate(next, ORCHESTRATION_MIGRATIONS)
+    // rows arrive in no particular order and may point at rows that stay behind (dropped)
+    next.exec('PRAGMA foreign_keys = OFF')
+    const copier = new RunCopier(source, next, 'keep')
     try {
-      const applied = new Set(probe.query<{ version: number }, []>('SELECT version FROM schema_migrations').all().map((r) => r.version))
-      const mode = probe.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()?.journal_mode
-      ready = mode !== 'wal' && ORCHESTRATION_MIGRATIONS.every((m) => applied.has(m.version))
+      next.transaction(() => {
+        copyConfiguration(source, next)
+        copier.copy(copier.plan(liveRunIds(source, keep), () => false))
+      })()
     } finally {
-      probe.close()
+      copier.finalize()
     }
-  } catch {
-    // not readable as it is: fixed below
-  }
-  if (ready) return
-  const db = new Database(path, { strict: true })
-  try {
-    migrate(db, ORCHESTRATION_MIGRATIONS)
-    db.exec('PRAGMA journal_mode = DELETE')
+    next.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   } finally {
-    db.close()
+    next.close()
   }
 }
 
-/** The archives of one orchestration store, and rotation. */
-export class Epochs {
-  readonly #owner: OrchestrationStore
-  readonly #activePath: string
-  readonly #dir: string
-  readonly #open: StoreFactory
-  readonly #adopt: (fresh: OrchestrationStore) => void
-  #index: EpochIndex | null = null
-  /** newest first */
-  #archives: Archive[] = []
+/** The active epoch and the archives of one orchestration store, rotation and lookups. */
+export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
+  readonly #files: RotatingDatabase<Epoch, S, EpochEntry, EpochIndex>
+  /** filters of the indexed archives, by epoch id */
+  readonly #filters = new Map<string, Filters>()
+  /** archives never change: workflow run lists are computed once per (archive, workflow, workspace) */
+  readonly #recentRuns = new Map<string, RunRecord[]>()
   #indexing = false
   #closed = false
 
-  constructor(owner: OrchestrationStore, activePath: string, open: StoreFactory, adopt: (fresh: OrchestrationStore) => void) {
-    this.#owner = owner
-    this.#activePath = activePath
-    this.#dir = join(dirname(activePath), 'orchestration')
-    this.#open = open
-    this.#adopt = adopt
-    // nothing is created on read: the directory and the index appear with the first rotation
-    if (existsSync(join(this.#dir, INDEX_FILE))) this.#load()
+  /** `openArchive` opens an archived epoch's file, read-only. */
+  constructor(activePath: string, openArchive: (path: string) => S) {
+    this.#files = new RotatingDatabase<Epoch, S, EpochEntry, EpochIndex>(activePath, {
+      migrations: ORCHESTRATION_MIGRATIONS,
+      indexMigrations: EPOCH_INDEX_MIGRATIONS,
+      openIndex: (db) => new EpochIndex(db),
+      openActive: (db) => new Epoch(db, this),
+      openArchive: (path) => openArchive(path),
+      recoverEntry: (id, file) => ({ id, file, archivedAt: Date.now(), indexedAt: null }),
+    })
+    const archives = this.#files.archives
+    for (const archive of archives) {
+      const filters = archive.entry.indexedAt !== null ? this.#files.index.filters(archive.entry.id) : null
+      if (filters) this.#filters.set(archive.entry.id, filters)
+    }
+    if (archives.length > 0) this.#scheduleIndexing()
   }
 
-  #load(): void {
-    const index = this.#indexDb()
-    const listed = new Set<string>()
-    for (const entry of index.list()) {
-      const path = join(this.#dir, entry.file)
-      if (!existsSync(path)) {
-        // registered by a rotation that never moved its file
-        index.forget(entry.id)
-        continue
-      }
-      listed.add(entry.file)
-      this.#archives.push(new Archive(entry.id, path, entry.archivedAt, entry.indexedAt !== null ? index.filters(entry.id) : null, this.#open))
-    }
-    // an archive moved into place whose registration was lost is still an archive
-    for (const file of readdirSync(this.#dir)) {
-      const id = basename(file, '.sqlite')
-      if (!file.endsWith('.sqlite') || listed.has(file) || !EPOCH_ID.test(id)) continue
-      index.register(id, file, Date.now())
-      this.#archives.push(new Archive(id, join(this.#dir, file), Date.now(), null, this.#open))
-    }
-    this.#archives.sort((a, b) => (a.id < b.id ? 1 : -1))
-    this.#scheduleIndexing()
-  }
-
-  #indexDb(): EpochIndex {
-    if (!this.#index) {
-      mkdirSync(this.#dir, { recursive: true, mode: 0o700 })
-      this.#index = new EpochIndex(join(this.#dir, INDEX_FILE))
-    }
-    return this.#index
+  /** The active epoch: its database and aggregate stores. Rotation replaces it. */
+  get active(): Epoch {
+    return this.#files.active
   }
 
   /** Archived epochs, newest first. */
   list(): { id: string; archivedAt: number; indexed: boolean }[] {
-    return this.#archives.map((a) => ({ id: a.id, archivedAt: a.archivedAt, indexed: a.filters !== null }))
+    return this.#newestFirst().map((a) => ({ id: a.entry.id, archivedAt: a.entry.archivedAt, indexed: this.#filters.has(a.entry.id) }))
   }
 
   /** Resolves once every archive has its filters (tests, diagnostics). */
   async indexed(): Promise<void> {
-    while (!this.#closed && this.#archives.some((a) => a.filters === null)) {
+    while (!this.#closed && this.#unindexed() !== undefined) {
       this.#scheduleIndexing()
       await Bun.sleep(10)
     }
@@ -283,9 +126,11 @@ export class Epochs {
 
   close(): void {
     this.#closed = true
-    for (const a of this.#archives) a.close()
-    this.#index?.close()
-    this.#index = null
+    this.#files.close()
+  }
+
+  #newestFirst(): EpochArchive<S>[] {
+    return [...this.#files.archives].reverse()
   }
 
   // -------------------------------------------------------------------------------------------
@@ -297,63 +142,21 @@ export class Epochs {
    * orchestrator's in-memory state stays valid. Synchronous: nothing else runs meanwhile.
    */
   rotate(now: number, keep: KeepLive = {}): string {
-    const index = this.#indexDb()
-    const id = nextEpochId(now, this.#archives.map((a) => a.id))
-    const file = `${id}.sqlite`
-    const archivePath = join(this.#dir, file)
-    const nextPath = join(this.#dir, NEXT_FILE)
-    removeDatabaseFiles(nextPath)
-    const source = this.#owner.db
-    const next = openDatabase(nextPath)
-    try {
-      migrate(next, ORCHESTRATION_MIGRATIONS)
-      // rows arrive in no particular order and may point at rows that stay behind (dropped)
-      next.exec('PRAGMA foreign_keys = OFF')
-      const copier = new RunCopier(source, next, 'keep')
-      try {
-        next.transaction(() => {
-          copyConfiguration(source, next)
-          copier.copy(copier.plan(liveRunIds(source, keep), () => false))
-        })()
-      } finally {
-        copier.finalize()
-      }
-      next.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-      next.close()
-    } catch (err) {
-      next.close()
-      removeDatabaseFiles(nextPath)
-      throw err
-    }
-    index.register(id, file, now)
-    // the archive leaves WAL mode so that it can be opened read-only without side files
-    source.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-    try {
-      source.exec('PRAGMA journal_mode = DELETE')
-    } catch {
-      // still readable: an archive in WAL mode is upgraded on open
-    }
-    source.close()
-    try {
-      renameSync(this.#activePath, archivePath)
-      for (const suffix of ['-wal', '-shm']) rmSync(this.#activePath + suffix, { force: true })
-      renameSync(nextPath, this.#activePath)
-    } catch (err) {
-      // put the old active database back, whatever happened, before reporting
-      if (!existsSync(this.#activePath) && existsSync(archivePath)) renameSync(archivePath, this.#activePath)
-      index.forget(id)
-      removeDatabaseFiles(nextPath)
-      this.#adopt(this.#open(this.#activePath, { archivesOf: () => this, recover: false }))
-      throw err
-    }
-    this.#adopt(this.#open(this.#activePath, { archivesOf: () => this, recover: false }))
-    this.#archives.unshift(new Archive(id, archivePath, now, null, this.#open))
+    const entry = this.#files.rotate(
+      now,
+      (id, file) => ({ id, file, archivedAt: now, indexedAt: null }),
+      (nextPath, active) => buildNextEpoch(active.db, nextPath, keep),
+    )
     this.#scheduleIndexing()
-    return id
+    return entry.id
   }
 
   // -------------------------------------------------------------------------------------------
   // Background indexing (§23.2)
+
+  #unindexed(): EpochArchive<S> | undefined {
+    return this.#newestFirst().find((a) => !this.#filters.has(a.entry.id))
+  }
 
   #scheduleIndexing(): void {
     if (this.#indexing || this.#closed) return
@@ -371,52 +174,13 @@ export class Epochs {
 
   async #indexAll(): Promise<void> {
     for (;;) {
-      const archive = this.#archives.find((a) => a.filters === null)
+      const archive = this.#unindexed()
       if (!archive || this.#closed) return
-      const built = await this.#build(archive)
+      const built = await buildFilters(archive.handle.db, () => this.#closed)
       if (!built || this.#closed) return
-      this.#indexDb().saveFilters(archive.id, built.filters, built.counts, Date.now())
-      archive.filters = built.filters
+      this.#files.index.saveFilters(archive.entry.id, built, Date.now())
+      this.#filters.set(archive.entry.id, built.filters)
     }
-  }
-
-  /** Reads the archive in batches, yielding between them, so the server keeps serving. */
-  async #build(archive: Archive): Promise<{ filters: Filters; counts: Record<FilterKind, number> } | null> {
-    const db = archive.store.db
-    const count = (sql: string) => db.query<{ n: number }, []>(sql).get()?.n ?? 0
-    const counts: Record<FilterKind, number> = {
-      runs: count('SELECT COUNT(*) AS n FROM runs'),
-      cacheKeys: count('SELECT COUNT(*) AS n FROM steps WHERE cache_key IS NOT NULL'),
-      idempotencyKeys: count('SELECT COUNT(*) AS n FROM runs WHERE idempotency_key IS NOT NULL'),
-    }
-    const filters: Filters = {
-      runs: BloomFilter.forCapacity(counts.runs, FALSE_POSITIVE_RATE),
-      cacheKeys: BloomFilter.forCapacity(counts.cacheKeys, FALSE_POSITIVE_RATE),
-      idempotencyKeys: BloomFilter.forCapacity(counts.idempotencyKeys, FALSE_POSITIVE_RATE),
-    }
-    const scan = async <R extends { id: number }>(sql: string, add: (row: R) => void): Promise<boolean> => {
-      const query = db.query<R, [number, number]>(sql)
-      let after = 0
-      for (;;) {
-        if (this.#closed) return false
-        const rows = query.all(after, INDEX_BATCH)
-        for (const row of rows) add(row)
-        if (rows.length < INDEX_BATCH) return true
-        after = rows.at(-1)!.id
-        await new Promise((resolve) => setTimeout(resolve, 0))
-      }
-    }
-    const ok =
-      (await scan<{ id: number; external_id: string }>('SELECT id, external_id FROM runs WHERE id > ? ORDER BY id LIMIT ?', (r) => filters.runs.add(r.external_id))) &&
-      (await scan<{ id: number; cache_key: Uint8Array }>(
-        'SELECT id, cache_key FROM steps WHERE id > ? AND cache_key IS NOT NULL ORDER BY id LIMIT ?',
-        (r) => filters.cacheKeys.add(hex(r.cache_key)),
-      )) &&
-      (await scan<{ id: number; idempotency_key: Uint8Array }>(
-        'SELECT id, idempotency_key FROM runs WHERE id > ? AND idempotency_key IS NOT NULL ORDER BY id LIMIT ?',
-        (r) => filters.idempotencyKeys.add(hex(r.idempotency_key)),
-      ))
-    return ok ? { filters, counts } : null
   }
 
   // -------------------------------------------------------------------------------------------
@@ -428,35 +192,38 @@ export class Epochs {
    * first); keeping the newest-first order throughout also holds when an older one is still
    * unindexed, so a run copied forward at a rotation is always read from its latest epoch.
    */
-  #candidates(kind: FilterKind, key: string, include: (a: Archive) => boolean = () => true): Archive[] {
-    return this.#archives.filter((a) => include(a) && (a.filters === null || a.filters[kind].mayContain(key)))
+  #candidates(kind: FilterKind, key: string, include: (a: EpochArchive<S>) => boolean = () => true): EpochArchive<S>[] {
+    return this.#newestFirst().filter((a) => {
+      const filters = this.#filters.get(a.entry.id)
+      return include(a) && (filters === undefined || filters[kind].mayContain(key))
+    })
   }
 
   /** Whether a run id exists in any archive (ids are unique across epochs, §2). */
   runIdTaken(externalId: string): boolean {
-    return this.#candidates('runs', externalId).some((a) => a.store.runs.getRunByExternalId(externalId) !== null)
+    return this.#candidates('runs', externalId).some((a) => a.handle.runs.getRunByExternalId(externalId) !== null)
   }
 
   /** Whether an asset id exists in any archive. */
   assetIdTaken(externalId: string): boolean {
-    return this.#archives.some((a) => a.store.assets.getByExternalId(externalId) !== null)
+    return this.#newestFirst().some((a) => a.handle.assets.getByExternalId(externalId) !== null)
   }
 
   /** The newest archived copy of a run (read-only). */
-  findRun(externalId: string): Located<RunRecord> | null {
+  findRun(externalId: string): Located<RunRecord, S> | null {
     for (const archive of this.#candidates('runs', externalId)) {
-      const run = archive.store.runs.getRunByExternalId(externalId)
-      if (run) return { value: run, store: archive.store, epochId: archive.id }
+      const run = archive.handle.runs.getRunByExternalId(externalId)
+      if (run) return { value: run, store: archive.handle, epochId: archive.entry.id }
     }
     return null
   }
 
   /** §22: a run with this idempotency key created at or after `since`, in an archive young enough to hold one. */
-  findRunByIdempotencyKey(key: Uint8Array, since: number): Located<RunRecord> | null {
-    const recent = (a: Archive) => a.archivedAt >= since
+  findRunByIdempotencyKey(key: Uint8Array, since: number): Located<RunRecord, S> | null {
+    const recent = (a: EpochArchive<S>) => a.entry.archivedAt >= since
     for (const archive of this.#candidates('idempotencyKeys', hex(key), recent)) {
-      const run = archive.store.runs.findRunByIdempotencyKey(key, since)
-      if (run) return { value: run, store: archive.store, epochId: archive.id }
+      const run = archive.handle.runs.findRunByIdempotencyKey(key, since)
+      if (run) return { value: run, store: archive.handle, epochId: archive.entry.id }
     }
     return null
   }
@@ -468,7 +235,7 @@ export class Epochs {
    */
   findCacheHit(cacheKey: Uint8Array, workspaceIds: ReadonlySet<number>, maxAge: number | null, now: number): ArchivedCacheHit | null {
     for (const archive of this.#candidates('cacheKeys', hex(cacheKey))) {
-      const store = archive.store
+      const store = archive.handle
       for (const c of store.runs.cacheCandidates(cacheKey)) {
         if (c.resultType === null || !workspaceIds.has(c.workspaceId)) continue
         const resolution = resolveIn(store.db, c.executionId)
@@ -479,7 +246,7 @@ export class Epochs {
         const value = valueId !== null ? store.values.get(valueId) : null
         const exec = store.runs.getExecution(c.executionId)
         if (!value || !exec) continue
-        return { executionExternalId: exec.externalId, value, epochId: archive.id }
+        return { executionExternalId: exec.externalId, value, epochId: archive.entry.id }
       }
     }
     return null
@@ -488,10 +255,10 @@ export class Epochs {
   /** Runs of a workflow in the newest archives (§23.2: up to 5 of them), newest first. */
   recentRunsOfWorkflow(module: string, target: string, workspaceId: number, limit: number): RunRecord[] {
     const out: RunRecord[] = []
-    const key = `${module}\0${target}\0${workspaceId}\0${limit}`
-    for (const archive of this.#archives.slice(0, RECENT_ARCHIVES)) {
-      let runs = archive.recentRuns.get(key)
-      if (!runs) archive.recentRuns.set(key, (runs = archive.store.runs.runsOfWorkflow(module, target, workspaceId, limit)))
+    for (const archive of this.#newestFirst().slice(0, RECENT_ARCHIVES)) {
+      const key = `${archive.entry.id}\0${module}\0${target}\0${workspaceId}\0${limit}`
+      let runs = this.#recentRuns.get(key)
+      if (!runs) this.#recentRuns.set(key, (runs = archive.handle.runs.runsOfWorkflow(module, target, workspaceId, limit)))
       out.push(...runs)
     }
     return out
@@ -499,15 +266,15 @@ export class Epochs {
 
   /** An archived asset (read-only), newest archive first. */
   findAsset(externalId: string): AssetRecord | null {
-    for (const archive of this.#archives) {
-      const asset = archive.store.assets.getByExternalId(externalId)
+    for (const archive of this.#newestFirst()) {
+      const asset = archive.handle.assets.getByExternalId(externalId)
       if (asset) return asset
     }
     return null
   }
 
   /** An execution of an archived run (read-only). */
-  findExecution(externalId: string): Located<ExecutionRecord> | null {
+  findExecution(externalId: string): Located<ExecutionRecord, S> | null {
     const parts = externalId.split(':')
     if (parts.length !== 3 || !/^\d+$/.test(parts[1]!) || !/^\d+$/.test(parts[2]!)) return null
     const run = this.findRun(parts[0]!)
@@ -521,17 +288,17 @@ export class Epochs {
   /**
    * Copies an archived run into the active epoch (with its parent runs and the runs its
    * unresolved redirects point into), giving the rows new ids there. Null when no archive has
-   * it. The caller checks the active store first.
+   * it. The caller checks the active epoch first.
    */
   copyRun(externalId: string): CopiedRuns | null {
     const found = this.findRun(externalId)
     if (!found) return null
-    const owner = this.#owner
-    const copier = new RunCopier(found.store.db, owner.db, 'remap')
+    const active = this.active
+    const copier = new RunCopier(found.store.db, active.db, 'remap')
     try {
-      return owner.transaction(() => {
-        owner.db.exec('PRAGMA defer_foreign_keys = ON')
-        const plan = copier.plan([found.value.id], (id) => owner.runs.getRunByExternalId(id) !== null)
+      return active.transaction(() => {
+        active.db.exec('PRAGMA defer_foreign_keys = ON')
+        const plan = copier.plan([found.value.id], (id) => active.runs.getRunByExternalId(id) !== null)
         return copier.copy(plan)
       })
     } finally {
@@ -541,11 +308,12 @@ export class Epochs {
 
   /** Copies an archived asset (content-addressed) into the active epoch; its id there. */
   copyAsset(externalId: string): number | null {
-    for (const archive of this.#archives) {
-      if (archive.store.assets.getByExternalId(externalId) === null) continue
-      const copier = new RunCopier(archive.store.db, this.#owner.db, 'remap')
+    for (const archive of this.#newestFirst()) {
+      if (archive.handle.assets.getByExternalId(externalId) === null) continue
+      const active = this.active
+      const copier = new RunCopier(archive.handle.db, active.db, 'remap')
       try {
-        return this.#owner.transaction(() => copier.copyAsset(externalId))
+        return active.transaction(() => copier.copyAsset(externalId))
       } finally {
         copier.finalize()
       }

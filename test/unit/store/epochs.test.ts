@@ -3,12 +3,13 @@
  * ids, archives are read in place through the index, copy-on-reference gives new ids, and the
  * index (Bloom filters) is persisted.
  */
+import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RawJson } from '../../../internal/protocol/json.ts'
-import { nextEpochId, recoverRotation } from '../../../internal/store/epochs.ts'
+import { nextArchiveId, recoverRotation } from '../../../internal/store/rotating-database.ts'
 import { OrchestrationStore, type ExecutionRecord, type NewStep, type RunRecord } from '../../../internal/store/index.ts'
 
 let dir: string
@@ -78,9 +79,9 @@ function archiveFiles(): string[] {
 }
 
 test('epoch ids are YYYYMMDD_NNNN, numbered within the day', () => {
-  expect(nextEpochId(now, [])).toBe('20260516_0001')
-  expect(nextEpochId(now, ['20260516_0001', '20260516_0007', '20260515_0009'])).toBe('20260516_0008')
-  expect(nextEpochId(now + 86_400_000, ['20260516_0003'])).toBe('20260517_0001')
+  expect(nextArchiveId(now, [])).toBe('20260516_0001')
+  expect(nextArchiveId(now, ['20260516_0001', '20260516_0007', '20260515_0009'])).toBe('20260516_0008')
+  expect(nextArchiveId(now + 86_400_000, ['20260516_0003'])).toBe('20260517_0001')
 })
 
 test('nothing is created on disk until the first rotation', () => {
@@ -239,6 +240,23 @@ test('the index is built in the background, persisted, and used for lookups', as
   expect(store.findRun(archived.run.externalId)?.epochId).toBe('20260516_0001')
   expect(store.findRun(second.run.externalId)?.epochId).toBe('20260516_0002')
   expect(store.findRun('RzzzzzzzzZ')).toBeNull()
+})
+
+test('an epoch index written before it had migrations is taken over as it is', async () => {
+  const archived = run({ result: '1' })
+  store.epochs!.rotate(now)
+  await store.epochs!.indexed()
+  store.close()
+  // as the index was created before its tables moved into migrations: no schema_migrations
+  const index = new Database(join(dir, 'orchestration', 'index.sqlite'))
+  index.exec('DROP TABLE schema_migrations')
+  index.close()
+  store = new OrchestrationStore(path)
+  expect(store.epochs!.list()).toEqual([{ id: '20260516_0001', archivedAt: now, indexed: true }])
+  expect(store.findRun(archived.run.externalId)?.epochId).toBe('20260516_0001')
+  const reopened = new Database(join(dir, 'orchestration', 'index.sqlite'), { readonly: true })
+  expect(reopened.query('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }])
+  reopened.close()
 })
 
 test('run ids are checked against every archive', () => {

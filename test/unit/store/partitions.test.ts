@@ -174,3 +174,24 @@ test('an archive file without a registration is registered from its contents', (
   expect(first!.partition.id).toBe('20250516_0001')
   expect(p.active.insert(['B'], 9)).toEqual([4])
 })
+
+test('an index written before it had migrations is taken over as it is', () => {
+  let p = open()
+  p.active.insert(['A'], 1)
+  p.rotate(DAY)
+  p.close()
+  partitions = null
+  // as the index was created before its table moved into migrations: no schema_migrations
+  const index = new Database(join(dir, 'logs', 'index.sqlite'))
+  index.exec('DROP TABLE schema_migrations')
+  index.close()
+  p = open()
+  expect(p.list().map((a) => a.id)).toEqual(['20250516_0001'])
+  expect(read(p, 'A')).toEqual([
+    ['20250516_0001', [1]],
+    ['', []],
+  ])
+  const reopened = new Database(join(dir, 'logs', 'index.sqlite'), { readonly: true })
+  expect(reopened.query('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }])
+  reopened.close()
+})
