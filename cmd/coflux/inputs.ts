@@ -22,7 +22,7 @@ const list = defineCommand({
     out.result(inputs, (data, c) => {
       const rows = Object.entries(data)
         .sort(([, a], [, b]) => a.createdAt - b.createdAt)
-        .map(([id, i]) => [id, i.runId, i.executionId ?? '-', i.key ?? '-', formatTags(i.requires), formatDateTime(i.createdAt)])
+        .map(([id, i]) => [id, i.runId ?? '-', i.executionId ?? '-', i.key ?? '-', formatTags(i.requires), formatDateTime(i.createdAt)])
       return rows.length ? renderTable(['ID', 'Run', 'Execution', 'Key', 'Requires', 'Created'], rows, c) : 'No pending inputs.'
     })
   },

@@ -7,6 +7,7 @@ import {
   withContext,
 } from '../../internal/cli-ui/index.ts'
 import { BlobStores, findResultExecution, parseResultTarget } from '../../internal/client/index.ts'
+import { runIdOf } from '../../internal/protocol/ids.ts'
 import { parseJson } from '../../internal/protocol/json.ts'
 import { connect, noWaitArgs } from './_shared.ts'
 
@@ -69,7 +70,7 @@ const rerun = defineCommand({
       out.result({ executionId, attempt }, () => `Step re-run (execution: ${executionId}, attempt: ${attempt}).`)
       return
     }
-    const runId = stepId.slice(0, stepId.indexOf(':'))
+    const runId = runIdOf(stepId)
     const code = await followRun({ client, workspaceId: wsId, runId, out, log, intro: `${executionId}:${attempt}` })
     if (code !== 0) throw new ExitError(code)
   },

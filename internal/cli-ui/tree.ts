@@ -6,6 +6,7 @@
 import type { Colors } from './colors.ts'
 import { executionStatus, initialStep, latestAttempt, type ExecutionStatus } from '../client/run-status.ts'
 import type { RunSnapshot, Step } from '../protocol/api.ts'
+import { splitExecutionId } from '../protocol/ids.ts'
 
 interface Node {
   kind: 'step' | 'group'
@@ -139,9 +140,8 @@ function worstBranchStatus(run: RunSnapshot, stepId: string, visiting: Set<strin
 }
 
 function findExecution(run: RunSnapshot, executionId: string) {
-  const stepId = executionId.slice(0, executionId.lastIndexOf(':'))
-  const attempt = executionId.slice(executionId.lastIndexOf(':') + 1)
-  return run.steps[stepId]?.executions[attempt]
+  const id = splitExecutionId(executionId)
+  return id ? run.steps[id.stepId]?.executions[id.attempt] : undefined
 }
 
 function stepLine(ctx: Ctx, stepId: string, step: Step, attempt: number, status: ExecutionStatus): string {

@@ -3,14 +3,13 @@
  */
 import { attempts, initialStep, latestAttempt } from './run-status.ts'
 import type { Execution, RunSnapshot } from '../protocol/api.ts'
+import { splitExecutionId, splitId } from '../protocol/ids.ts'
 
 /** `<runId>`, `<runId>:<step>` or `<runId>:<step>:<attempt>`. */
 export function parseResultTarget(text: string): { runId: string; step?: string; attempt?: string } {
-  const [runId, step, attempt, ...rest] = text.split(':')
-  if (!runId || rest.length > 0 || step === '' || attempt === '') {
-    throw new Error(`invalid target: expected '<run-id>[:<step>[:<attempt>]]', got '${text}'`)
-  }
-  return { runId, step, attempt }
+  const target = splitId(text)
+  if (!target) throw new Error(`invalid target: expected '<run-id>[:<step>[:<attempt>]]', got '${text}'`)
+  return target
 }
 
 /**
@@ -41,10 +40,9 @@ export function findResultExecution(run: RunSnapshot, t: { runId: string; step?:
  * `logs <run> <step-id>:<attempt>`: split on the last `:`, then resolved through the snapshot.
  */
 export function findLogExecution(run: RunSnapshot, spec: string): string {
-  const i = spec.lastIndexOf(':')
-  if (i <= 0) throw new Error(`invalid execution: expected '<run-id>:<step>:<attempt>', got '${spec}'`)
-  const stepId = spec.slice(0, i)
-  const attempt = spec.slice(i + 1)
+  const id = splitExecutionId(spec)
+  if (!id) throw new Error(`invalid execution: expected '<run-id>:<step>:<attempt>', got '${spec}'`)
+  const { stepId, attempt } = id
   const step = run.steps[stepId]
   if (!step) throw new Error(`step "${stepId}" not found in run`)
   const execution = step.executions[String(Number(attempt))] ?? step.executions[attempt]

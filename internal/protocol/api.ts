@@ -38,7 +38,13 @@ export type Result =
   | { type: 'abandoned' | 'timeout'; createdBy: Principal; retry: number | null }
   | { type: 'cancelled'; createdBy: Principal }
   | { type: 'suspended' | 'recurred'; createdBy: Principal; successor: number | null }
-  | { type: 'deferred' | 'cached' | 'spawned'; createdBy: Principal; execution: ExecutionRef; result: Result | null }
+  | { type: 'deferred' | 'cached' | 'spawned'; createdBy: Principal; execution: RedirectRef | null; result: Result | null }
+
+/**
+ * The execution a deferred, cached or spawned result resolved to: `module` and `target` are null
+ * (or the whole reference is) only when that execution can no longer be found.
+ */
+export type RedirectRef = ExecutionRef | { executionId: string; module: null; target: null }
 
 export type ResultType = Result['type']
 
@@ -51,7 +57,8 @@ export type InputStatus = null | 'value' | 'dismissed' | 'cancelled'
 
 export interface Execution {
   executionId: string
-  workspaceId: string
+  /** null only when the execution's workspace is unknown to the epoch it is read from */
+  workspaceId: string | null
   createdAt: number
   createdBy: Principal
   executeAfter: number | null
@@ -225,9 +232,11 @@ export interface CreateTokenResponse {
   externalId: string
 }
 
+/** An entry of `workspaces/<ws>/inputs`; `runId` is null only if the input's run is gone */
 export interface InputSummary {
-  runId: string
-  executionId?: string
+  runId: string | null
+  /** the first execution waiting on the input */
+  executionId?: string | null
   key?: string | null
   createdAt: number
   title: string | null
@@ -250,6 +259,11 @@ export interface InputDetail {
     value?: Json
     createdBy?: Principal
   } | null
+}
+
+/** `inputs/<id>` (http-api.md §11.3): the `get_input` object and whether an execution waits on it */
+export interface InputTopic extends InputDetail {
+  active: boolean
 }
 
 export interface AssetTopic {

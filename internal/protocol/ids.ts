@@ -1,5 +1,7 @@
 /**
- * Identifier formats (semantics.md §2). Ids are opaque to clients; only the server parses them.
+ * Identifier formats (semantics.md §2, cli.md §1), and the one place that takes step and
+ * execution ids apart. The server checks the format with the strict parsers; clients treat ids
+ * as opaque and only split them (the text helpers at the end).
  */
 export const ID_ALPHABET = 'bcdfghjklmnpqrstvwxyzBCDFGHJKLMNPQRSTVWXYZ23456789'
 
@@ -56,6 +58,43 @@ export function parseExecutionId(value: string): { runId: RunId; step: number; a
   return { runId: run, step: Number(step), attempt: Number(attempt) }
 }
 
+export function stepIdOf(runId: string, step: number): StepId {
+  return `${runId}:${step}` as StepId
+}
+
 export function executionIdOf(runId: string, step: number, attempt: number): ExecutionId {
   return `${runId}:${step}:${attempt}` as ExecutionId
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids as text. Clients treat ids as opaque (cli.md §1): these split on `:` without checking the
+// format, so a client never rejects an id the server would accept.
+
+/**
+ * `<run>[:<step>[:<attempt>]]` as text parts, or null for an empty part or more than three.
+ *
+ * @example
+ * splitId('RwD6:3') // { runId: 'RwD6', step: '3' }
+ */
+export function splitId(text: string): { runId: string; step?: string; attempt?: string } | null {
+  const [runId, step, attempt, ...rest] = text.split(':')
+  if (!runId || rest.length > 0 || step === '' || attempt === '') return null
+  return { runId, step, attempt }
+}
+
+/** The run of a step or execution id: the text before the first `:` (all of it when none). */
+export function runIdOf(id: string): string {
+  const i = id.indexOf(':')
+  return i < 0 ? id : id.slice(0, i)
+}
+
+/**
+ * An execution id split on its last `:` into its step id and attempt, or null without a `:`.
+ *
+ * @example
+ * splitExecutionId('RwD6:3:2') // { stepId: 'RwD6:3', attempt: '2' }
+ */
+export function splitExecutionId(id: string): { stepId: string; attempt: string } | null {
+  const i = id.lastIndexOf(':')
+  return i <= 0 ? null : { stepId: id.slice(0, i), attempt: id.slice(i + 1) }
 }

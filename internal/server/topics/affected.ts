@@ -4,6 +4,7 @@
  * every doubtful case answers yes.
  */
 import type { ChangeEvent } from '../../orchestrator/index.ts'
+import { splitId } from '../../protocol/ids.ts'
 import type { Json } from '../../protocol/json.ts'
 import { isJsonObject } from '../../protocol/topics.ts'
 import type { Project } from '../project.ts'
@@ -98,8 +99,10 @@ export function referencedRuns(segments: readonly string[], value: Json): Set<st
     if (Array.isArray(node)) node.forEach(visit)
     else if (isJsonObject(node)) {
       for (const [key, child] of Object.entries(node)) {
-        if (REFERENCE_FIELDS.has(key) && typeof child === 'string' && child.includes(':')) runs.add(child.slice(0, child.indexOf(':')))
-        else visit(child)
+        if (REFERENCE_FIELDS.has(key) && typeof child === 'string') {
+          const id = splitId(child)
+          if (id?.step !== undefined) runs.add(id.runId)
+        } else visit(child)
       }
     }
   }

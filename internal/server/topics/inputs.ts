@@ -3,6 +3,7 @@
  * `inputs/<id>` and `workspaces/<ws>/inputs` (§11.3), and who may see an input (§16.1).
  */
 import { awaitedInputIds, waitingExecutions } from '../../orchestrator/index.ts'
+import type { InputDetail, InputSummary, InputTopic, Value } from '../../protocol/api.ts'
 import { RawJson } from '../../protocol/json.ts'
 import { toTopicValue } from '../../protocol/values.ts'
 import type { InputRecord, OrchestrationStore, WorkspaceRecord } from '../../store/index.ts'
@@ -29,15 +30,15 @@ export function canReadInput(project: Project, access: Access, input: InputRecor
 }
 
 /** The `get_input` object. */
-export function inputDetail(project: Project, input: InputRecord, store: OrchestrationStore = project.store): Record<string, unknown> {
+export function inputDetail(project: Project, input: InputRecord, store: OrchestrationStore = project.store): InputDetail {
   const lookup = referenceLookup(project, store)
-  const placeholders: Record<string, unknown> = {}
+  const placeholders: Record<string, Value> = {}
   for (const [name, valueId] of Object.entries(input.placeholders)) {
     const value = store.values.get(valueId)
     if (value) placeholders[name] = toTopicValue(value, lookup)
   }
   const response = store.inputs.response(input.id)
-  let responseObject: Record<string, unknown> | null = null
+  let responseObject: InputDetail['response'] = null
   if (response) {
     responseObject = { type: response.type, createdAt: response.createdAt }
     // `value` is omitted when it is null, `createdBy` when unknown (§9.6)
@@ -60,7 +61,7 @@ export function inputDetail(project: Project, input: InputRecord, store: Orchest
 }
 
 /** `inputs/<id>`: the `get_input` object plus whether an execution is waiting on it. */
-export function inputTopic(project: Project | null, access: Access, inputId: string): Record<string, unknown> | null {
+export function inputTopic(project: Project | null, access: Access, inputId: string): InputTopic | null {
   const found = project?.store.findInput(inputId)
   if (!project || !found || !canReadInput(project, access, found.value, found.store)) return null
   const active = found.store === project.store && waitingExecutions(project.orchestrator, found.value.id).length > 0
@@ -71,9 +72,9 @@ export function inputTopic(project: Project | null, access: Access, inputId: str
  * `workspaces/<ws>/inputs`: inputs some execution is waiting on, submitted in this workspace or
  * awaited from it, with the first waiting execution.
  */
-export function workspaceInputsTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
+export function workspaceInputsTopic(project: Project, ws: WorkspaceRecord): Record<string, InputSummary> {
   const o = project.orchestrator
-  const out: Record<string, unknown> = {}
+  const out: Record<string, InputSummary> = {}
   for (const id of awaitedInputIds(o)) {
     const input = project.store.inputs.get(id)
     if (!input) continue

@@ -2,6 +2,7 @@
  * The input parts of a run snapshot (cli.md §7.4): per execution, the inputs it submitted and
  * the inputs it selected (as dependencies), each with its response status.
  */
+import type { Dependency, Execution } from '../../protocol/api.ts'
 import type { InputLinkRole, OrchestrationStore } from '../../store/index.ts'
 import type { Project } from '../project.ts'
 
@@ -10,9 +11,9 @@ export function executionInputs(
   project: Project,
   links: readonly { inputId: number; role: InputLinkRole }[] | undefined,
   store: OrchestrationStore = project.store,
-): { inputs: Record<string, unknown>; dependencies: Record<string, unknown> } {
-  const inputs: Record<string, unknown> = {}
-  const dependencies: Record<string, unknown> = {}
+): { inputs: Execution['inputs']; dependencies: Record<string, Dependency> } {
+  const inputs: Execution['inputs'] = {}
+  const dependencies: Record<string, Dependency> = {}
   for (const link of links ?? []) {
     const input = store.inputs.get(link.inputId)
     if (!input) continue

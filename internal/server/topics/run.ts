@@ -1,7 +1,10 @@
 /**
  * The run snapshot (cli.md §7.4): what `runs inspect`, waiting `submit` and run topics show,
- * as seen from one workspace (the run's origin workspace plus the requested one).
+ * as seen from one workspace (the run's origin workspace plus the requested one). The shapes
+ * are those of `protocol/api.ts`, which the CLI reads.
  */
+import type { Dependency, Execution, ExecutionRef, Result, RunSnapshot, Step, Value } from '../../protocol/api.ts'
+import { stepIdOf } from '../../protocol/ids.ts'
 import { toTopicValue, frameToObject, type ReferenceLookup, type AssetSummary } from '../../protocol/values.ts'
 import type { ExecutionRecord, InputLinkRole, MetricDefinition, OrchestrationStore, ResultRecord, StepRecord } from '../../store/index.ts'
 import type { Project } from '../project.ts'
@@ -46,9 +49,13 @@ export function assetSummary(project: Project, assetId: number, store: Orchestra
   } as AssetSummary
 }
 
-function executionRef(e: ExecutionRecord | null) {
+function executionRef(e: ExecutionRecord): ExecutionRef
+function executionRef(e: ExecutionRecord | null): ExecutionRef | null
+function executionRef(e: ExecutionRecord | null): ExecutionRef | null {
   return e ? { executionId: e.externalId, module: e.module, target: e.target } : null
 }
+
+const NULL_VALUE: Value = { type: 'raw', data: null, references: [] }
 
 /** A result as topics show it (cli.md §7.3), following redirects for the nested `result`. */
 export function resultSnapshot(
@@ -57,44 +64,47 @@ export function resultSnapshot(
   depth = 0,
   known?: Map<number, ExecutionRecord>,
   store: OrchestrationStore = project.store,
-): Record<string, unknown> {
-  const base = { type: result.type, createdBy: null }
+): Result {
+  const createdBy = null
   const successor = result.successorId !== null ? (known?.get(result.successorId) ?? executionIn(project, store, result.successorId)) : null
+  const valueOf = (valueId: number | null): Value => {
+    const value = valueId !== null ? store.values.get(valueId) : null
+    return value ? toTopicValue(value, referenceLookup(project, store)) : NULL_VALUE
+  }
   switch (result.type) {
-    case 'value': {
-      const value = result.valueId !== null ? store.values.get(result.valueId) : null
-      return { ...base, value: value ? toTopicValue(value, referenceLookup(project, store)) : { type: 'raw', data: null, references: [] } }
-    }
+    case 'value':
+      return { type: result.type, createdBy, value: valueOf(result.valueId) }
     case 'error':
       return {
-        ...base,
+        type: result.type,
+        createdBy,
         error: { type: result.error?.type ?? '', message: result.error?.message ?? '', frames: (result.error?.frames ?? []).map(frameToObject) },
         retry: successor?.attempt ?? null,
         retryable: result.retryable,
       }
     case 'abandoned':
     case 'timeout':
-      return { ...base, retry: successor?.attempt ?? null }
+      return { type: result.type, createdBy, retry: successor?.attempt ?? null }
     case 'cancelled':
-      return base
+      return { type: result.type, createdBy }
     case 'suspended':
     case 'recurred':
-      return { ...base, successor: successor?.attempt ?? null }
+      return { type: result.type, createdBy, successor: successor?.attempt ?? null }
     case 'deferred':
     case 'cached':
     case 'spawned': {
       if (result.successorId === null && result.successorRef !== null) {
         // resolved form (§4.1): the execution lives in an archived epoch; the value was copied
         const target = project.store.findExecution(result.successorRef)?.value ?? null
-        const value = result.valueId !== null ? store.values.get(result.valueId) : null
         return {
-          ...base,
-          execution: target ? executionRef(target) : { executionId: result.successorRef, module: null, target: null },
-          result: { type: 'value', createdBy: null, value: value ? toTopicValue(value, referenceLookup(project, store)) : { type: 'raw', data: null, references: [] } },
+          type: result.type,
+          createdBy,
+          execution: executionRef(target) ?? { executionId: result.successorRef, module: null, target: null },
+          result: { type: 'value', createdBy, value: valueOf(result.valueId) },
         }
       }
       const nested = successor && depth < 50 ? store.results.get(successor.id) : null
-      return { ...base, execution: executionRef(successor), result: nested ? resultSnapshot(project, nested, depth + 1, known, store) : null }
+      return { type: result.type, createdBy, execution: executionRef(successor), result: nested ? resultSnapshot(project, nested, depth + 1, known, store) : null }
     }
   }
 }
@@ -127,12 +137,12 @@ function loadRunBundle(store: OrchestrationStore, runId: number, executions: Exe
   }
 }
 
-function executionSnapshot(project: Project, store: OrchestrationStore, e: ExecutionRecord, bundle: RunBundle): Record<string, unknown> {
+function executionSnapshot(project: Project, store: OrchestrationStore, e: ExecutionRecord, bundle: RunBundle): Execution {
   const find = (id: number) => bundle.executions.get(id) ?? executionIn(project, store, id)
   const result = bundle.results.get(e.id) ?? null
   const assignment = bundle.assignments.get(e.id)
-  const assets: Record<string, unknown> = {}
-  const dependencies: Record<string, unknown> = {}
+  const assets: Record<string, AssetSummary> = {}
+  const dependencies: Record<string, Dependency> = {}
   for (const link of bundle.assetLinks.get(e.id) ?? []) {
     const asset = store.assets.get(link.assetId)!
     if (link.role === 'produced') assets[asset.externalId] = assetSummary(project, asset.id, store)
@@ -146,7 +156,7 @@ function executionSnapshot(project: Project, store: OrchestrationStore, e: Execu
   Object.assign(dependencies, inputs.dependencies)
   const children = (bundle.children.get(e.id) ?? []).map(({ childId, groupId }) => {
     const child = find(childId)!
-    return { stepId: `${child.runExternalId}:${child.stepNumber}`, attempt: child.attempt, groupId }
+    return { stepId: stepIdOf(child.runExternalId, child.stepNumber), attempt: child.attempt, groupId }
   })
   return {
     executionId: e.externalId,
@@ -166,14 +176,14 @@ function executionSnapshot(project: Project, store: OrchestrationStore, e: Execu
   }
 }
 
-function stepSnapshot(project: Project, store: OrchestrationStore, step: StepRecord, executions: ExecutionRecord[], bundle: RunBundle): Record<string, unknown> {
+/** A step as cli.md §7.4 shows it: 0.12's fields, so no `type` (tasks and workflows look alike). */
+function stepSnapshot(project: Project, store: OrchestrationStore, step: StepRecord, executions: ExecutionRecord[], bundle: RunBundle): Step {
   const lookup = referenceLookup(project, store)
   const parent = step.parentExecutionId !== null ? (bundle.executions.get(step.parentExecutionId) ?? executionIn(project, store, step.parentExecutionId)) : null
   return {
     stepNumber: step.number,
     module: step.module,
     target: step.target,
-    type: step.type,
     parentId: parent?.externalId ?? null,
     cacheConfig: step.cacheConfig,
     cacheKey: hex10(step.cacheKey),
@@ -192,7 +202,7 @@ function stepSnapshot(project: Project, store: OrchestrationStore, step: StepRec
  * The snapshot of a run as seen from `workspaceId`, or null when unknown. A run that is only in
  * an archived epoch is read there, without copying it (semantics.md §23.2).
  */
-export function runSnapshot(project: Project, runExternalId: string, workspaceId: number): Record<string, unknown> | null {
+export function runSnapshot(project: Project, runExternalId: string, workspaceId: number): RunSnapshot | null {
   const found = project.store.findRun(runExternalId)
   if (!found) return null
   const { value: run, store } = found
@@ -207,10 +217,10 @@ export function runSnapshot(project: Project, runExternalId: string, workspaceId
     if (!list) byStep.set(e.stepId, (list = []))
     list.push(e)
   }
-  const steps: Record<string, unknown> = {}
+  const steps: Record<string, Step> = {}
   for (const step of store.runs.stepsOfRun(run.id)) {
     const executions = byStep.get(step.id)
-    if (executions?.length) steps[`${run.externalId}:${step.number}`] = stepSnapshot(project, store, step, executions, bundle)
+    if (executions?.length) steps[stepIdOf(run.externalId, step.number)] = stepSnapshot(project, store, step, executions, bundle)
   }
   const parent = run.parentExecutionId !== null ? executionIn(project, store, run.parentExecutionId) : null
   return { createdAt: run.createdAt, createdBy: null, requires: run.requires, parent: executionRef(parent), steps }

@@ -3,11 +3,12 @@
  * times in seconds, `workspaces: null` = all. All-workspace callers see every token; others
  * only the tokens they created. Never the token or its hash.
  */
+import type { TokenEntry } from '../../protocol/api.ts'
 import { hasAllWorkspaces, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
 
-export function tokensTopic(project: Project | null, access: Access): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+export function tokensTopic(project: Project | null, access: Access): Record<string, TokenEntry> {
+  const out: Record<string, TokenEntry> = {}
   if (!project) return out
   const seesAll = hasAllWorkspaces(access)
   const me = access.principal
