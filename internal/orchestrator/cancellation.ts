@@ -4,15 +4,14 @@
 import { ApiError, notFound } from '../protocol/errors.ts'
 import { parseStepId } from '../protocol/ids.ts'
 import type { ResultTypeName } from '../store/index.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
 import { ensureRunActive } from './rotation.ts'
-import { sendToSession } from './sessions.ts'
 
 /** Successors that stay within the same logical call (cached/deferred point at other calls). */
 const SAME_CALL: ReadonlySet<ResultTypeName> = new Set(['error', 'abandoned', 'timeout', 'suspended', 'recurred', 'spawned'])
 
 /** §15.1 step 1: the execution of this call that has no result yet (or the last one). */
-export function activeExecution(o: Orchestrator, executionId: number): number {
+export function activeExecution(o: Core, executionId: number): number {
   let id = executionId
   const seen = new Set<number>()
   for (;;) {
@@ -24,17 +23,14 @@ export function activeExecution(o: Orchestrator, executionId: number): number {
 }
 
 /** Records `cancelled` (if result-less) and kills the process if it is assigned. */
-function cancelOne(o: Orchestrator, executionId: number): void {
-  const live = o.live(executionId)
-  o.removeWaitersOfCaller(executionId)
+function cancelOne(o: Core, executionId: number): void {
+  const live = o.queue.get(executionId)
+  o.waiters.removeOfCaller(executionId)
   const wrote = o.recordResult(executionId, { type: 'cancelled' })
-  if (wrote && live?.sessionId != null) {
-    const session = o.sessions.get(live.sessionId)
-    if (session) sendToSession(session, [1, { command: 'abort', params: [live.exec.externalId] }])
-  }
+  if (wrote && live?.sessionId != null) o.sessions.get(live.sessionId)?.send([1, { command: 'abort', params: [live.exec.externalId] }])
 }
 
-export function cancelExecution(o: Orchestrator, executionId: number, workspaceId: number): void {
+export function cancelExecution(o: Core, executionId: number, workspaceId: number): void {
   const active = activeExecution(o, executionId)
   cancelOne(o, active)
   cancelDescendants(o, active, workspaceId)
@@ -44,7 +40,7 @@ export function cancelExecution(o: Orchestrator, executionId: number, workspaceI
  * Cancels every result-less descendant in `workspaceId`: executions of steps called by an
  * execution, and runs spawned from it, transitively (§15.1 step 4).
  */
-export function cancelDescendants(o: Orchestrator, rootId: number, workspaceId: number): void {
+export function cancelDescendants(o: Core, rootId: number, workspaceId: number): void {
   const stack = [rootId]
   const visited = new Set<number>()
   while (stack.length > 0) {
@@ -63,7 +59,7 @@ export function cancelDescendants(o: Orchestrator, rootId: number, workspaceId: 
 }
 
 /** §15.3: a new attempt of a step in `workspaceId` (the step's base workspace or a descendant). */
-export function rerunStep(o: Orchestrator, stepExternalId: string, workspaceId: number): { executionId: string; attempt: number } {
+export function rerunStep(o: Core, stepExternalId: string, workspaceId: number): { executionId: string; attempt: number } {
   const parsed = parseStepId(stepExternalId)
   if (!parsed) throw new ApiError(400, 'bad_request', 'invalid step id', { stepId: 'invalid' })
   const run = ensureRunActive(o, parsed.runId) // §23.2: copy-on-reference

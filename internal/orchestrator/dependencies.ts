@@ -5,19 +5,20 @@
  * resolved once it has a response). Recomputed whenever one of them gets a result.
  */
 import type { ServerReference, ServerValue } from '../protocol/values.ts'
-import type { Orchestrator } from './orchestrator.ts'
-import type { LiveExecution } from './types.ts'
+import type { Core } from './core.ts'
+import type { QueuedExecution } from './queue.ts'
 
 function referencesOf(value: ServerValue | null): ServerReference[] {
   if (!value) return []
   return value[0] === 'raw' ? value[2] : value[3]
 }
 
-function isAnswered(o: Orchestrator, inputId: number): boolean {
+function isAnswered(o: Core, inputId: number): boolean {
   return o.store.inputs.response(inputId) !== null
 }
 
-export function computeDependencies(o: Orchestrator, live: LiveExecution): void {
+/** Recomputes what a pending execution waits on and registers it with the queue. */
+export function computeDependencies(o: Core, live: QueuedExecution): void {
   const waitingOn = new Set<number>()
   const waitingOnInputs = new Set<number>()
   const { step } = live
@@ -75,20 +76,6 @@ export function computeDependencies(o: Orchestrator, live: LiveExecution): void 
     }
     gate = satisfied || pendingIds.size + gateInputs.size === 0 ? null : pendingIds
   }
-  o.setDependencies(live, waitingOn, gate, { waitingOn: waitingOnInputs, gate: gateInputs })
-}
-
-export function hasPendingDependencies(live: LiveExecution): boolean {
-  return (
-    live.waitingOn.size > 0 ||
-    live.waitingOnInputs.size > 0 ||
-    (live.gate !== null && live.gate.size + live.gateInputs.size > 0)
-  )
-}
-
-/** External ids of what a queued execution waits for, executions first (queue topic, §11.2). */
-export function pendingDependencyIds(o: Orchestrator, live: LiveExecution): string[] {
-  const executions = [...live.waitingOn, ...(live.gate ?? [])].map((id) => o.execution(id)?.externalId ?? String(id))
-  const inputs = [...live.waitingOnInputs, ...live.gateInputs].map((id) => o.store.inputs.get(id)?.externalId ?? String(id))
-  return [...new Set([...executions, ...inputs])]
+  // which inputs have waiting executions is shown in the inputs topics
+  if (o.queue.setDependencies(live.exec.id, { waitingOn, gate, waitingOnInputs, gateInputs })) o.emit({ kind: 'inputs' })
 }

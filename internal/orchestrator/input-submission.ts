@@ -8,7 +8,7 @@ import { canonicalJson, stringifyJson, type Json } from '../protocol/json.ts'
 import { describeErrors, InvalidSchemaError, JsonSchema } from '../protocol/json-schema.ts'
 import { parseServerValue, type ServerValue } from '../protocol/values.ts'
 import type { ExecutionRecord, InputRecord, TagSet } from '../store/index.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
 import { parseTagSet } from './routing.ts'
 import { RequestError } from './request-errors.ts'
 
@@ -63,7 +63,7 @@ function parsePlaceholders(v: unknown): [string, ServerValue][] {
 }
 
 /** Params `[executionId, template, placeholders, schema, key, title, actions, initial, requires]`. */
-function parseRequest(o: Orchestrator, p: unknown[]): InputRequest {
+function parseRequest(o: Core, p: unknown[]): InputRequest {
   const template = p[1]
   if (typeof template !== 'string') throw new RequestError('template must be a string')
   const values = parsePlaceholders(p[2])
@@ -85,7 +85,7 @@ function parseRequest(o: Orchestrator, p: unknown[]): InputRequest {
  * §26 step 4: the newest input of the caller's run with this key, in the caller's workspace
  * ancestry. It is the same input only if prompt, schema and requires are identical.
  */
-function findByKey(o: Orchestrator, caller: ExecutionRecord, request: InputRequest & { key: string }): InputRecord | null {
+function findByKey(o: Core, caller: ExecutionRecord, request: InputRequest & { key: string }): InputRecord | null {
   const ancestry = new Set(o.store.workspaces.ancestry(caller.workspaceId))
   const existing = o.store.inputs.withKey(caller.runId, request.key).find((i) => ancestry.has(i.workspaceId))
   if (!existing) return null
@@ -98,7 +98,7 @@ function findByKey(o: Orchestrator, caller: ExecutionRecord, request: InputReque
 }
 
 /** Handles `submit_input` for `caller`; returns the input's id. */
-export function submitInput(o: Orchestrator, caller: ExecutionRecord, params: unknown[]): string {
+export function submitInput(o: Core, caller: ExecutionRecord, params: unknown[]): string {
   const request = parseRequest(o, params)
   const input = o.store.transaction(() => {
     const reused = request.key !== null ? findByKey(o, caller, { ...request, key: request.key }) : null

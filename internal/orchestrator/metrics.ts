@@ -2,10 +2,10 @@
 import { ProtocolError } from '../protocol/errors.ts'
 import { toNumber } from '../protocol/json.ts'
 import type { ExecutionRecord, MetricDefinition } from '../store/index.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
 
 /** `define_metric [execution_id, key, definition]`: the first definition per (execution, key) wins. */
-export function defineMetric(o: Orchestrator, exec: ExecutionRecord, key: unknown, definition: unknown): void {
+export function defineMetric(o: Core, exec: ExecutionRecord, key: unknown, definition: unknown): void {
   if (typeof key !== 'string') throw new ProtocolError('metric key must be a string')
   if (o.store.metricDefinitions.define(exec.id, key, parseMetricDefinition(definition))) {
     o.emit({ kind: 'run', runId: exec.runId })

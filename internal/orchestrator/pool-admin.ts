@@ -4,29 +4,29 @@
  * topic subscribers and wakes the scheduler.
  */
 import type { PoolConfig, PoolRecord, WorkerRecord } from '../store/index.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
 
-export function createPool(o: Orchestrator, workspaceId: number, name: string, config: PoolConfig): PoolRecord {
+export function createPool(o: Core, workspaceId: number, name: string, config: PoolConfig): PoolRecord {
   const pool = o.store.pools.create(workspaceId, name, config, o.now())
   poolsChanged(o, workspaceId)
   return pool
 }
 
 /** Replaces the pool's configuration; its current workers drain (they run the old one). */
-export function updatePool(o: Orchestrator, pool: PoolRecord, config: PoolConfig): void {
+export function updatePool(o: Core, pool: PoolRecord, config: PoolConfig): void {
   o.store.pools.update(pool.id, config, o.now())
   drainWorkers(o, pool.id)
   poolsChanged(o, pool.workspaceId)
 }
 
-export function deletePool(o: Orchestrator, pool: PoolRecord): void {
+export function deletePool(o: Core, pool: PoolRecord): void {
   o.store.pools.delete(pool.id, o.now())
   drainWorkers(o, pool.id)
   poolsChanged(o, pool.workspaceId)
 }
 
 /** A disabled pool launches nothing and gets no new assignments; its workers drain. */
-export function setPoolDisabled(o: Orchestrator, pool: PoolRecord, disabled: boolean): void {
+export function setPoolDisabled(o: Core, pool: PoolRecord, disabled: boolean): void {
   if (pool.disabled === disabled) return
   o.store.pools.setDisabled(pool.id, disabled, o.now())
   if (disabled) drainWorkers(o, pool.id)
@@ -38,7 +38,7 @@ export function setPoolDisabled(o: Orchestrator, pool: PoolRecord, disabled: boo
  * configuration is unchanged (`isUnchanged`) keep their workers.
  */
 export function replacePools(
-  o: Orchestrator,
+  o: Core,
   workspaceId: number,
   desired: Map<string, PoolConfig>,
   isUnchanged: (current: PoolRecord, next: PoolConfig) => boolean,
@@ -65,33 +65,28 @@ export function replacePools(
 }
 
 /** `stop_worker`: drain, then the pools step stops it once it holds nothing. */
-export function stopPoolWorker(o: Orchestrator, worker: WorkerRecord): void {
+export function stopPoolWorker(o: Core, worker: WorkerRecord): void {
   setWorkerState(o, worker, 'draining')
 }
 
 /** `resume_worker`: back to active (a stop already sent is not undone). */
-export function resumePoolWorker(o: Orchestrator, worker: WorkerRecord): void {
+export function resumePoolWorker(o: Core, worker: WorkerRecord): void {
   setWorkerState(o, worker, 'active')
 }
 
-function setWorkerState(o: Orchestrator, worker: WorkerRecord, state: 'active' | 'draining'): void {
-  const record = o.store.workers.setState(worker.id, state)
-  const live = o.pools.workers.get(worker.id)
-  if (live) {
-    live.record = record
-    live.idleSince = null
-  }
+function setWorkerState(o: Core, worker: WorkerRecord, state: 'active' | 'draining'): void {
+  o.pools.stateChanged(o.store.workers.setState(worker.id, state))
   const pool = o.store.pools.get(worker.poolId)
   if (pool) poolsChanged(o, pool.workspaceId)
 }
 
-function drainWorkers(o: Orchestrator, poolId: number): void {
+function drainWorkers(o: Core, poolId: number): void {
   for (const worker of o.pools.workersOf(poolId)) {
-    if (worker.record.state !== 'draining') worker.record = o.store.workers.setState(worker.record.id, 'draining')
+    if (worker.record.state !== 'draining') o.pools.updated(o.store.workers.setState(worker.record.id, 'draining'))
   }
 }
 
-function poolsChanged(o: Orchestrator, workspaceId: number): void {
+function poolsChanged(o: Core, workspaceId: number): void {
   o.pools.invalidate()
   o.emit({ kind: 'pools', workspaceId })
   o.emit({ kind: 'sessions', workspaceId })

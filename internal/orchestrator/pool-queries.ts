@@ -3,22 +3,23 @@
  * `launching` status, http-api.md §11.2) and which pool worker stands behind a session.
  */
 import type { WorkerStateName } from '../store/index.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
+import type { LiveSession } from './live-session.ts'
 import { poolsServing } from './pools.ts'
-import { isSessionEligible } from './scheduler.ts'
-import type { LiveExecution, LiveSession } from './types.ts'
+import type { QueuedExecution } from './queue.ts'
+import { hasEligibleSession } from './scheduler.ts'
 
 /** The pool that is starting (or will start) a worker for the execution, when no session can take it. */
-export function launchingPool(o: Orchestrator, live: LiveExecution): string | null {
+export function launchingPool(o: Core, live: QueuedExecution): string | null {
   if (o.pools.poolsOf(live.exec.workspaceId).length === 0) return null
-  for (const s of o.sessions.values()) if (isSessionEligible(o, s, live)) return null
+  if (hasEligibleSession(o, live)) return null
   return poolsServing(o, live)[0]?.name ?? null
 }
 
 /** The pool and state of a pool-launched session's worker; null for manual workers. */
-export function sessionWorker(o: Orchestrator, session: LiveSession): { poolName: string; state: WorkerStateName } | null {
+export function sessionWorker(o: Core, session: LiveSession): { poolName: string; state: WorkerStateName } | null {
   if (session.record.workerId === null) return null
-  const record = o.pools.workerOf(session)?.record ?? o.store.workers.get(session.record.workerId)
+  const record = o.pools.workerOfSession(session.record.workerId)?.record ?? o.store.workers.get(session.record.workerId)
   if (!record) return null
   const pool = o.pools.pool(record.poolId) ?? o.store.pools.get(record.poolId)
   return pool ? { poolName: pool.name, state: record.state } : null

@@ -4,11 +4,12 @@
  * drained ones. Launchers are called asynchronously; their answers are applied when they come.
  */
 import type { PoolRecord } from '../store/index.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
+import type { LiveSession } from './live-session.ts'
 import { poolServes } from './pool-matching.ts'
-import type { LiveWorker } from './pool-state.ts'
+import type { PoolWorker } from './pool-registry.ts'
+import type { QueuedExecution } from './queue.ts'
 import { createSession, expireSession } from './sessions.ts'
-import type { LiveExecution, LiveSession } from './types.ts'
 
 /** A pool that launched less than this long ago launches nothing (§21.2). */
 const LAUNCH_INTERVAL_MS = 10_000
@@ -18,29 +19,29 @@ const POLL_CONNECTED_MS = 30_000
 const POLL_DISCONNECTED_MS = 5_000
 
 /** Runs the pools step; `unrouted` are this pass's due, dependency-free executions without a session. */
-export function runPoolStep(o: Orchestrator, unrouted: LiveExecution[]): void {
-  if (o.pools.closed || o.pools.isIdle) return
+export function runPoolStep(o: Core, unrouted: QueuedExecution[]): void {
+  if (o.pools.isClosed || o.pools.isIdle) return
   const now = o.now()
   if (unrouted.length > 0) launchForExecutions(o, unrouted, now)
-  for (const worker of [...o.pools.workers.values()]) manageWorker(o, worker, now)
+  for (const worker of o.pools.workers()) manageWorker(o, worker, now)
 }
 
 /** §20.3: a pool worker takes executions only while active and its pool is enabled. */
-export function isPoolWorkerAvailable(o: Orchestrator, session: LiveSession): boolean {
+export function isPoolWorkerAvailable(o: Core, session: LiveSession): boolean {
   if (session.record.workerId === null) return true
-  const worker = o.pools.workerOf(session)
+  const worker = o.pools.workerOfSession(session.record.workerId)
   if (!worker || worker.record.state !== 'active' || worker.record.stoppingAt !== null) return false
   const pool = o.pools.pool(worker.record.poolId)
   return !!pool && !pool.disabled
 }
 
 /** Pools able to launch a worker for the execution, in name order. */
-export function poolsServing(o: Orchestrator, live: LiveExecution): PoolRecord[] {
+export function poolsServing(o: Core, live: QueuedExecution): PoolRecord[] {
   return o.pools.poolsOf(live.exec.workspaceId).filter((p) => poolServes(p, live.step.module, live.requires))
 }
 
 /** §21.2: one random candidate pool per execution, de-duplicated, then the skip rules. */
-function launchForExecutions(o: Orchestrator, unrouted: LiveExecution[], now: number): void {
+function launchForExecutions(o: Core, unrouted: QueuedExecution[], now: number): void {
   if (!o.launcher) return
   const chosen = new Map<number, PoolRecord>()
   for (const live of unrouted) {
@@ -53,8 +54,8 @@ function launchForExecutions(o: Orchestrator, unrouted: LiveExecution[], now: nu
 }
 
 /** A worker waiting to activate, one activated but not declaring targets yet, or a recent launch. */
-function isPoolStarting(o: Orchestrator, pool: PoolRecord, now: number): boolean {
-  if (now - (o.pools.lastLaunchAt.get(pool.id) ?? -Infinity) < LAUNCH_INTERVAL_MS) return true
+function isPoolStarting(o: Core, pool: PoolRecord, now: number): boolean {
+  if (now - o.pools.lastLaunchAt(pool.id) < LAUNCH_INTERVAL_MS) return true
   return o.pools.workersOf(pool.id).some((w) => {
     if (w.launching) return true
     const session = w.sessionId !== null ? o.sessions.get(w.sessionId) : undefined
@@ -62,7 +63,7 @@ function isPoolStarting(o: Orchestrator, pool: PoolRecord, now: number): boolean
   })
 }
 
-function launchWorker(o: Orchestrator, pool: PoolRecord, now: number): void {
+function launchWorker(o: Core, pool: PoolRecord, now: number): void {
   const launcher = o.launcher!
   const workspace = o.store.workspaces.get(pool.workspaceId)
   if (!workspace || !pool.launcher) return
@@ -73,17 +74,7 @@ function launchWorker(o: Orchestrator, pool: PoolRecord, now: number): void {
     accepts: pool.accepts,
     workerId: record.id,
   })
-  const worker: LiveWorker = {
-    record,
-    workspaceId: pool.workspaceId,
-    sessionId: session.record.id,
-    launching: true,
-    polling: false,
-    lastPolledAt: now,
-    idleSince: null,
-  }
-  o.pools.workers.set(record.id, worker)
-  o.pools.lastLaunchAt.set(pool.id, now)
+  const worker = o.pools.launching(record, pool.workspaceId, session.id, now)
   changed(o, worker)
   const request = {
     workerId: record.externalId,
@@ -98,24 +89,21 @@ function launchWorker(o: Orchestrator, pool: PoolRecord, now: number): void {
     .then(() => launcher.launch(request))
     .then(
       (handle) => {
-        if (o.pools.closed) return
-        worker.launching = false
-        worker.record = o.store.workers.markStarted(record.id, handle, o.now())
-        worker.lastPolledAt = o.now()
+        if (o.pools.isClosed) return
+        o.pools.launched(record.id, o.store.workers.markStarted(record.id, handle, o.now()), o.now())
         changed(o, worker)
         o.wake()
       },
       (err: unknown) => {
-        if (o.pools.closed) return
-        worker.launching = false
-        worker.record = o.store.workers.markStartFailed(record.id, errorText(err), o.now())
-        deactivate(o, worker, null, null)
+        if (o.pools.isClosed) return
+        o.pools.launched(record.id, o.store.workers.markStartFailed(record.id, errorText(err), o.now()), o.now())
+        deactivate(o, o.pools.worker(record.id) ?? worker, null, null)
       },
     )
 }
 
 /** Poll, then: session gone → stop once; idle → drain; drained and empty → stop. */
-function manageWorker(o: Orchestrator, worker: LiveWorker, now: number): void {
+function manageWorker(o: Core, worker: PoolWorker, now: number): void {
   if (worker.launching) return
   const session = worker.sessionId !== null ? o.sessions.get(worker.sessionId) : undefined
   if (worker.record.startedAt === null) {
@@ -126,48 +114,47 @@ function manageWorker(o: Orchestrator, worker: LiveWorker, now: number): void {
   pollIfDue(o, worker, session, now)
   if (worker.record.stoppingAt !== null) return
   if (!session) return stopWorker(o, worker, now)
-  if (session.held.size > 0 || session.targets === null) worker.idleSince = null
-  else worker.idleSince ??= now
-  if (worker.record.state === 'active' && worker.idleSince !== null && now - worker.idleSince >= IDLE_DRAIN_MS) {
-    worker.record = o.store.workers.setState(worker.record.id, 'draining')
+  const idleSince = o.pools.noteLoad(worker.record.id, session.load > 0 || session.targets === null, now)
+  if (worker.record.state === 'active' && idleSince !== null && now - idleSince >= IDLE_DRAIN_MS) {
+    o.pools.updated(o.store.workers.setState(worker.record.id, 'draining'))
     changed(o, worker)
   }
-  if (worker.record.state === 'draining' && session.held.size === 0) stopWorker(o, worker, now)
+  const current = o.pools.worker(worker.record.id) ?? worker
+  if (current.record.state === 'draining' && session.load === 0) stopWorker(o, current, now)
 }
 
-function pollIfDue(o: Orchestrator, worker: LiveWorker, session: LiveSession | undefined, now: number): void {
+function pollIfDue(o: Core, worker: PoolWorker, session: LiveSession | undefined, now: number): void {
   const launcher = o.launcher
   const handle = worker.record.handle
   if (!launcher || !handle || worker.polling) return
   if (now - worker.lastPolledAt < (session?.channel ? POLL_CONNECTED_MS : POLL_DISCONNECTED_MS)) return
-  worker.polling = true
-  worker.lastPolledAt = now
+  o.pools.pollStarted(worker.record.id, now)
   Promise.resolve()
     .then(() => launcher.poll({ workerId: worker.record.externalId, handle }))
     .then(
       (result) => {
-        worker.polling = false
-        if (o.pools.closed || !o.pools.workers.has(worker.record.id)) return
+        o.pools.pollEnded(worker.record.id)
+        if (o.pools.isClosed || !o.pools.worker(worker.record.id)) return
         if (result.status === 'lost') deactivate(o, worker, 'process_lost', null)
         else if (result.status === 'exited') {
           // a worker asked to stop may exit non-zero on the way out: that is not a failure
-          const failed = result.exitCode !== 0 && worker.record.stoppingAt === null
+          const failed = result.exitCode !== 0 && o.pools.worker(worker.record.id)?.record.stoppingAt === null
           deactivate(o, worker, failed ? `exit_code:${result.exitCode}` : null, failed ? result.logs : null)
         }
       },
       () => {
         // a failing poll is retried at the next interval
-        worker.polling = false
+        o.pools.pollEnded(worker.record.id)
       },
     )
 }
 
 /** Stops the worker once; a stop error is recorded and treated as stopped (§21.5). */
-function stopWorker(o: Orchestrator, worker: LiveWorker, now: number): void {
+function stopWorker(o: Core, worker: PoolWorker, now: number): void {
   const launcher = o.launcher
   const handle = worker.record.handle
   if (!launcher || !handle || worker.record.stoppingAt !== null) return
-  worker.record = o.store.workers.markStopping(worker.record.id, now)
+  o.pools.updated(o.store.workers.markStopping(worker.record.id, now))
   changed(o, worker)
   const target = { workerId: worker.record.externalId, handle }
   Promise.resolve()
@@ -178,22 +165,22 @@ function stopWorker(o: Orchestrator, worker: LiveWorker, now: number): void {
     )
 }
 
-function stopped(o: Orchestrator, worker: LiveWorker, error: string | null): void {
-  if (o.pools.closed) return
-  worker.record = o.store.workers.markStopped(worker.record.id, error, o.now())
+function stopped(o: Core, worker: PoolWorker, error: string | null): void {
+  if (o.pools.isClosed) return
+  o.pools.updated(o.store.workers.markStopped(worker.record.id, error, o.now()))
   changed(o, worker)
 }
 
 /** The worker is gone for good: forget it and remove its session (nothing will reconnect). */
-function deactivate(o: Orchestrator, worker: LiveWorker, error: string | null, logs: string | null): void {
-  if (worker.record.deactivatedAt === null) worker.record = o.store.workers.deactivate(worker.record.id, error, logs, o.now())
-  o.pools.workers.delete(worker.record.id)
+function deactivate(o: Core, worker: PoolWorker, error: string | null, logs: string | null): void {
+  if (worker.record.deactivatedAt === null) o.store.workers.deactivate(worker.record.id, error, logs, o.now())
+  o.pools.remove(worker.record.id)
   if (worker.sessionId !== null && o.sessions.has(worker.sessionId)) expireSession(o, worker.sessionId)
   changed(o, worker)
   o.wake()
 }
 
-function changed(o: Orchestrator, worker: LiveWorker): void {
+function changed(o: Core, worker: PoolWorker): void {
   o.emit({ kind: 'pools', workspaceId: worker.workspaceId })
   o.emit({ kind: 'sessions', workspaceId: worker.workspaceId })
 }

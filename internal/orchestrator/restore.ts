@@ -4,15 +4,16 @@
  * otherwise, so a lost `execute` is re-sent), executions of vanished sessions are abandoned,
  * and the queue with its dependencies is rebuilt.
  */
-import type { Orchestrator } from './orchestrator.ts'
-import { armBackstop } from './scheduler.ts'
-import { armExpiry, newLiveSession } from './sessions.ts'
+import type { Core } from './core.ts'
+import { armBackstop } from './dispatch.ts'
+import { LiveSession } from './live-session.ts'
+import { armExpiry } from './sessions.ts'
 
-export function restoreState(o: Orchestrator): void {
+export function restoreState(o: Core): void {
   const now = o.now()
   for (const record of o.store.sessions.live()) {
-    const session = newLiveSession(record)
-    o.sessions.set(record.id, session)
+    const session = new LiveSession(record)
+    o.sessions.add(session)
     const wait = record.activatedAt === null ? record.createdAt + record.activationTimeout - now : record.reconnectionTimeout
     armExpiry(o, session, wait)
   }
@@ -23,19 +24,12 @@ export function restoreState(o: Orchestrator): void {
     const live = o.track(exec)
     if (!assignment) continue
     const session = o.sessions.get(assignment.sessionId)
-    o.pending.delete(exec.id)
-    o.setDependencies(live, new Set(), null)
-    o.assigned.set(exec.id, live)
+    o.queue.restoreAssignment(exec.id, session?.id ?? null, assignment.assignedAt, assignment.startedAt, now)
     if (!session) {
       orphaned.push(exec.id)
       continue
     }
-    live.sessionId = session.record.id
-    live.assignedAt = assignment.assignedAt
-    live.startedAt = assignment.startedAt
-    live.lastSentAt = now
-    session.held.set(exec.id, assignment.acknowledgedAt !== null ? 'executing' : 'starting')
-    if (assignment.acknowledgedAt === null) session.unacknowledged.add(exec.id)
+    session.hold(exec.id, assignment.acknowledgedAt !== null, false)
     armBackstop(o, live)
   }
   for (const id of orphaned) o.recordResult(id, { type: 'abandoned' })

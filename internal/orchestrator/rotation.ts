@@ -10,28 +10,22 @@
  */
 import { parseExecutionId } from '../protocol/ids.ts'
 import type { ServerValue } from '../protocol/values.ts'
-import { EPOCH_CHECK_INTERVAL_MS, EPOCH_MAX_BYTES, type AssetRecord, type CopiedRuns, type ExecutionRecord, type InputRecord, type NewResult, type RunRecord } from '../store/index.ts'
+import { EPOCH_CHECK_INTERVAL_MS, EPOCH_MAX_BYTES, type AssetRecord, type CopiedRuns, type ExecutionRecord, type InputRecord, type RunRecord } from '../store/index.ts'
 import { computeDependencies } from './dependencies.ts'
-import { awaitedInputIds, inputByExternalId } from './inputs.ts'
-import type { Orchestrator } from './orchestrator.ts'
-import type { LiveExecution } from './types.ts'
+import type { Core } from './core.ts'
+import { awaitedInputIds, inputByExternalId } from './queries.ts'
+import type { CacheHit } from './planner.ts'
+import type { QueuedExecution } from './queue.ts'
 
 /** Archives the active database and starts a new epoch; returns the archived epoch's id. */
-export function rotateEpoch(o: Orchestrator): string {
+export function rotateEpoch(o: Core): string {
   const epochs = o.store.epochs
   if (!epochs) throw new Error('this store has no epochs (in-memory or archived)')
-  const executions = new Set<number>()
-  for (const id of [...o.pending.keys(), ...o.assigned.keys(), ...o.waiters.keys(), ...o.dependents.keys()]) executions.add(id)
-  for (const session of o.sessions.values()) for (const id of session.held.keys()) executions.add(id)
-  for (const set of [...o.waiters.values(), ...o.inputWaiters.values()]) {
-    for (const w of set) {
-      executions.add(w.callerId)
-      for (const h of w.handles) if (h.kind === 'execution') executions.add(h.id)
-    }
-  }
+  const executions = new Set([...o.queue.referencedIds(), ...o.waiters.referencedIds()])
+  for (const session of o.sessions.all()) for (const id of session.heldIds()) executions.add(id)
   const epochId = epochs.rotate(o.now(), { executions, inputs: awaitedInputIds(o) })
   // "rebuild pending dependencies": the same ids, re-read from the new database
-  for (const live of [...o.pending.values()]) computeDependencies(o, live)
+  for (const live of o.queue.pending()) computeDependencies(o, live)
   o.wake()
   return epochId
 }
@@ -42,7 +36,7 @@ export function rotateEpoch(o: Orchestrator): string {
  * grown by half the threshold again, rather than rotating every minute.
  */
 export function startEpochRotation(
-  o: Orchestrator,
+  o: Core,
   options: { maxBytes?: number; intervalMs?: number; onRotated?: (epochId: string) => void; onError?: (err: unknown) => void } = {},
 ): () => void {
   const maxBytes = options.maxBytes ?? EPOCH_MAX_BYTES
@@ -64,9 +58,9 @@ export function startEpochRotation(
 }
 
 /** Starts tracking what a copy brought in without a result, and tells topics. */
-function afterCopy(o: Orchestrator, copied: CopiedRuns): void {
+function afterCopy(o: Core, copied: CopiedRuns): void {
   for (const id of copied.pending) {
-    if (o.live(id)) continue
+    if (o.queue.get(id)) continue
     const exec = o.store.runs.getExecution(id)
     if (exec) o.track(exec)
   }
@@ -75,7 +69,7 @@ function afterCopy(o: Orchestrator, copied: CopiedRuns): void {
 }
 
 /** Copy-on-reference: the run, copied from an archive into the active epoch if needed. */
-export function ensureRunActive(o: Orchestrator, runExternalId: string): RunRecord | null {
+export function ensureRunActive(o: Core, runExternalId: string): RunRecord | null {
   const found = o.store.ensureRunActive(runExternalId)
   if (!found) return null
   afterCopy(o, found.copied)
@@ -83,7 +77,7 @@ export function ensureRunActive(o: Orchestrator, runExternalId: string): RunReco
 }
 
 /** Copy-on-reference for an execution handle (`select`, `cancel`, arguments, the API). */
-export function ensureExecutionActive(o: Orchestrator, externalId: string): ExecutionRecord | null {
+export function ensureExecutionActive(o: Core, externalId: string): ExecutionRecord | null {
   const active = o.executionByExternalId(externalId)
   if (active) return active
   const parts = parseExecutionId(externalId)
@@ -92,7 +86,7 @@ export function ensureExecutionActive(o: Orchestrator, externalId: string): Exec
 }
 
 /** Copy-on-reference for an input handle (selecting, responding, dismissing, cancelling). */
-export function ensureInputActive(o: Orchestrator, externalId: unknown): InputRecord | null {
+export function ensureInputActive(o: Core, externalId: unknown): InputRecord | null {
   const active = inputByExternalId(o, externalId)
   if (active || typeof externalId !== 'string' || !o.store.epochs) return active
   const runId = externalId.slice(0, Math.max(0, externalId.lastIndexOf('/i')))
@@ -100,14 +94,14 @@ export function ensureInputActive(o: Orchestrator, externalId: unknown): InputRe
 }
 
 /** An asset named by a value or a request, copied from an archive if needed (content-addressed). */
-export function ensureAssetActive(o: Orchestrator, externalId: string): AssetRecord | null {
+export function ensureAssetActive(o: Core, externalId: string): AssetRecord | null {
   const active = o.store.assets.getByExternalId(externalId)
   if (active || !o.store.epochs) return active
   return o.store.epochs.copyAsset(externalId) !== null ? o.store.assets.getByExternalId(externalId) : null
 }
 
 /** Makes every execution, input and asset a value refers to active (new arguments, §23.2). */
-export function ensureReferencesActive(o: Orchestrator, values: ServerValue[]): void {
+export function ensureReferencesActive(o: Core, values: ServerValue[]): void {
   if (!o.store.epochs) return
   for (const value of values) {
     for (const ref of value[0] === 'raw' ? value[2] : value[3]) {
@@ -120,14 +114,13 @@ export function ensureReferencesActive(o: Orchestrator, values: ServerValue[]): 
 
 /**
  * §6.1, miss in the active epoch: a value-resolved candidate in an archive becomes a `cached`
- * result in resolved form — a reference to the archived execution plus a copy of its value.
- * The archived run is not copied.
+ * result in resolved form — a reference to the archived execution plus a copy of its value
+ * (made when the hit is applied). The archived run is not copied.
  */
-export function archivedCacheResult(o: Orchestrator, live: LiveExecution, now: number): NewResult | null {
+export function archivedCacheHit(o: Core, live: QueuedExecution, now: number): CacheHit | null {
   const epochs = o.store.epochs
   if (!epochs || !live.step.cacheKey || !live.step.cacheConfig) return null
   const ancestry = new Set(o.store.workspaces.ancestry(live.exec.workspaceId))
   const hit = epochs.findCacheHit(live.step.cacheKey, ancestry, live.step.cacheConfig.maxAge, now)
-  if (!hit) return null
-  return { type: 'cached', valueId: o.store.values.put(hit.value), successorRef: hit.executionExternalId }
+  return hit ? { kind: 'archived', value: hit.value, executionExternalId: hit.executionExternalId } : null
 }

@@ -1,104 +1,107 @@
 /**
- * One scheduling pass (semantics.md §5.2): order the queued executions, collapse deferrals,
- * then for each due one try the cache, check dependencies, spawn child workflows, and route to
- * a session. Works from the in-memory queue; the store is only written for decisions.
+ * One scheduling pass: build the planner's read-only view from the queue and the sessions, plan
+ * (planner.ts), then apply each decision that still holds, and run the pools step with what no
+ * session could take. Works from the in-memory queue; the store is only written for decisions.
  */
 import { RESULT_TYPE } from '../store/index.ts'
-import { hasPendingDependencies } from './dependencies.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
+import { assignExecution } from './dispatch.ts'
+import type { LiveSession } from './live-session.ts'
+import { isSessionEligible, planPass, type CacheHit, type Decision, type PlanView, type SessionView } from './planner.ts'
 import { isPoolWorkerAvailable, runPoolStep } from './pools.ts'
-import { archivedCacheResult } from './rotation.ts'
-import { sessionLoad, sendToSession } from './sessions.ts'
-import { tagsMatch } from './routing.ts'
-import { targetKey, type LiveExecution, type LiveSession } from './types.ts'
+import type { QueuedExecution } from './queue.ts'
+import { archivedCacheHit } from './rotation.ts'
 
 /** Runs a pass; returns the earliest future `execute_after`, if any. */
-export function runSchedulerPass(o: Orchestrator): number | null {
+export function runSchedulerPass(o: Core): number | null {
+  const plan = planPass(planView(o))
+  for (const decision of plan.decisions) apply(o, decision)
+  runPoolStep(o, plan.unrouted.filter((live) => o.queue.isPending(live.exec.id)))
+  return plan.nextDue
+}
+
+export function planView(o: Core): PlanView {
   const now = o.now()
-  const activeWorkspace = memoize((id: number) => o.store.workspaces.get(id)?.state === 'active')
-  const candidates = [...o.pending.values()].filter((l) => activeWorkspace(l.exec.workspaceId))
-  candidates.sort(compareCandidates)
-
-  const deferred = collapseDeferrals(o, candidates)
-  let nextDue: number | null = null
-  let capacityLeft = hasAnyCapacity(o)
-  /** due, dependency-free executions no session could take: they may launch pool workers (§21.2) */
-  const unrouted: LiveExecution[] = []
-  for (const live of candidates) {
-    if (deferred.has(live.exec.id) || !o.pending.has(live.exec.id)) continue
-    const after = live.exec.executeAfter
-    if (after !== null && after > now) {
-      if (nextDue === null || after < nextDue) nextDue = after
-      continue
-    }
-    if (live.exec.attempt === 1 && live.step.cacheConfig && live.step.cacheKey) {
-      const hit = lookupCache(o, live, now)
-      if (hit !== null) {
-        o.recordResult(live.exec.id, { type: 'cached', successorId: hit })
-        continue
-      }
-      const archived = archivedCacheResult(o, live, now)
-      if (archived !== null) {
-        o.recordResult(live.exec.id, archived)
-        continue
-      }
-    }
-    if (hasPendingDependencies(live)) continue
-    if (live.step.type === 'workflow' && live.step.parentExecutionId !== null) {
-      spawnChildRun(o, live, now)
-      continue
-    }
-    const session = capacityLeft ? chooseSession(o, live) : null
-    if (!session) {
-      unrouted.push(live)
-      continue
-    }
-    assignExecution(o, live, session, now)
-    capacityLeft = hasAnyCapacity(o)
+  const active = new Map<number, boolean>()
+  const isActive = (id: number) => {
+    if (!active.has(id)) active.set(id, o.store.workspaces.get(id)?.state === 'active')
+    return active.get(id)!
   }
-  runPoolStep(o, unrouted)
-  return nextDue
+  return {
+    now,
+    candidates: o.queue.pending().filter((l) => isActive(l.exec.workspaceId)),
+    sessions: o.sessions.all().map((s) => sessionView(o, s)),
+    cacheHit: (live) => cacheHit(o, live, now),
+    random: Math.random,
+  }
 }
 
-/** `execute_after` ascending (none first), then creation time, then priority descending. */
-function compareCandidates(a: LiveExecution, b: LiveExecution): number {
-  const ea = a.exec.executeAfter ?? -Infinity
-  const eb = b.exec.executeAfter ?? -Infinity
-  if (ea !== eb) return ea < eb ? -1 : 1
-  if (a.exec.createdAt !== b.exec.createdAt) return a.exec.createdAt - b.exec.createdAt
-  if (a.step.priority !== b.step.priority) return b.step.priority - a.step.priority
-  return a.exec.id - b.exec.id
+export function sessionView(o: Core, s: LiveSession): SessionView {
+  return {
+    id: s.id,
+    workspaceId: s.workspaceId,
+    targets: s.targets,
+    provides: s.record.provides,
+    accepts: s.record.accepts,
+    load: s.load,
+    concurrency: s.concurrency,
+    isAvailable: s.isConnected && !s.isDraining && isPoolWorkerAvailable(o, s),
+  }
 }
 
-/** §11: among candidates sharing (module, target, workspace, defer key) all but the newest are deferred. */
-function collapseDeferrals(o: Orchestrator, candidates: LiveExecution[]): Set<number> {
-  const newest = new Map<string, LiveExecution>()
-  for (const live of candidates) if (live.deferKey) newest.set(live.deferKey, live)
-  const deferred = new Set<number>()
-  for (const live of candidates) {
-    if (!live.deferKey) continue
-    const survivor = newest.get(live.deferKey)!
-    if (survivor === live) continue
-    deferred.add(live.exec.id)
-    o.recordResult(live.exec.id, { type: 'deferred', successorId: survivor.exec.id })
+/** Whether some session could take the execution now (it has room and is eligible). */
+export function hasEligibleSession(o: Core, live: QueuedExecution): boolean {
+  return o.sessions.all().some((s) => s.load < s.concurrency && isSessionEligible(sessionView(o, s), live))
+}
+
+/** Applies a decision unless the pass's own earlier decisions made it moot. */
+function apply(o: Core, decision: Decision): void {
+  if (!o.queue.isPending(decision.executionId)) return
+  const live = o.queue.get(decision.executionId)!
+  switch (decision.kind) {
+    case 'defer':
+      o.recordResult(live.exec.id, { type: 'deferred', successorId: decision.survivorId })
+      return
+    case 'cache':
+      o.recordResult(live.exec.id, cachedResult(o, decision.hit))
+      return
+    case 'spawn':
+      spawnChildRun(o, live, o.now())
+      return
+    case 'assign': {
+      const session = o.sessions.get(decision.sessionId)
+      if (session?.hasRoom) assignExecution(o, live, session, o.now())
+      return
+    }
+    default: {
+      const unknown: never = decision
+      throw new Error(`unknown decision ${String(unknown)}`)
+    }
   }
-  return deferred
 }
 
 /** §6.1: the newest in-flight or fresh-enough value of another step with the same key, in the ancestry. */
-function lookupCache(o: Orchestrator, live: LiveExecution, now: number): number | null {
+function cacheHit(o: Core, live: QueuedExecution, now: number): CacheHit | null {
   const maxAge = live.step.cacheConfig!.maxAge
   const ancestry = new Set(o.store.workspaces.ancestry(live.exec.workspaceId))
   for (const c of o.store.runs.cacheCandidates(live.step.cacheKey!)) {
     if (c.stepId === live.step.id || !ancestry.has(c.workspaceId)) continue
-    if (c.resultType === null) return c.executionId
-    if (c.resultType === RESULT_TYPE.value && (maxAge === null || c.resultCreatedAt! >= now - maxAge)) return c.executionId
+    if (c.resultType === null) return { kind: 'execution', executionId: c.executionId }
+    if (c.resultType === RESULT_TYPE.value && (maxAge === null || c.resultCreatedAt! >= now - maxAge)) {
+      return { kind: 'execution', executionId: c.executionId }
+    }
   }
-  return null
+  return archivedCacheHit(o, live, now)
+}
+
+function cachedResult(o: Core, hit: CacheHit) {
+  if (hit.kind === 'execution') return { type: 'cached' as const, successorId: hit.executionId }
+  // an archived value is copied into the active epoch only when the hit is applied
+  return { type: 'cached' as const, valueId: o.store.values.put(hit.value), successorRef: hit.executionExternalId }
 }
 
 /** §16: a workflow called from a task starts its own run, and the call records `spawned`. */
-function spawnChildRun(o: Orchestrator, live: LiveExecution, now: number): void {
+function spawnChildRun(o: Core, live: QueuedExecution, now: number): void {
   const { exec, step } = live
   const child = o.store.transaction(() => {
     const run = o.store.runs.createRun(
@@ -134,93 +137,4 @@ function spawnChildRun(o: Orchestrator, live: LiveExecution, now: number): void 
   o.recordResult(exec.id, { type: 'spawned', successorId: child.exec.id })
   o.track(child.exec, child.step)
   o.emit({ kind: 'run', runId: child.exec.runId })
-}
-
-function hasAnyCapacity(o: Orchestrator): boolean {
-  for (const s of o.sessions.values()) if (s.channel && !s.draining && sessionLoad(s) < s.concurrency) return true
-  return false
-}
-
-/**
- * §20.3: connected, not draining, declared the target with its type, same workspace, room, tags,
- * and for a pool worker: the worker active and its pool enabled.
- */
-export function isSessionEligible(o: Orchestrator, s: LiveSession, live: LiveExecution, key = targetKey(live.step.type, live.step.module, live.step.target)): boolean {
-  if (!s.channel || s.draining || s.record.workspaceId !== live.exec.workspaceId) return false
-  if (!s.targets?.has(key) || sessionLoad(s) >= s.concurrency) return false
-  return tagsMatch(live.requires, s.record.provides, s.record.accepts) && isPoolWorkerAvailable(o, s)
-}
-
-function chooseSession(o: Orchestrator, live: LiveExecution): LiveSession | null {
-  const key = targetKey(live.step.type, live.step.module, live.step.target)
-  const eligible: LiveSession[] = []
-  for (const s of o.sessions.values()) if (isSessionEligible(o, s, live, key)) eligible.push(s)
-  if (eligible.length === 0) return null
-  return eligible[Math.floor(Math.random() * eligible.length)]!
-}
-
-function assignExecution(o: Orchestrator, live: LiveExecution, session: LiveSession, now: number): void {
-  const id = live.exec.id
-  o.store.results.assign(id, session.record.id, now)
-  o.pending.delete(id)
-  o.assigned.set(id, live)
-  live.sessionId = session.record.id
-  live.assignedAt = now
-  live.startedAt = null
-  live.misses = 0
-  live.resent = false
-  session.held.set(id, 'starting')
-  session.unacknowledged.add(id)
-  session.executed++
-  sendExecute(o, session, live)
-  armBackstop(o, live)
-  o.emit({ kind: 'run', runId: live.exec.runId })
-  o.emit({ kind: 'queue', workspaceId: live.exec.workspaceId })
-  o.emit({ kind: 'sessions', workspaceId: session.record.workspaceId })
-}
-
-export function sendExecute(o: Orchestrator, session: LiveSession, live: LiveExecution): void {
-  const workspace = o.store.workspaces.get(live.exec.workspaceId)!
-  const args = live.step.argumentIds.map((vid) => o.refillValue(o.store.values.get(vid)!))
-  live.lastSentAt = o.now()
-  sendToSession(session, [
-    1,
-    {
-      command: 'execute',
-      params: [
-        live.exec.externalId,
-        live.step.module,
-        live.step.target,
-        args,
-        live.exec.runExternalId,
-        workspace.externalId,
-        live.step.timeout > 0 ? live.step.timeout : null,
-      ],
-    },
-  ])
-}
-
-/** Server-side deadline (§9): T0 (started, else assigned) + timeout + grace. */
-export function armBackstop(o: Orchestrator, live: LiveExecution): void {
-  if (live.backstop) clearTimeout(live.backstop)
-  live.backstop = null
-  if (live.step.timeout <= 0) return
-  const t0 = live.startedAt ?? live.assignedAt ?? o.now()
-  const at = t0 + live.step.timeout + o.backstopGraceMs
-  live.backstop = setTimeout(() => {
-    live.backstop = null
-    const id = live.exec.id
-    if (o.recordResult(id, { type: 'timeout' }) && live.sessionId !== null) {
-      const session = o.sessions.get(live.sessionId)
-      if (session) sendToSession(session, [1, { command: 'abort', params: [live.exec.externalId] }])
-    }
-  }, Math.max(0, at - o.now()))
-}
-
-function memoize<K, V>(fn: (k: K) => V): (k: K) => V {
-  const cache = new Map<K, V>()
-  return (k) => {
-    if (!cache.has(k)) cache.set(k, fn(k))
-    return cache.get(k)!
-  }
 }

@@ -5,7 +5,7 @@
 import { RawJson } from '../protocol/json.ts'
 import { computeStepKey, type ServerValue } from '../protocol/values.ts'
 import type { CacheConfig, ExecutionRecord, RunRecord, TagSet } from '../store/index.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
 
@@ -66,7 +66,7 @@ export function idempotencyHash(workspaceExternalId: string, key: string): Uint8
 }
 
 /** `POST /api/submit_workflow` (§3.1). */
-export function submitWorkflow(o: Orchestrator, input: WorkflowSubmission): SubmittedRun {
+export function submitWorkflow(o: Core, input: WorkflowSubmission): SubmittedRun {
   const now = o.now()
   const workspace = o.store.workspaces.get(input.workspaceId)!
   const args: ServerValue[] = input.arguments.map((data) => ['raw', data, []])
@@ -123,7 +123,7 @@ export function submitWorkflow(o: Orchestrator, input: WorkflowSubmission): Subm
  * new one, or an existing one on a memo hit.
  */
 export function submitStep(
-  o: Orchestrator,
+  o: Core,
   parent: ExecutionRecord,
   module: string,
   target: string,
@@ -180,7 +180,7 @@ export function submitStep(
  * §7: the newest execution in the run with this memo key, in the caller's ancestry, whose
  * result is none, a value, or a redirect still pending or resolving to a value.
  */
-function findMemoised(o: Orchestrator, run: RunRecord, memoKey: Uint8Array, workspaceId: number): ExecutionRecord | null {
+function findMemoised(o: Core, run: RunRecord, memoKey: Uint8Array, workspaceId: number): ExecutionRecord | null {
   const ancestry = new Set(o.store.workspaces.ancestry(workspaceId))
   for (const c of o.store.runs.memoCandidates(run.id, memoKey)) {
     if (!ancestry.has(c.workspaceId)) continue

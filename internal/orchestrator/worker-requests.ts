@@ -11,10 +11,13 @@ import { cancelExecution } from './cancellation.ts'
 import { submitInput } from './input-submission.ts'
 import { cancelInput } from './inputs.ts'
 import { defineMetric } from './metrics.ts'
-import type { Orchestrator } from './orchestrator.ts'
+import type { Core } from './core.ts'
+import type { LiveSession } from './live-session.ts'
 import { ensureAssetActive, ensureExecutionActive, ensureInputActive, ensureReferencesActive } from './rotation.ts'
-import { declareTargets, markStarted, notifyTerminated, recordHeartbeats, sendToSession } from './sessions.ts'
+import { startSelect } from './select.ts'
+import { declareTargets, drainSession, markStarted, notifyTerminated, recordHeartbeats } from './sessions.ts'
 import { submitStep } from './submissions.ts'
+import { suspendCaller } from './suspension.ts'
 import { ExecutionInvalidError, RequestError } from './request-errors.ts'
 import {
   int,
@@ -30,8 +33,7 @@ import {
   parseValues,
   str,
 } from './request-params.ts'
-import type { LiveSession, ResolvedHandle } from './types.ts'
-import { cancelLosers, firstResolved } from './waiters.ts'
+import type { ResolvedHandle } from './types.ts'
 
 export interface FrameContext {
   session: LiveSession
@@ -41,7 +43,7 @@ export interface FrameContext {
 
 const KEYED: ReadonlySet<string> = new Set(['submit', 'cancel', 'suspend', 'put_asset', 'get_asset', 'submit_input'])
 
-export function handleWorkerFrame(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame): void {
+export function handleWorkerFrame(o: Core, ctx: FrameContext, frame: WorkerFrame): void {
   const { id, key } = frame
   const remembered = key !== undefined && KEYED.has(frame.request) ? o.replies.get(key) : undefined
   if (remembered !== undefined && id !== undefined) {
@@ -49,14 +51,7 @@ export function handleWorkerFrame(o: Orchestrator, ctx: FrameContext, frame: Wor
     return
   }
   const answer = (result: unknown, executionId?: number) => {
-    if (key !== undefined && KEYED.has(frame.request)) {
-      o.replies.set(key, result)
-      if (executionId !== undefined) {
-        const list = o.repliesByExecution.get(executionId) ?? []
-        list.push(key)
-        o.repliesByExecution.set(executionId, list)
-      }
-    }
+    if (key !== undefined && KEYED.has(frame.request)) o.replies.remember(key, result, executionId)
     if (id !== undefined) ctx.reply(id, result)
   }
   try {
@@ -67,7 +62,7 @@ export function handleWorkerFrame(o: Orchestrator, ctx: FrameContext, frame: Wor
   }
 }
 
-function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer: (r: unknown, e?: number) => void): void {
+function dispatch(o: Core, ctx: FrameContext, frame: WorkerFrame, answer: (r: unknown, e?: number) => void): void {
   const p = frame.params
   const { session } = ctx
   switch (frame.request) {
@@ -75,8 +70,7 @@ function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer
       declareTargets(o, session, parseTargets(p[0]), int(p[1] ?? 1, 'concurrency'))
       return
     case 'session_draining':
-      session.draining = true
-      o.emit({ kind: 'sessions', workspaceId: session.record.workspaceId })
+      drainSession(o, session)
       return
     case 'record_heartbeats':
       recordHeartbeats(o, session, parseHeartbeats(p[0]))
@@ -126,9 +120,17 @@ function dispatch(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, answer
       answer([exec.externalId, exec.module, exec.target], parent.id)
       return
     }
-    case 'select':
-      handleSelect(o, ctx, frame, held(o, session, p[1]))
+    case 'select': {
+      const caller = held(o, session, p[1])
+      const handles = parseHandles(o, p[0], caller, true)
+      if (handles.length === 0) throw new RequestError('no handles')
+      const timeout = p[2] === null || p[2] === undefined ? null : Math.max(0, int(p[2], 'timeout'))
+      const reply = (value: unknown) => {
+        if (frame.id !== undefined) ctx.reply(frame.id, value)
+      }
+      startSelect(o, session, caller, { handles, timeout, suspend: p[3] === true, cancelRemaining: p[4] === true, key: frame.key, reply })
       return
+    }
     case 'cancel': {
       const caller = held(o, session, p[1])
       for (const handle of parseHandles(o, p[0], caller, false)) {
@@ -181,75 +183,10 @@ function acknowledgeResult(session: LiveSession, exec: ExecutionRecord): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// select and suspension (semantics.md §14)
-
-function handleSelect(o: Orchestrator, ctx: FrameContext, frame: WorkerFrame, caller: ExecutionRecord): void {
-  const p = frame.params
-  const id = frame.id
-  const handles = parseHandles(o, p[0], caller, true)
-  if (handles.length === 0) throw new RequestError('no handles')
-  const timeout = p[2] === null || p[2] === undefined ? null : Math.max(0, int(p[2], 'timeout'))
-  const suspend = p[3] === true
-  const cancelRemaining = p[4] === true
-  const reply = (value: unknown) => {
-    if (id !== undefined) ctx.reply(id, value)
-  }
-  const won = firstResolved(o, { handles })
-  if (won) {
-    reply(won.reply)
-    if (cancelRemaining) cancelLosers(o, { handles, callerId: caller.id }, won.index)
-    return
-  }
-  if (timeout === 0) {
-    if (suspend) suspendCaller(o, ctx.session, caller, handles, null)
-    else reply(null)
-    return
-  }
-  o.addWaiter(
-    { sessionId: ctx.session.record.id, callerId: caller.id, handles, suspend, cancelRemaining, reply, key: frame.key },
-    timeout,
-    (w) => {
-      o.removeWaiter(w)
-      if (w.suspend) suspendCaller(o, ctx.session, caller, handles, null)
-      else w.reply(null)
-    },
-  )
-}
-
-/**
- * §14.5/§14.6: record `suspended` with a successor attempt (gated on the pending handles, any-of,
- * or due at `executeAfter`) and kill the running process.
- */
-export function suspendCaller(
-  o: Orchestrator,
-  session: LiveSession,
-  caller: ExecutionRecord,
-  handles: ResolvedHandle[],
-  executeAfter: number | null,
-): void {
-  const now = o.now()
-  const successor = o.store.transaction(() => {
-    if (o.store.results.get(caller.id)) return null
-    const next = o.store.runs.createExecution(caller.stepId, caller.workspaceId, executeAfter, now)
-    for (const h of handles) {
-      if (h.kind === 'execution') o.store.runs.addSuspensionGate(next.id, h.id, null)
-      else o.store.runs.addSuspensionGate(next.id, null, h.id)
-    }
-    return next
-  })
-  if (!successor) return
-  o.removeWaitersOfCaller(caller.id)
-  o.recordResult(caller.id, { type: 'suspended', successorId: successor.id })
-  o.track(successor)
-  sendToSession(session, [1, { command: 'abort', params: [caller.externalId] }])
-  o.wake()
-}
-
-// ---------------------------------------------------------------------------------------------
 // Parameters that need the orchestrator (the rest are in request-params.ts)
 
 /** The execution named by a frame; it must be assigned to this session. */
-function held(o: Orchestrator, session: LiveSession, v: unknown): ExecutionRecord {
+function held(o: Core, session: LiveSession, v: unknown): ExecutionRecord {
   const exec = typeof v === 'string' ? o.executionByExternalId(v) : null
   if (!exec || o.store.results.assignment(exec.id)?.sessionId !== session.record.id) {
     throw new ExecutionInvalidError(`execution not held by this session: ${String(v)}`)
@@ -257,7 +194,7 @@ function held(o: Orchestrator, session: LiveSession, v: unknown): ExecutionRecor
   return exec
 }
 
-function parseHandles(o: Orchestrator, v: unknown, caller: ExecutionRecord, recordUse: boolean): ResolvedHandle[] {
+function parseHandles(o: Core, v: unknown, caller: ExecutionRecord, recordUse: boolean): ResolvedHandle[] {
   if (!Array.isArray(v)) throw new ProtocolError('handles must be a list')
   return v.map((h) => {
     const kind = Array.isArray(h) ? h[0] : (h as { type?: unknown })?.type

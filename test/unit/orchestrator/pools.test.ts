@@ -18,9 +18,11 @@ import {
   type LaunchRequest,
   type PollResult,
   type WorkerChannel,
+  runSchedulerPass,
+  connectSession,
+  declareTargets,
+  notifyTerminated,
 } from '../../../internal/orchestrator/index.ts'
-import { runSchedulerPass } from '../../../internal/orchestrator/scheduler.ts'
-import { connectSession, declareTargets, notifyTerminated } from '../../../internal/orchestrator/sessions.ts'
 import { RawJson } from '../../../internal/protocol/json.ts'
 import { OrchestrationStore, type LaunchHandle, type PoolRecord, type WorkspaceRecord } from '../../../internal/store/index.ts'
 import { workflowSubmission } from '../support/submission.ts'
@@ -81,7 +83,7 @@ function submit(module = 'app.flows', requires = {}) {
 }
 
 function workerSession() {
-  return [...o.sessions.values()].find((s) => s.record.workerId !== null)!
+  return o.sessions.all().find((s) => s.record.workerId !== null)!
 }
 
 beforeEach(() => {
@@ -100,7 +102,7 @@ beforeEach(() => {
 describe('launching (§21.2)', () => {
   test('queued work with no session launches one worker, with a session for it', async () => {
     const run = submit()
-    const live = o.pending.get(store.runs.getExecutionByParts(run.runId, 1, 1)!.id)!
+    const live = o.queue.get(store.runs.getExecutionByParts(run.runId, 1, 1)!.id)!
     expect(launchingPool(o, live)).toBe('cpu')
     await pass()
     expect(launcher.launches).toHaveLength(1)
@@ -176,7 +178,7 @@ describe('lifecycle (§21.5)', () => {
 
   test('the worker gets the work; once idle for 5 s it drains and is stopped, then deactivated', async () => {
     const { session, execId, workerId } = await runningWorker()
-    expect(session.held.has(execId)).toBe(true)
+    expect(session.holds(execId)).toBe(true)
     o.recordResult(execId, { type: 'value' })
     notifyTerminated(o, session, [execId])
     await pass()
@@ -219,7 +221,7 @@ describe('lifecycle (§21.5)', () => {
     const next = submit()
     await pass()
     const nextId = store.runs.getExecutionByParts(next.runId, 1, 1)!.id
-    expect(session.held.has(nextId)).toBe(false) // §20.3: draining workers are not eligible
+    expect(session.holds(nextId)).toBe(false) // §20.3: draining workers are not eligible
     expect(launcher.stops).toHaveLength(0) // still holds the first execution
     o.recordResult(execId, { type: 'value' })
     notifyTerminated(o, session, [execId])

@@ -15,9 +15,9 @@ import {
   rotateEpoch,
   startEpochRotation,
   submitWorkflow,
+  declareTargets,
   type LiveSession,
 } from '../../../internal/orchestrator/index.ts'
-import { declareTargets } from '../../../internal/orchestrator/sessions.ts'
 import { RawJson } from '../../../internal/protocol/json.ts'
 import type { ServerFrame } from '../../../internal/protocol/worker.ts'
 import { OrchestrationStore, type WorkspaceRecord } from '../../../internal/store/index.ts'
@@ -81,10 +81,10 @@ test('a waiter and an assignment survive rotation; the result arrives in the new
   const select = frame('select', [[['execution', child]], parent, null, false, false])
   expect(replies.has(select)).toBe(false)
 
-  const before = { pending: [...o.pending.keys()], assigned: [...o.assigned.keys()], held: [...session.held.keys()] }
+  const before = { pending: o.queue.pending().map((l) => l.exec.id), assigned: o.queue.assigned().map((l) => l.exec.id), held: session.heldIds() }
   const epoch = rotateEpoch(o)
   expect(epoch).toMatch(/^\d{8}_\d{4}$/)
-  expect({ pending: [...o.pending.keys()], assigned: [...o.assigned.keys()], held: [...session.held.keys()] }).toEqual(before)
+  expect({ pending: o.queue.pending().map((l) => l.exec.id), assigned: o.queue.assigned().map((l) => l.exec.id), held: session.heldIds() }).toEqual(before)
 
   frame('put_result', [child, value('child done')])
   expect(replies.get(select)).toMatchObject({ winner: 0, status: 'ok' })

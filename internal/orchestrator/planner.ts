@@ -1,0 +1,134 @@
+/**
+ * The decisions of one scheduling pass (semantics.md §5.2), as a pure function: a read-only view
+ * of the queue, the sessions and the cache goes in, a list of decisions comes out. The
+ * orchestrator applies them (scheduler.ts). Order the queued executions, collapse deferrals,
+ * then for each due one: a cache hit, still waiting on dependencies, a child workflow to spawn,
+ * or a session with room that can run it. What no session can take may launch a pool worker.
+ */
+import type { ServerValue } from '../protocol/values.ts'
+import type { TagSet } from '../store/index.ts'
+import { hasPendingDependencies, type QueuedExecution } from './queue.ts'
+import { tagsMatch } from './routing.ts'
+import { targetKey } from './types.ts'
+
+/** A session as the planner sees it. */
+export interface SessionView {
+  readonly id: number
+  readonly workspaceId: number
+  readonly targets: ReadonlySet<string> | null
+  readonly provides: TagSet
+  readonly accepts: TagSet
+  readonly load: number
+  readonly concurrency: number
+  /** connected, not draining, and (for a pool worker) active in an enabled pool */
+  readonly isAvailable: boolean
+}
+
+/** A cache hit: an execution of the active epoch, or a result copied from an archive. */
+export type CacheHit =
+  | { kind: 'execution'; executionId: number }
+  | { kind: 'archived'; value: ServerValue; executionExternalId: string }
+
+export interface PlanView {
+  readonly now: number
+  /** queued executions of active workspaces */
+  readonly candidates: readonly QueuedExecution[]
+  readonly sessions: readonly SessionView[]
+  /** §6.1 lookup for a first attempt with a cache key (reads only) */
+  cacheHit(live: QueuedExecution): CacheHit | null
+  /** picks among eligible sessions */
+  random(): number
+}
+
+export type Decision =
+  /** §11: a newer execution with the same defer key replaces it */
+  | { kind: 'defer'; executionId: number; survivorId: number }
+  | { kind: 'cache'; executionId: number; hit: CacheHit }
+  /** §16: a workflow called from a task starts its own run */
+  | { kind: 'spawn'; executionId: number }
+  | { kind: 'assign'; executionId: number; sessionId: number }
+
+export interface Plan {
+  decisions: Decision[]
+  /** due, dependency-free executions no session could take: they may launch pool workers (§21.2) */
+  unrouted: QueuedExecution[]
+  /** the earliest future `execute_after`, to wake up then */
+  nextDue: number | null
+}
+
+export function planPass(view: PlanView): Plan {
+  const candidates = [...view.candidates].sort(compareCandidates)
+  const decisions: Decision[] = []
+  const deferred = collapseDeferrals(candidates, decisions)
+  // loads change as the plan assigns; the view itself is never changed
+  const load = new Map(view.sessions.map((s) => [s.id, s.load]))
+  const hasRoom = (s: SessionView) => s.isAvailable && load.get(s.id)! < s.concurrency
+  let anyRoom = view.sessions.some(hasRoom)
+  const unrouted: QueuedExecution[] = []
+  let nextDue: number | null = null
+  for (const live of candidates) {
+    if (deferred.has(live.exec.id)) continue
+    const after = live.exec.executeAfter
+    if (after !== null && after > view.now) {
+      if (nextDue === null || after < nextDue) nextDue = after
+      continue
+    }
+    if (live.exec.attempt === 1 && live.step.cacheConfig && live.step.cacheKey) {
+      const hit = view.cacheHit(live)
+      if (hit) {
+        decisions.push({ kind: 'cache', executionId: live.exec.id, hit })
+        continue
+      }
+    }
+    if (hasPendingDependencies(live)) continue
+    if (live.step.type === 'workflow' && live.step.parentExecutionId !== null) {
+      decisions.push({ kind: 'spawn', executionId: live.exec.id })
+      continue
+    }
+    const eligible = anyRoom ? view.sessions.filter((s) => hasRoom(s) && isSessionEligible(s, live)) : []
+    if (eligible.length === 0) {
+      unrouted.push(live)
+      continue
+    }
+    const session = eligible[Math.floor(view.random() * eligible.length)]!
+    decisions.push({ kind: 'assign', executionId: live.exec.id, sessionId: session.id })
+    load.set(session.id, load.get(session.id)! + 1)
+    anyRoom = view.sessions.some(hasRoom)
+  }
+  return { decisions, unrouted, nextDue }
+}
+
+/** `execute_after` ascending (none first), then creation time, then priority descending. */
+export function compareCandidates(a: QueuedExecution, b: QueuedExecution): number {
+  const ea = a.exec.executeAfter ?? -Infinity
+  const eb = b.exec.executeAfter ?? -Infinity
+  if (ea !== eb) return ea < eb ? -1 : 1
+  if (a.exec.createdAt !== b.exec.createdAt) return a.exec.createdAt - b.exec.createdAt
+  if (a.step.priority !== b.step.priority) return b.step.priority - a.step.priority
+  return a.exec.id - b.exec.id
+}
+
+/** §11: among candidates sharing (module, target, workspace, defer key) all but the newest are deferred. */
+function collapseDeferrals(candidates: QueuedExecution[], decisions: Decision[]): Set<number> {
+  const newest = new Map<string, QueuedExecution>()
+  for (const live of candidates) if (live.deferKey) newest.set(live.deferKey, live)
+  const deferred = new Set<number>()
+  for (const live of candidates) {
+    if (!live.deferKey) continue
+    const survivor = newest.get(live.deferKey)!
+    if (survivor === live) continue
+    deferred.add(live.exec.id)
+    decisions.push({ kind: 'defer', executionId: live.exec.id, survivorId: survivor.exec.id })
+  }
+  return deferred
+}
+
+/**
+ * §20.3, apart from room: same workspace, declared the target with its type, and tags that
+ * match. Availability (connected, not draining, pool worker active) is the view's `isAvailable`.
+ */
+export function isSessionEligible(s: SessionView, live: QueuedExecution): boolean {
+  if (!s.isAvailable || s.workspaceId !== live.exec.workspaceId) return false
+  if (!s.targets?.has(targetKey(live.step.type, live.step.module, live.step.target))) return false
+  return tagsMatch(live.requires, s.provides, s.accepts)
+}
