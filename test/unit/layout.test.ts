@@ -59,6 +59,88 @@ function packageOf(path: string): string {
 
 const all = edges()
 
+/**
+ * Every strongly connected group of files, shown as one cycle through it (Tarjan's algorithm,
+ * iterative so deep import chains cannot overflow the stack).
+ */
+function importCycles(local: Edge[]): string[] {
+  const next = new Map<string, string[]>()
+  for (const e of local) {
+    if (!next.has(e.from)) next.set(e.from, [])
+    next.get(e.from)!.push(e.to)
+  }
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const onStack = new Set<string>()
+  const stack: string[] = []
+  const cycles: string[] = []
+  let counter = 0
+  for (const root of [...next.keys()].sort()) {
+    if (index.has(root)) continue
+    const work: [string, number][] = [[root, 0]]
+    index.set(root, counter)
+    low.set(root, counter++)
+    stack.push(root)
+    onStack.add(root)
+    while (work.length > 0) {
+      const frame = work[work.length - 1]!
+      const [node, i] = frame
+      const targets = next.get(node) ?? []
+      if (i < targets.length) {
+        frame[1]++
+        const to = targets[i]!
+        if (!index.has(to)) {
+          index.set(to, counter)
+          low.set(to, counter++)
+          stack.push(to)
+          onStack.add(to)
+          work.push([to, 0])
+        } else if (onStack.has(to)) low.set(node, Math.min(low.get(node)!, index.get(to)!))
+        continue
+      }
+      work.pop()
+      if (work.length > 0) {
+        const parent = work[work.length - 1]![0]
+        low.set(parent, Math.min(low.get(parent)!, low.get(node)!))
+      }
+      if (low.get(node) !== index.get(node)) continue
+      const group: string[] = []
+      for (;;) {
+        const member = stack.pop()!
+        onStack.delete(member)
+        group.push(member)
+        if (member === node) break
+      }
+      if (group.length > 1 || (next.get(node) ?? []).includes(node)) cycles.push(describeCycle(group, next))
+    }
+  }
+  return cycles.sort()
+}
+
+/** A path from the group's first file back to itself, staying inside the group. */
+function describeCycle(group: string[], next: Map<string, string[]>): string {
+  const members = new Set(group)
+  const start = [...group].sort()[0]!
+  const previous = new Map<string, string>()
+  const queue = [start]
+  while (queue.length > 0) {
+    const node = queue.shift()!
+    for (const to of next.get(node) ?? []) {
+      if (!members.has(to)) continue
+      if (to === start) {
+        const path = [start]
+        for (let at = node; at !== start; at = previous.get(at)!) path.splice(1, 0, at)
+        return [...path, start].join(' → ')
+      }
+      if (!previous.has(to)) {
+        previous.set(to, node)
+        queue.push(to)
+      }
+    }
+  }
+  return group.join(', ')
+}
+
 function violations(rule: (e: Edge, fromPkg: string) => string | undefined): string[] {
   return all.map((e) => rule(e, packageOf(e.from))).filter((v): v is string => v !== undefined)
 }
@@ -134,6 +216,16 @@ describe('dependency direction (STYLE §3)', () => {
   test('only cli-ui/colors.ts imports picocolors', () => {
     const bad = violations((e) => (e.to === 'picocolors' && e.from !== 'internal/cli-ui/colors.ts' ? `${e.from} → ${e.to}` : undefined))
     expect(bad).toEqual([])
+  })
+
+  test('no import cycles under internal/ or cmd/ (type-only imports included)', () => {
+    expect(importCycles(all.filter((e) => e.local))).toEqual([])
+  })
+
+  test('the cycle finder finds cycles', () => {
+    const edge = (from: string, to: string): Edge => ({ from, to, local: true })
+    expect(importCycles([edge('a', 'b'), edge('b', 'c'), edge('c', 'a'), edge('c', 'd')])).toEqual(['a → b → c → a'])
+    expect(importCycles([edge('a', 'b'), edge('b', 'c')])).toEqual([])
   })
 
   test('@clack/prompts is only imported lazily', () => {
