@@ -15,7 +15,7 @@
  */
 import type { ConsolaInstance } from 'consola'
 import { join } from 'node:path'
-import { toNumber } from '../protocol/json.ts'
+import { parseExecutorMessage, type ExecutorNotification } from '../protocol/executor-messages.ts'
 import { ExecutorStartError, type Executor, type ExecutorEvent } from './executor.ts'
 import { awaitReady, ProcessLauncher, READY_TIMEOUT_MS, spawnExecutor, type SpawnOptions } from './executor-process.ts'
 import { exitStatusFromTemplate, ForkSocket } from './fork-socket.ts'
@@ -111,7 +111,8 @@ export class ForkLauncher implements Launcher {
         const count = this.#waiters.length - this.#requested
         if (count <= 0 || !this.#template) return
         this.#requested += count
-        void this.#template.send({ method: 'fork', params: { count } })
+        const fork: ExecutorNotification = { method: 'fork', params: { count } }
+        void this.#template.send(fork)
       })
     }
   }
@@ -154,9 +155,14 @@ export class ForkLauncher implements Launcher {
 
   #templateEvent(event: ExecutorEvent): void {
     if (event.kind !== 'notification' || event.method !== 'exited') return
-    const pid = toNumber(event.params.pid)
-    const status = toNumber(event.params.status)
-    if (pid === undefined || status === undefined) return
+    let message
+    try {
+      message = parseExecutorMessage(event)
+    } catch {
+      return // without a pid and a status there is nothing to act on
+    }
+    if (message.method !== 'exited') return
+    const { pid, status } = message.params
     const child = this.#socket.exited(pid, exitStatusFromTemplate(status))
     if (!child?.executor) {
       // died before connecting: a failed spawn

@@ -9,6 +9,7 @@
 import type { ConsolaInstance } from 'consola'
 import { rm } from 'node:fs/promises'
 import type { Socket, UnixSocketListener } from 'bun'
+import { parseExecutorMessage, type LifecycleNotificationParams } from '../protocol/executor-messages.ts'
 import { parseJson } from '../protocol/json.ts'
 import { Executor, type ExecutorTransport, type ExitStatus } from './executor.ts'
 import { killGroup, signalName } from './executor-process.ts'
@@ -104,20 +105,19 @@ export class ForkSocket {
   }
 
   #hello(socket: Socket<Connection>, line: string): boolean {
-    let pid: number | undefined
-    let channel: unknown
+    let hello: LifecycleNotificationParams['hello'] | null = null
     try {
-      const hello = parseJson(line) as { method?: unknown; params?: { pid?: unknown; channel?: unknown } }
-      if (hello.method === 'hello' && typeof hello.params?.pid === 'number') pid = hello.params.pid
-      channel = hello.params?.channel
+      const message = parseExecutorMessage(parseJson(line))
+      if (message.method === 'hello') hello = message.params
     } catch {
-      // fall through to the rejection below
+      // not JSON, or not a well-formed message: rejected below
     }
-    if (pid === undefined || (channel !== 'stderr' && channel !== 'protocol')) {
+    if (!hello) {
       this.log.warn('fork socket: connection without a valid hello; closing it')
       socket.end()
       return false
     }
+    const { pid, channel } = hello
     let child = this.#children.get(pid)
     if (!child) {
       child = { pid, executor: null, stderr: [], isStderrEnded: false, isProtocolEnded: false, status: null }
