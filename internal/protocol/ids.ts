@@ -8,6 +8,7 @@ export const ID_ALPHABET = 'bcdfghjklmnpqrstvwxyzBCDFGHJKLMNPQRSTVWXYZ23456789'
 export type RunId = string & { readonly __brand: 'RunId' }
 export type StepId = string & { readonly __brand: 'StepId' }
 export type ExecutionId = string & { readonly __brand: 'ExecutionId' }
+export type InputId = string & { readonly __brand: 'InputId' }
 
 export function randomChars(count: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(count * 2))
@@ -56,6 +57,20 @@ export function parseExecutionId(value: string): { runId: RunId; step: number; a
   const [run, step, attempt] = parts as [string, string, string]
   if (!isRunId(run) || !/^[1-9][0-9]{0,8}$/.test(step) || !/^[1-9][0-9]{0,8}$/.test(attempt)) return null
   return { runId: run, step: Number(step), attempt: Number(attempt) }
+}
+
+/** `<run>/i<n>` → parts, or null when malformed. */
+export function parseInputId(value: string): { runId: RunId; number: number } | null {
+  const at = value.lastIndexOf('/i')
+  if (at < 0) return null
+  const run = value.slice(0, at)
+  const number = value.slice(at + 2)
+  if (!isRunId(run) || !/^[1-9][0-9]{0,8}$/.test(number)) return null
+  return { runId: run, number: Number(number) }
+}
+
+export function inputIdOf(runId: string, number: number): InputId {
+  return `${runId}/i${number}` as InputId
 }
 
 export function stepIdOf(runId: string, step: number): StepId {

@@ -2,8 +2,10 @@
 import { describe, expect, test } from 'bun:test'
 import {
   executionIdOf,
+  inputIdOf,
   isRunId,
   parseExecutionId,
+  parseInputId,
   parseStepId,
   runIdOf,
   splitExecutionId,
@@ -30,7 +32,13 @@ describe('strict parsers (server side)', () => {
     for (const bad of ['RwD6:3', 'RwD6:3:0', 'RwD6:3:1:1', 'RwD6::1', 'R1:1:1']) expect(parseExecutionId(bad)).toBeNull()
   })
 
+  test('input ids: <run>/i<n>', () => {
+    expect(plain(parseInputId('RwD6/i12'))).toEqual({ runId: 'RwD6', number: 12 })
+    for (const bad of ['RwD6', 'RwD6/i0', 'RwD6/i', 'RwD6/x1', 'R1/i1', 'RwD6:1']) expect(parseInputId(bad)).toBeNull()
+  })
+
   test('builders are the inverse of the parsers', () => {
+    expect(plain(parseInputId(inputIdOf('RwD6', 3)))).toEqual({ runId: 'RwD6', number: 3 })
     expect(plain(stepIdOf('RwD6', 3))).toBe('RwD6:3')
     expect(plain(executionIdOf('RwD6', 3, 2))).toBe('RwD6:3:2')
     expect(plain(parseExecutionId(executionIdOf('RwD6', 3, 2)))).toEqual({ runId: 'RwD6', step: 3, attempt: 2 })
