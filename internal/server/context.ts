@@ -40,22 +40,6 @@ export async function readBodyText(c: AppContext, limit: number): Promise<string
   return Buffer.concat(chunks).toString('utf8')
 }
 
-/** The JSON object body of an `/api` request; anything else is a 400. */
-export async function readJsonObject(c: AppContext, server: ServerContext): Promise<Record<string, unknown>> {
-  const text = await readBodyText(c, server.settings.maxBodyBytes)
-  if (text.trim() === '') return {}
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    throw new ApiError(400, 'bad_request', 'invalid JSON body', 'invalid_json')
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ApiError(400, 'bad_request', 'body must be a JSON object', 'invalid_json')
-  }
-  return parsed as Record<string, unknown>
-}
-
 /** A JSON response whose numbers inside value data are printed verbatim. */
 export function jsonResponse(value: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(stringifyJson(value), { status, headers: { 'content-type': 'application/json', ...headers } })

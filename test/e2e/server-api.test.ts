@@ -68,6 +68,19 @@ describe('bad input gets a clear 4xx, never a crash', () => {
     expect(res).toEqual({ status: 400, body: { error: 'bad_request', details: 'invalid_json', message: 'invalid JSON body' } })
   })
 
+  test('a body is JSON whatever its content type (curl -d sends a form type), and must be an object', async () => {
+    const post = (body: string, type: string) => fetch(`${server.url}/api/create_workspace`, { method: 'POST', body, headers: { 'content-type': type } })
+    expect((await post('{"name": "form-typed"}', 'application/x-www-form-urlencoded')).status).toBe(200)
+    expect((await post('{"name": "text-typed"}', 'text/plain')).status).toBe(200)
+    const list = await post('[{"name": "x"}]', 'application/json')
+    expect({ status: list.status, body: await list.json() }).toEqual({
+      status: 400,
+      body: { error: 'bad_request', details: 'invalid_json', message: 'body must be a JSON object' },
+    })
+    const empty = await server.api('create_workspace', '')
+    expect(empty).toEqual({ status: 400, body: { error: 'bad_request', details: { name: 'required' } } })
+  })
+
   test('submit with bad arguments lists every bad index', async () => {
     const ws = (await server.api('create_workspace', { name: 'bad-input' })).body.id
     const res = await server.api('submit_workflow', {

@@ -4,12 +4,13 @@
  * by a CLI that has no credentials yet, so the pipeline lets them through unauthenticated.
  */
 import type { Hono } from 'hono'
+import { validator } from 'hono/validator'
 import { ApiError, forbidden, notFound } from '../../protocol/errors.ts'
 import { coversPatterns } from '../auth.ts'
-import { jsonResponse, noContent, readJsonObject, requireProject, type AppContext, type AppEnv, type ServerContext } from '../context.ts'
+import { jsonResponse, noContent, requireProject, type AppContext, type AppEnv, type ServerContext } from '../context.ts'
 import { DeviceLogins, type DeviceLogin } from '../device-logins.ts'
 import { grantedWorkspaces, issueServiceToken, optionalPatterns, refuseSessionTokens, requireSecret } from './token-grants.ts'
-import { Validator } from './validate.ts'
+import { bodyReader, Fields, type JsonBody } from './body.ts'
 
 /** Paths reachable without a token even when authentication is required. */
 export const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(['/api/auth/device', '/api/auth/device/token'])
@@ -28,15 +29,13 @@ function verificationUri(c: AppContext, userCode: string): string {
 
 export function registerDeviceLoginRoutes(app: Hono<AppEnv>, server: ServerContext): void {
   const logins = new DeviceLogins()
+  const readBody = bodyReader(server)
 
-  app.post('/api/auth/device', async (c) => {
+  app.post('/api/auth/device', readBody, validator('json', parseStartLogin), async (c) => {
     // a login could never complete without a secret: say so now, not after approval
     requireSecret(server.settings)
-    const v = new Validator(await readJsonObject(c, server))
-    const name = v.string('name', { required: true, max: 200 })
-    const workspaces = optionalPatterns(v, 'workspaces')
-    v.finish()
-    const started = logins.start(c.get('projectId'), clientAddress(c), name!, workspaces ?? null)
+    const { name, workspaces } = c.req.valid('json')
+    const started = logins.start(c.get('projectId'), clientAddress(c), name, workspaces ?? null)
     if (!started) throw new ApiError(429, 'rate_limited', 'too many logins started; try again in a minute')
     const { deviceCode, login } = started
     return jsonResponse({
@@ -49,19 +48,17 @@ export function registerDeviceLoginRoutes(app: Hono<AppEnv>, server: ServerConte
   })
 
   /** The pending login named by `user_code`, for an approver allowed to decide on it. */
-  const decide = async (c: AppContext): Promise<DeviceLogin> => {
+  const decide = (c: AppContext, userCode: string): DeviceLogin => {
     refuseSessionTokens(c.get('access'))
-    const v = new Validator(await readJsonObject(c, server))
-    const userCode = v.string('user_code', { required: true, max: 100 })
-    v.finish()
-    const login = logins.pending(c.get('projectId'), userCode!)
+    const login = logins.pending(c.get('projectId'), userCode)
     if (!login) throw notFound()
     return login
   }
+  const userCode = validator('json', (body: JsonBody) => requiredString(body, 'user_code', 100))
 
-  app.post('/api/auth/device/approve', async (c) => {
+  app.post('/api/auth/device/approve', readBody, userCode, async (c) => {
     requireSecret(server.settings)
-    const login = await decide(c)
+    const login = decide(c, c.req.valid('json'))
     const access = c.get('access')
     if (login.workspaces && !coversPatterns(access, login.workspaces)) {
       throw forbidden('the requested workspaces are not covered by your own access')
@@ -70,17 +67,14 @@ export function registerDeviceLoginRoutes(app: Hono<AppEnv>, server: ServerConte
     return noContent()
   })
 
-  app.post('/api/auth/device/deny', async (c) => {
-    logins.deny(await decide(c))
+  app.post('/api/auth/device/deny', readBody, userCode, async (c) => {
+    logins.deny(decide(c, c.req.valid('json')))
     return noContent()
   })
 
-  app.post('/api/auth/device/token', async (c) => {
+  app.post('/api/auth/device/token', readBody, validator('json', (body: JsonBody) => requiredString(body, 'device_code', 200)), async (c) => {
     const secret = requireSecret(server.settings)
-    const v = new Validator(await readJsonObject(c, server))
-    const deviceCode = v.string('device_code', { required: true, max: 200 })
-    v.finish()
-    const outcome = logins.poll(c.get('projectId'), deviceCode!)
+    const outcome = logins.poll(c.get('projectId'), c.req.valid('json'))
     if ('error' in outcome) throw new ApiError(400, outcome.error, outcome.error)
     const login = outcome.approved
     const approver = login.approver!
@@ -88,4 +82,19 @@ export function registerDeviceLoginRoutes(app: Hono<AppEnv>, server: ServerConte
     const { token, record } = issueServiceToken(requireProject(c, server), secret, { name: login.name, workspaces, creator: approver })
     return jsonResponse({ access_token: token, token_id: record.externalId, workspaces: record.workspaces })
   })
+}
+
+function parseStartLogin(body: JsonBody): { name: string; workspaces?: string[] } {
+  const v = new Fields(body)
+  const name = v.string('name', { required: true, max: 200 })
+  const workspaces = optionalPatterns(v, 'workspaces')
+  v.finish()
+  return { name: name!, workspaces }
+}
+
+function requiredString(body: JsonBody, field: string, max: number): string {
+  const v = new Fields(body)
+  const value = v.string(field, { required: true, max })
+  v.finish()
+  return value!
 }

@@ -1,25 +1,25 @@
 /** Manifests (http-api.md §9.4). */
 import type { Hono } from 'hono'
+import { validator } from 'hono/validator'
 import { ApiError } from '../../protocol/errors.ts'
 import type { WorkflowManifest } from '../../protocol/executor.ts'
-import { noContent, readJsonObject, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
-import { MODULE_NAME, TARGET_NAME, Validator } from './validate.ts'
+import { noContent, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
+import { bodyReader, Fields, MODULE_NAME, TARGET_NAME, type JsonBody } from './body.ts'
 
 export function registerManifestRoutes(app: Hono<AppEnv>, server: ServerContext): void {
-  app.post('/api/register_manifests', async (c) => {
-    const body = await readJsonObject(c, server)
+  const readBody = bodyReader(server)
+
+  app.post('/api/register_manifests', readBody, validator('json', parseRegisterManifests), async (c) => {
+    const { workspaceId, manifests } = c.req.valid('json')
     const project = requireProject(c, server)
-    const ws = workspaceFor(c, project, body.workspaceId)
-    const v = new Validator(body)
-    const manifests = parseManifests(v, body.manifests)
-    v.finish()
+    const ws = workspaceFor(c, project, workspaceId)
     const changed = project.store.manifests.replace(ws.id, manifests, Date.now())
     if (changed.length > 0) project.orchestrator.emit({ kind: 'manifests', workspaceId: ws.id })
     return noContent()
   })
 
-  app.post('/api/archive_module', async (c) => {
-    const body = await readJsonObject(c, server)
+  app.post('/api/archive_module', readBody, validator('json', parseArchiveModule), async (c) => {
+    const body = c.req.valid('json')
     const project = requireProject(c, server)
     const ws = workspaceFor(c, project, body.workspaceId)
     if (typeof body.moduleName !== 'string' || !MODULE_NAME.test(body.moduleName)) {
@@ -31,7 +31,19 @@ export function registerManifestRoutes(app: Hono<AppEnv>, server: ServerContext)
   })
 }
 
-function parseManifests(v: Validator, raw: unknown): Record<string, Record<string, WorkflowManifest>> {
+function parseRegisterManifests(body: JsonBody): { workspaceId: unknown; manifests: Record<string, Record<string, WorkflowManifest>> } {
+  const v = new Fields(body)
+  const manifests = parseManifests(v, body.manifests)
+  v.finish()
+  return { workspaceId: body.workspaceId, manifests }
+}
+
+/** The module name is checked after the workspace (404 before 400), as it always was. */
+function parseArchiveModule(body: JsonBody): { workspaceId: unknown; moduleName: unknown } {
+  return { workspaceId: body.workspaceId, moduleName: body.moduleName }
+}
+
+function parseManifests(v: Fields, raw: unknown): Record<string, Record<string, WorkflowManifest>> {
   const out: Record<string, Record<string, WorkflowManifest>> = {}
   if (raw === undefined || raw === null) {
     v.fail('manifests', 'required')
@@ -61,7 +73,7 @@ function parseManifests(v: Validator, raw: unknown): Record<string, Record<strin
   return out
 }
 
-function parseManifest(v: Validator, path: string, raw: unknown): WorkflowManifest | undefined {
+function parseManifest(v: Fields, path: string, raw: unknown): WorkflowManifest | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return v.fail(path, 'invalid')
   const m = raw as Record<string, unknown>
   const params = m.parameters

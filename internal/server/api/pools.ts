@@ -1,5 +1,6 @@
 /** Pool and worker endpoints (http-api.md §9.3). */
 import type { Hono } from 'hono'
+import { validator } from 'hono/validator'
 import {
   createPool,
   deletePool,
@@ -15,7 +16,6 @@ import {
   jsonResponse,
   noContent,
   projectOf,
-  readJsonObject,
   requireProject,
   workspaceFor,
   type AppContext,
@@ -28,44 +28,50 @@ import { draftOf, isPlainObject, samePool, sealPool, stableJson, type PoolDraft 
 import { mergePoolPatch } from '../pools/patch.ts'
 import { etagMatches, getPoolsView, poolsEtag } from '../pools/view.ts'
 import { secretBoxFor } from '../secrets.ts'
+import { bodyReader, parseWorkspaceRef, type JsonBody } from './body.ts'
 
 export function registerPoolRoutes(app: Hono<AppEnv>, server: ServerContext): void {
   const box = secretBoxFor(server.settings)
   const ctx = (current: PoolDraft | null) => ({ allowedTypes: server.settings.launcherTypes, current })
 
-  /** Validated body fields, the project (created: these are writes) and the workspace. */
-  const target = async (c: AppContext, check: (body: Record<string, unknown>, errors: FieldErrors) => void) => {
-    const body = await readJsonObject(c, server)
+  const readBody = bodyReader(server)
+
+  /** A body parser for `validator('json', …)`: `check` records problems; any makes one 400. */
+  const body = <T>(check: (b: JsonBody, errors: FieldErrors) => T) => (b: JsonBody): T & { workspaceId: unknown } => {
     const errors = new FieldErrors()
-    check(body, errors)
+    const out = check(b, errors)
     if (!errors.isEmpty) throw badRequest(errors.details)
+    return { ...out, workspaceId: b.workspaceId }
+  }
+  /** The project (created: these are writes) and the body's workspace. */
+  const target = (c: AppContext, workspaceId: unknown) => {
     const project = requireProject(c, server)
-    return { body, project, ws: workspaceFor(c, project, body.workspaceId) }
+    return { project, ws: workspaceFor(c, project, workspaceId) }
   }
 
-  const existingPool = (project: Project, ws: WorkspaceRecord, name: unknown): PoolRecord => {
-    const pool = project.store.pools.getByName(ws.id, name as string)
+  const existingPool = (project: Project, ws: WorkspaceRecord, name: string): PoolRecord => {
+    const pool = project.store.pools.getByName(ws.id, name)
     if (!pool) throw notFound()
     return pool
   }
 
-  app.post('/api/create_pool', async (c) => {
-    let draft: PoolDraft | undefined
-    const { body, project, ws } = await target(c, (b, errors) => {
-      poolName(b.poolName, errors)
-      draft = parsePool(b.pool, 'pool', ctx(null), errors)
-    })
-    if (project.store.pools.getByName(ws.id, body.poolName as string)) throw new ApiError(409, 'already_exists', 'a pool with this name exists')
-    createPool(project.orchestrator, ws.id, body.poolName as string, sealPool(draft!, box))
+  const parseCreatePool = body((b, errors) => ({ poolName: poolName(b.poolName, errors)!, draft: parsePool(b.pool, 'pool', ctx(null), errors)! }))
+  app.post('/api/create_pool', readBody, validator('json', parseCreatePool), async (c) => {
+    const { workspaceId, poolName, draft } = c.req.valid('json')
+    const { project, ws } = target(c, workspaceId)
+    if (project.store.pools.getByName(ws.id, poolName)) throw new ApiError(409, 'already_exists', 'a pool with this name exists')
+    createPool(project.orchestrator, ws.id, poolName, sealPool(draft, box))
     return noContent()
   })
 
-  app.post('/api/update_pool', async (c) => {
-    const { body, project, ws } = await target(c, (b, errors) => {
-      poolName(b.poolName, errors)
-      if (b.pool === undefined) errors.fail('pool', 'required')
-      else if (b.pool !== null && !isPlainObject(b.pool)) errors.fail('pool', 'invalid')
-    })
+  const parseUpdatePool = body((b, errors) => {
+    if (b.pool === undefined) errors.fail('pool', 'required')
+    else if (b.pool !== null && !isPlainObject(b.pool)) errors.fail('pool', 'invalid')
+    return { poolName: poolName(b.poolName, errors)!, pool: b.pool as Record<string, unknown> | null }
+  })
+  app.post('/api/update_pool', readBody, validator('json', parseUpdatePool), async (c) => {
+    const body = c.req.valid('json')
+    const { project, ws } = target(c, body.workspaceId)
     const pool = existingPool(project, ws, body.poolName)
     if (body.pool === null) {
       deletePool(project.orchestrator, pool)
@@ -73,32 +79,37 @@ export function registerPoolRoutes(app: Hono<AppEnv>, server: ServerContext): vo
     }
     const current = draftOf(pool)
     const errors = new FieldErrors()
-    const next = parsePool(mergePoolPatch(current, body.pool as Record<string, unknown>), 'pool', ctx(current), errors)
+    const next = parsePool(mergePoolPatch(current, body.pool), 'pool', ctx(current), errors)
     if (!errors.isEmpty || !next) throw badRequest(errors.details)
     if (!samePool(current, next, box)) updatePool(project.orchestrator, pool, sealPool(next, box))
     return noContent()
   })
 
+  const parsePoolRef = body((b, errors) => ({ poolName: poolName(b.poolName, errors)! }))
   for (const [path, disabled] of [['/api/disable_pool', true], ['/api/enable_pool', false]] as const) {
-    app.post(path, async (c) => {
-      const { body, project, ws } = await target(c, (b, errors) => poolName(b.poolName, errors))
+    app.post(path, readBody, validator('json', parsePoolRef), async (c) => {
+      const body = c.req.valid('json')
+      const { project, ws } = target(c, body.workspaceId)
       setPoolDisabled(project.orchestrator, existingPool(project, ws, body.poolName), disabled)
       return noContent()
     })
   }
 
-  app.post('/api/get_pools', async (c) => {
-    const body = await readJsonObject(c, server)
+  app.post('/api/get_pools', readBody, validator('json', parseWorkspaceRef), async (c) => {
+    const body = c.req.valid('json')
     const project = projectOf(c, server)
     const ws = workspaceFor(c, project, body.workspaceId)
     const pools = project!.store.pools.list(ws.id)
     return jsonResponse(Object.fromEntries(pools.map((p) => [p.name, getPoolsView(p)])), 200, { etag: poolsEtag(pools) })
   })
 
-  app.post('/api/update_pools', async (c) => {
-    const { body, project, ws } = await target(c, (b, errors) => {
-      if (!isPlainObject(b.pools)) errors.fail('pools', b.pools === undefined || b.pools === null ? 'required' : 'invalid')
-    })
+  const parseUpdatePools = body((b, errors) => {
+    if (!isPlainObject(b.pools)) errors.fail('pools', b.pools === undefined || b.pools === null ? 'required' : 'invalid')
+    return { pools: b.pools as Record<string, unknown> }
+  })
+  app.post('/api/update_pools', readBody, validator('json', parseUpdatePools), async (c) => {
+    const body = c.req.valid('json')
+    const { project, ws } = target(c, body.workspaceId)
     const currentPools = project.store.pools.list(ws.id)
     const ifMatch = c.req.header('if-match')
     if (ifMatch && !etagMatches(ifMatch, poolsEtag(currentPools))) {
@@ -107,7 +118,7 @@ export function registerPoolRoutes(app: Hono<AppEnv>, server: ServerContext): vo
     const byName = new Map(currentPools.map((p) => [p.name, p]))
     const errors = new FieldErrors()
     const desired = new Map<string, PoolConfig>()
-    for (const [name, raw] of Object.entries(body.pools as Record<string, unknown>)) {
+    for (const [name, raw] of Object.entries(body.pools)) {
       if (!POOL_NAME.test(name)) {
         errors.fail(`pools.${name}`, 'invalid')
         continue
@@ -124,13 +135,16 @@ export function registerPoolRoutes(app: Hono<AppEnv>, server: ServerContext): vo
     return noContent()
   })
 
+  const parseWorkerRef = body((b, errors) => {
+    if (b.workerId === undefined || b.workerId === null) errors.fail('workerId', 'required')
+    else if (typeof b.workerId !== 'string') errors.fail('workerId', 'invalid')
+    return { workerId: b.workerId as string }
+  })
   const workerRoute = (path: string, apply: typeof stopPoolWorker) =>
-    app.post(path, async (c) => {
-      const { body, project, ws } = await target(c, (b, errors) => {
-        if (b.workerId === undefined || b.workerId === null) errors.fail('workerId', 'required')
-        else if (typeof b.workerId !== 'string') errors.fail('workerId', 'invalid')
-      })
-      const worker = project.store.workers.getByExternalId(body.workerId as string)
+    app.post(path, readBody, validator('json', parseWorkerRef), async (c) => {
+      const body = c.req.valid('json')
+      const { project, ws } = target(c, body.workspaceId)
+      const worker = project.store.workers.getByExternalId(body.workerId)
       if (!worker || project.store.pools.get(worker.poolId)?.workspaceId !== ws.id) throw notFound()
       apply(project.orchestrator, worker)
       return noContent()
@@ -139,9 +153,10 @@ export function registerPoolRoutes(app: Hono<AppEnv>, server: ServerContext): vo
   workerRoute('/api/resume_worker', resumePoolWorker)
 }
 
-function poolName(value: unknown, errors: FieldErrors): void {
-  if (value === undefined || value === null) errors.fail('poolName', 'required')
-  else if (typeof value !== 'string' || !POOL_NAME.test(value)) errors.fail('poolName', 'invalid')
+function poolName(value: unknown, errors: FieldErrors): string | undefined {
+  if (value === undefined || value === null) return errors.fail('poolName', 'required')
+  if (typeof value !== 'string' || !POOL_NAME.test(value)) return errors.fail('poolName', 'invalid')
+  return value
 }
 
 function configOf(pool: PoolRecord): PoolConfig {

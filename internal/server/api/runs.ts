@@ -1,55 +1,25 @@
 /** Runs: submit, cancel, rerun (http-api.md §9.5). */
 import type { Hono } from 'hono'
+import { validator } from 'hono/validator'
 import { ApiError, notFound } from '../../protocol/errors.ts'
 import { convertCliArgument } from '../../protocol/values.ts'
 import type { RawJson } from '../../protocol/json.ts'
 import { cancelExecution, ensureExecutionActive, rerunStep, submitWorkflow } from '../../orchestrator/index.ts'
-import { jsonResponse, readJsonObject, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
-import { MODULE_NAME, TARGET_NAME, Validator } from './validate.ts'
+import { jsonResponse, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
+import { bodyReader, Fields, MODULE_NAME, TARGET_NAME, type JsonBody } from './body.ts'
 
 export function registerRunRoutes(app: Hono<AppEnv>, server: ServerContext): void {
-  app.post('/api/submit_workflow', async (c) => {
-    const body = await readJsonObject(c, server)
-    const v = new Validator(body)
-    if (!v.has('workspaceId')) v.fail('workspaceId', 'required')
-    const module = v.string('module', { required: true, pattern: MODULE_NAME, max: 100 })
-    const target = v.string('target', { required: true, pattern: TARGET_NAME, max: 100 })
-    const args = parseArguments(v)
-    const waitFor = v.indexes('waitFor') ?? []
-    const cache = v.cache('cache')
-    const defer = v.defer('defer')
-    const delay = v.integer('delay', { min: 0 }) ?? 0
-    const retries = v.retries('retries')
-    const recurrent = v.boolean('recurrent') ?? false
-    const timeout = v.integer('timeout', { min: 0 }) ?? 0
-    const requires = v.tags('requires') ?? {}
-    const memo = v.boolean('memo') ?? false
-    const idempotencyKey = v.string('idempotencyKey', { max: 200 }) ?? null
-    v.finish()
+  const readBody = bodyReader(server)
+
+  app.post('/api/submit_workflow', readBody, validator('json', parseSubmitWorkflow), async (c) => {
+    const { workspaceId, ...request } = c.req.valid('json')
     const project = requireProject(c, server)
-    const ws = workspaceFor(c, project, body.workspaceId)
-    const result = submitWorkflow(project.orchestrator, {
-      workspaceId: ws.id,
-      module: module!,
-      target: target!,
-      arguments: args!,
-      waitFor,
-      cache: cache ?? null,
-      defer: defer ?? null,
-      delay,
-      retries: retries ?? null,
-      recurrent,
-      timeout,
-      requires,
-      memo,
-      idempotencyKey,
-      createdBy: null,
-    })
-    return jsonResponse(result)
+    const ws = workspaceFor(c, project, workspaceId)
+    return jsonResponse(submitWorkflow(project.orchestrator, { workspaceId: ws.id, ...request, createdBy: null }))
   })
 
-  app.post('/api/cancel_execution', async (c) => {
-    const body = await readJsonObject(c, server)
+  app.post('/api/cancel_execution', readBody, validator('json', parseCancelExecution), async (c) => {
+    const body = c.req.valid('json')
     const project = requireProject(c, server)
     const ws = workspaceFor(c, project, body.workspaceId)
     // an archived execution is copied into the active epoch first (§23.2)
@@ -59,17 +29,65 @@ export function registerRunRoutes(app: Hono<AppEnv>, server: ServerContext): voi
     return jsonResponse({})
   })
 
-  app.post('/api/rerun_step', async (c) => {
-    const body = await readJsonObject(c, server)
-    if (typeof body.stepId !== 'string') throw new ApiError(400, 'bad_request', 'stepId is required', { stepId: 'required' })
+  app.post('/api/rerun_step', readBody, validator('json', parseRerunStep), async (c) => {
+    const body = c.req.valid('json')
     const project = requireProject(c, server)
     const ws = workspaceFor(c, project, body.workspaceId)
     return jsonResponse(rerunStep(project.orchestrator, body.stepId, ws.id))
   })
 }
 
+/** A checked `submit_workflow` body: what `submitWorkflow` takes, with the workspace still to look up. */
+type SubmitWorkflowBody = Omit<Parameters<typeof submitWorkflow>[1], 'workspaceId' | 'createdBy'> & { workspaceId: unknown }
+
+function parseSubmitWorkflow(body: JsonBody): SubmitWorkflowBody {
+  const v = new Fields(body)
+  if (!v.has('workspaceId')) v.fail('workspaceId', 'required')
+  const module = v.string('module', { required: true, pattern: MODULE_NAME, max: 100 })
+  const target = v.string('target', { required: true, pattern: TARGET_NAME, max: 100 })
+  const args = parseArguments(v)
+  const waitFor = v.indexes('waitFor') ?? []
+  const cache = v.cache('cache')
+  const defer = v.defer('defer')
+  const delay = v.integer('delay', { min: 0 }) ?? 0
+  const retries = v.retries('retries')
+  const resumes = v.integer('resumes', { min: 0 }) ?? null
+  const recurrent = v.boolean('recurrent') ?? false
+  const timeout = v.integer('timeout', { min: 0 }) ?? 0
+  const requires = v.tags('requires') ?? {}
+  const memo = v.boolean('memo') ?? false
+  const idempotencyKey = v.string('idempotencyKey', { max: 200 }) ?? null
+  v.finish()
+  return {
+    workspaceId: body.workspaceId,
+    module: module!,
+    target: target!,
+    arguments: args!,
+    waitFor,
+    cache: cache ?? null,
+    defer: defer ?? null,
+    delay,
+    retries: retries ?? null,
+    resumes,
+    recurrent,
+    timeout,
+    requires,
+    memo,
+    idempotencyKey,
+  }
+}
+
+function parseCancelExecution(body: JsonBody): { workspaceId: unknown; executionId: unknown } {
+  return { workspaceId: body.workspaceId, executionId: body.executionId }
+}
+
+function parseRerunStep(body: JsonBody): { workspaceId: unknown; stepId: string } {
+  if (typeof body.stepId !== 'string') throw new ApiError(400, 'bad_request', 'stepId is required', { stepId: 'required' })
+  return { workspaceId: body.workspaceId, stepId: body.stepId }
+}
+
 /** Each argument is `["json", "<JSON text>"]` (values.md §8). */
-function parseArguments(v: Validator): RawJson[] | undefined {
+function parseArguments(v: Fields): RawJson[] | undefined {
   const raw = v.body.arguments
   if (raw === undefined || raw === null) return v.fail('arguments', 'required')
   if (!Array.isArray(raw) || raw.length > 20) return v.fail('arguments', 'invalid')

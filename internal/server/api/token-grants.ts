@@ -8,7 +8,7 @@ import { coversPatterns, hasAllWorkspaces, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
 import { mintServiceToken } from '../service-tokens.ts'
 import type { ServerSettings } from '../settings.ts'
-import { WORKSPACE_NAME, type Validator } from './validate.ts'
+import { WORKSPACE_NAME, type Fields } from './body.ts'
 
 const MAX_PATTERNS = 100
 
@@ -31,7 +31,7 @@ export function isWorkspacePattern(pattern: string): boolean {
 }
 
 /** An optional list of patterns from the body; records `invalid` for anything else. */
-export function optionalPatterns(v: Validator, field: string): string[] | undefined {
+export function optionalPatterns(v: Fields, field: string): string[] | undefined {
   const value = v.body[field]
   if (value === undefined || value === null) return undefined
   if (!Array.isArray(value) || value.length > MAX_PATTERNS || !value.every((p) => typeof p === 'string' && isWorkspacePattern(p))) {

@@ -1,46 +1,48 @@
 /** Workspace endpoints (http-api.md §9.2). */
 import type { Hono } from 'hono'
+import { validator } from 'hono/validator'
 import { ApiError } from '../../protocol/errors.ts'
 import { archiveWorkspace } from '../../orchestrator/index.ts'
 import { canAccessWorkspace } from '../auth.ts'
-import { noContent, jsonResponse, readJsonObject, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
-import { Validator, WORKSPACE_NAME } from './validate.ts'
+import { noContent, jsonResponse, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
+import { bodyReader, Fields, parseWorkspaceRef, WORKSPACE_NAME, type JsonBody } from './body.ts'
 
 export function registerWorkspaceRoutes(app: Hono<AppEnv>, server: ServerContext): void {
-  app.post('/api/create_workspace', async (c) => {
-    const v = new Validator(await readJsonObject(c, server))
-    const name = v.string('name', { required: true, pattern: WORKSPACE_NAME, max: 100 })
-    v.finish()
-    if (!canAccessWorkspace(c.get('access'), name!)) throw new ApiError(400, 'bad_request', 'restricted', { name: 'restricted' })
+  const readBody = bodyReader(server)
+
+  app.post('/api/create_workspace', readBody, validator('json', parseCreateWorkspace), async (c) => {
+    const { name, baseId: baseRef } = c.req.valid('json')
+    if (!canAccessWorkspace(c.get('access'), name)) throw new ApiError(400, 'bad_request', 'restricted', { name: 'restricted' })
     const project = requireProject(c, server)
     const store = project.store.workspaces
+    // what only the store can tell: the base exists, the name is free
+    const v = new Fields({})
     let baseId: number | null = null
-    if (v.has('baseId')) {
-      const base = project.workspace(v.body.baseId)
+    if (baseRef !== undefined) {
+      const base = project.workspace(baseRef)
       if (!base) v.fail('baseId', 'invalid')
       else baseId = base.id
     }
-    if (store.getActiveByName(name!)) v.fail('name', 'exists')
+    if (store.getActiveByName(name)) v.fail('name', 'exists')
     v.finish()
-    const ws = store.create(name!, baseId, Date.now())
+    const ws = store.create(name, baseId, Date.now())
     project.orchestrator.emit({ kind: 'workspaces' })
     return jsonResponse({ id: ws.externalId })
   })
 
-  app.post('/api/update_workspace', async (c) => {
-    const body = await readJsonObject(c, server)
+  app.post('/api/update_workspace', readBody, validator('json', parseUpdateWorkspace), async (c) => {
+    const body = c.req.valid('json')
     const project = requireProject(c, server)
     const ws = workspaceFor(c, project, body.workspaceId)
-    const v = new Validator(body)
-    const name = v.string('name', { pattern: WORKSPACE_NAME, max: 100 })
-    v.finish()
+    const { name } = body
+    const v = new Fields({})
     const changes: { name?: string; baseId?: number | null } = {}
     if (name !== undefined && name !== ws.name) {
       if (!canAccessWorkspace(c.get('access'), name)) v.fail('name', 'restricted')
       else if (project.store.workspaces.getActiveByName(name)) v.fail('name', 'exists')
       else changes.name = name
     }
-    if ('baseId' in body) {
+    if (body.baseId !== undefined) {
       if (body.baseId === null) changes.baseId = null
       else {
         const base = project.workspace(body.baseId)
@@ -56,8 +58,8 @@ export function registerWorkspaceRoutes(app: Hono<AppEnv>, server: ServerContext
   })
 
   const setState = (path: string, state: 'active' | 'paused') =>
-    app.post(path, async (c) => {
-      const body = await readJsonObject(c, server)
+    app.post(path, readBody, validator('json', parseWorkspaceRef), async (c) => {
+      const body = c.req.valid('json')
       const project = requireProject(c, server)
       const ws = workspaceFor(c, project, body.workspaceId)
       if (ws.state !== state) project.store.workspaces.update(ws.id, { state }, Date.now())
@@ -69,8 +71,8 @@ export function registerWorkspaceRoutes(app: Hono<AppEnv>, server: ServerContext
   setState('/api/pause_workspace', 'paused')
   setState('/api/resume_workspace', 'active')
 
-  app.post('/api/archive_workspace', async (c) => {
-    const body = await readJsonObject(c, server)
+  app.post('/api/archive_workspace', readBody, validator('json', parseWorkspaceRef), async (c) => {
+    const body = c.req.valid('json')
     const project = requireProject(c, server)
     const ws = workspaceFor(c, project, body.workspaceId)
     const dependants = project.store.workspaces.list().filter((w) => w.baseId === ws.id && w.state !== 'archived')
@@ -78,4 +80,19 @@ export function registerWorkspaceRoutes(app: Hono<AppEnv>, server: ServerContext
     archiveWorkspace(project.orchestrator, ws.id)
     return noContent()
   })
+}
+
+function parseCreateWorkspace(body: JsonBody): { name: string; baseId?: unknown } {
+  const v = new Fields(body)
+  const name = v.string('name', { required: true, pattern: WORKSPACE_NAME, max: 100 })
+  v.finish()
+  return { name: name!, baseId: v.has('baseId') ? body.baseId : undefined }
+}
+
+/** `baseId`: undefined = unchanged, null = no base. */
+function parseUpdateWorkspace(body: JsonBody): { workspaceId: unknown; name?: string; baseId?: unknown } {
+  const v = new Fields(body)
+  const name = v.string('name', { pattern: WORKSPACE_NAME, max: 100 })
+  v.finish()
+  return { workspaceId: body.workspaceId, name, baseId: body.baseId }
 }
