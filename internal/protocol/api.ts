@@ -162,6 +162,9 @@ export type ManifestsTopic = Record<
   >
 >
 
+/** `workspaces/<ws>/modules`: module → workflow → its runs in progress, sorted */
+export type ModulesTopic = Record<string, { workflows: Record<string, { activeRuns: string[] }> }>
+
 export interface SubmitWorkflowRequest {
   workspaceId: string
   module: string
@@ -204,8 +207,14 @@ export interface QueueEntry {
 
 export interface SessionEntry {
   connected: boolean
+  /** executions starting or running (a waiting one holds no slot) */
   executing: number
+  /** the worker's bound on `executing` */
   concurrency: number
+  /** executions blocked in a wait (`result()`, `select`, an input) */
+  waiting: number
+  /** the worker's bound on `waiting` (declared, else the server's default) */
+  maxWaiting: number
   poolName: string | null
   targets: Record<string, string[]>
   provides: TagSet

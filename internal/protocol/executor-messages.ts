@@ -11,7 +11,7 @@
  */
 import { ProtocolError } from './errors.ts'
 import type { CacheDefinition, RetriesDefinition } from './executor.ts'
-import { isJsonObject, stringifyJson, toNumber, type Json } from './json.ts'
+import { isJsonObject, setOwn, stringifyJson, toNumber, type Json } from './json.ts'
 import type { ExecutorValue } from './values.ts'
 import type { SelectStatus } from './worker.ts'
 
@@ -205,11 +205,6 @@ function record<T>(v: Json | undefined, at: string, read: Read<T>): Record<strin
   const out: Record<string, T> = {}
   for (const [key, value] of Object.entries(object)) setOwn(out, key, read(value, `${at}.${key}`))
   return out
-}
-
-function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
-  // an own property even for `__proto__`
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 const asEntry: Read<AssetEntryParams> = (v, at) => {

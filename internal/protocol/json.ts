@@ -39,6 +39,11 @@ export function isJsonObject(value: unknown): value is { [key: string]: Json } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RawJson) && !(value instanceof JsonNumber)
 }
 
+/** An own data property even for `__proto__` (assignment would set the prototype instead). */
+export function setOwn<T>(target: { [key: string]: T }, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
 /** Number of a parsed number-ish value (plain number or JsonNumber). */
 export function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return value

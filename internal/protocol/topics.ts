@@ -4,9 +4,9 @@
  * server's hub and the CLI's subscription client both import this one definition.
  */
 import { ProtocolError } from './errors.ts'
-import { isJsonObject, JsonNumber, type Json } from './json.ts'
+import { isJsonObject, JsonNumber, setOwn, type Json } from './json.ts'
 
-export { isJsonObject }
+export { isJsonObject, setOwn }
 
 /** The client offers `bearer.<base64url(token)>` and `v1`; the server selects `v1`. */
 export const TOPICS_SUBPROTOCOL = 'v1'
@@ -111,11 +111,6 @@ export function parseTopicServerFrame(raw: unknown): TopicServerFrame {
 
 // ---------------------------------------------------------------------------------------------
 // Applying updates
-
-/** An own data property even for `__proto__` (assignment would set the prototype instead). */
-export function setOwn(target: { [key: string]: Json }, key: string, value: Json): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
-}
 
 function toPlainNumber(raw: unknown): unknown {
   return raw instanceof JsonNumber ? Number(raw.text) : raw

@@ -2,6 +2,7 @@
  * Topic snapshots by path (http-api.md §11.3). Returns the value, or null when the topic cannot
  * be initialised (404); throws 403 for a workspace the caller may not read (§16.1).
  */
+import type { AssetTopic } from '../../protocol/api.ts'
 import { ApiError } from '../../protocol/errors.ts'
 import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
@@ -18,9 +19,10 @@ export function topicValue(project: Project | null, access: Access, segments: st
     const asset = project?.store.assets.getByExternalId(rest[0]!)
     // 404, not 403: whether an asset exists is not revealed outside its workspaces (§16.1)
     if (!asset || !canReadAsset(project!, access, asset.id)) return null
-    const summary = assetSummary(project!, asset.id)
-    const entries = project!.store.assets.entries(asset.id)
-    return { name: summary.name, entries }
+    // entry metadata is JSON the store parsed back (typed `unknown` there)
+    const entries = project!.store.assets.entries(asset.id) as AssetTopic['entries']
+    const topic: AssetTopic = { name: assetSummary(project!, asset.id).name, entries }
+    return topic
   }
   if (head === 'tokens' && rest.length === 0) return tokensTopic(project, access)
   // an input id contains a `/` (`RwD6/i1`): accept it encoded in one segment or split in two
