@@ -1,6 +1,6 @@
 /**
  * JSON Schema (draft 2020-12) for input responses (semantics.md §26), validated by
- * @cfworker/json-schema (no dependencies, all of 2020-12 but `$dynamicRef`, formats included).
+ * @cfworker/json-schema (no dependencies; drafts 4 to 2020-12, formats included).
  * What stays here:
  * - the schema is checked when the input is submitted (json-schema-check.ts says why);
  * - lossless numbers (`JsonNumber`, json.ts) become plain numbers, which the library compares;
