@@ -48,7 +48,12 @@ export function cancelDescendants(o: Core, rootId: number, workspaceId: number):
     if (visited.has(id)) continue
     visited.add(id)
     const result = o.store.results.get(id)
-    if (result?.successorId != null && SAME_CALL.has(result.type)) stack.push(result.successorId)
+    if (result?.successorId != null && SAME_CALL.has(result.type)) {
+      // a descendant's successor is a descendant too (its spawned run, a retry there); the
+      // root's own successor is not (the retry of a timed-out execution runs)
+      if (id !== rootId) cancelIfIncomplete(o, result.successorId, workspaceId)
+      stack.push(result.successorId)
+    }
     for (const stepId of o.store.runs.stepIdsCalledBy(id)) {
       for (const child of o.store.runs.executionsOfStep(stepId)) {
         if (child.workspaceId === workspaceId && !o.store.results.get(child.id)) cancelOne(o, child.id)
@@ -56,6 +61,10 @@ export function cancelDescendants(o: Core, rootId: number, workspaceId: number):
       }
     }
   }
+}
+
+function cancelIfIncomplete(o: Core, executionId: number, workspaceId: number): void {
+  if (o.execution(executionId)?.workspaceId === workspaceId && !o.store.results.get(executionId)) cancelOne(o, executionId)
 }
 
 /** §15.3: a new attempt of a step in `workspaceId` (the step's base workspace or a descendant). */
