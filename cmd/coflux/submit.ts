@@ -22,6 +22,7 @@ export default defineCommand({
     memo: { type: 'boolean', description: 'Force run-level memoisation on (--no-memo: off)' },
     delay: { type: 'string', valueHint: 'SECONDS', description: 'Override the delay' },
     retries: { type: 'string', valueHint: 'N', description: 'Override the retry limit (≤ 0: none)' },
+    resumes: { type: 'string', valueHint: 'N', description: "Override how often the run is resumed after its worker dies (0: never)" },
   },
   async run(ctx) {
     const a = ctx.args
@@ -66,6 +67,13 @@ function submitOverrides(ctx: CommandContext<any>): SubmitOverrides {
   if (a.retries !== undefined) {
     if (!/^-?\d+$/.test(String(a.retries))) throw new UsageError(`invalid value for --retries: "${a.retries}" (expected an integer)`)
     o.retries = Number(a.retries)
+  }
+  if (a.resumes !== undefined) {
+    const resumes = Number(a.resumes)
+    if (!/^\d+$/.test(String(a.resumes)) || !Number.isSafeInteger(resumes)) {
+      throw new UsageError(`invalid value for --resumes: "${a.resumes}" (expected an integer ≥ 0)`)
+    }
+    o.resumes = resumes
   }
   return o
 }

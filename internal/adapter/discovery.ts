@@ -113,6 +113,12 @@ export function parseDiscoveryOutput(text: string): TargetDefinition[] {
     }
     if (raw.recurrent === true) def.recurrent = true
     if (raw.timeout != null) def.timeout = int(raw.timeout, `${where}.timeout`)
+    if (raw.resumes != null) {
+      const resumes = int(raw.resumes, `${where}.resumes`)
+      if (resumes < 0) throw new Error(`${where}.resumes is negative`)
+      if (raw.type !== 'workflow') throw new Error(`${where}.resumes is set on a task (workflows only)`)
+      def.resumes = resumes
+    }
     if (raw.requires != null) def.requires = tagSet(raw.requires, `${where}.requires`)
     if (raw.memo === true) def.memo = true
     else if (Array.isArray(raw.memo)) def.memo = indexes(raw.memo, `${where}.memo`)

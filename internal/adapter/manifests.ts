@@ -48,6 +48,7 @@ export function buildManifest(t: TargetDefinition): WorkflowManifest {
     requires: t.requires && Object.keys(t.requires).length > 0 ? t.requires : null,
     instruction: t.instruction ?? null,
     memo: t.memo === true,
+    resumes: t.resumes ?? null,
   }
 }
 
@@ -91,6 +92,7 @@ export function discoverOutput(t: TargetDefinition): Record<string, unknown> {
   if (t.requires && Object.keys(t.requires).length > 0) out.requires = t.requires
   if (t.recurrent) out.recurrent = true
   if (t.timeout) out.timeout = t.timeout
+  if (t.resumes != null) out.resumes = t.resumes
   if (t.instruction != null) out.instruction = t.instruction
   return out
 }

@@ -53,6 +53,8 @@ export interface SubmitOverrides {
   delay?: number
   /** `--retries N`: N ≤ 0 → none */
   retries?: number
+  /** `--resumes N` (N ≥ 0; 0 = never resume) */
+  resumes?: number
   idempotencyKey?: string
 }
 
@@ -74,6 +76,8 @@ export function buildSubmitRequest(
     if (c.requires) req.requires = c.requires
     req.memo = c.memo === true
     if (c.timeout > 0) req.timeout = c.timeout
+    // manifests registered before `resumes` existed have none: leave it to the server's default
+    if (c.resumes != null) req.resumes = c.resumes
   }
   if (overrides.requires !== undefined) req.requires = overrides.requires
   if (overrides.memo !== undefined) req.memo = overrides.memo
@@ -81,6 +85,7 @@ export function buildSubmitRequest(
   if (overrides.retries !== undefined) {
     req.retries = overrides.retries <= 0 ? null : ({ limit: overrides.retries, backoffMin: 0, backoffMax: 0 } satisfies RetriesConfig)
   }
+  if (overrides.resumes !== undefined) req.resumes = overrides.resumes
   if (overrides.idempotencyKey) req.idempotencyKey = overrides.idempotencyKey
   return req
 }

@@ -136,6 +136,8 @@ export interface WorkflowConfiguration {
   timeout: number
   requires: TagSet | null
   memo: boolean
+  /** how often an abandoned execution is resumed; null = the server's default (3), 0 = never */
+  resumes: number | null
 }
 
 export interface WorkflowTopic {
@@ -180,6 +182,8 @@ export interface SubmitWorkflowRequest {
   timeout?: number
   requires?: TagSet | null
   memo?: boolean
+  /** how often the run's workflow execution is resumed when abandoned (integer ≥ 0); null or absent = the server's default (3) */
+  resumes?: number | null
   idempotencyKey?: string
 }
 

@@ -89,6 +89,8 @@ export interface ExecutorRequestParams {
     recurrent?: boolean
     requires?: Record<string, Json>
     timeout?: number
+    /** ours: how often an abandoned workflow execution is resumed (absent: the server's default); workflows only */
+    resumes?: number
   }
   /** §6.2: `handles` is not empty */
   select: { execution_id?: string; handles: ExecutorHandle[]; timeout_ms?: number; suspend?: boolean; cancel_remaining?: boolean }
@@ -188,6 +190,15 @@ const asNumber: Read<number> = (v, at) => {
 /** `read` for a present value; undefined when absent or null. */
 function maybe<T>(read: Read<T>, value: Json | undefined, at: string): T | undefined {
   return value === undefined || value === null ? undefined : read(value, at)
+}
+
+/** A non-negative integer, and only on a workflow: a task is never resumed (it may have side effects). */
+function resumesOf(p: Fields): number | undefined {
+  const resumes = maybe(asNumber, p.resumes, 'resumes')
+  if (resumes === undefined) return undefined
+  if (!Number.isInteger(resumes) || resumes < 0) return fail('resumes must be a non-negative integer')
+  if ((p.type ?? 'task') !== 'workflow') return fail('resumes applies to workflows only')
+  return resumes
 }
 
 function handles(v: Json | undefined): ExecutorHandle[] {
@@ -307,6 +318,7 @@ const REQUESTS: Parsers<ExecutorRequestParams> = {
       recurrent: maybe(asBoolean, p.recurrent, 'recurrent'),
       requires: maybe(asObject, p.requires, 'requires'),
       timeout: maybe(asNumber, p.timeout, 'timeout'),
+      resumes: resumesOf(p),
     }
   },
   select: (p) => {

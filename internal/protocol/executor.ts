@@ -47,6 +47,8 @@ export interface TargetDefinition {
   timeout?: number
   requires?: Record<string, string[]>
   memo?: true | number[]
+  /** workflows only (ours): resumptions after the worker died; absent = the server's default */
+  resumes?: number
   instruction?: string
   is_stub?: boolean
 }
@@ -63,6 +65,11 @@ export interface WorkflowManifest {
   timeout: number
   requires: Record<string, string[]> | null
   memo: boolean
+  /**
+   * How often an abandoned execution is resumed; null = the server's default. Manifests
+   * registered before this field existed are stored without it: read it as `?? null`.
+   */
+  resumes: number | null
   instruction: string | null
 }
 

@@ -97,8 +97,11 @@ export interface WorkerFrame {
  *   suspend           [executionId, executeAfter: number | null]           (reply: null)
  *   submit            [module, target, type, arguments: ServerValue[], parentId, groupId|null,
  *                      waitFor: number[]|true|null, cache|null, defer|null, memo: true|number[]|false|null,
- *                      delay: number, retries|null, recurrent: boolean, requires|null, timeout|null]
+ *                      delay: number, retries|null, recurrent: boolean, requires|null, timeout|null,
+ *                      resumes: number|null]
  *                     (reply: [executionId, module, target])
+ *                     resumes (ours, p[15]; 0.12 workers send 15 params): how often the workflow's
+ *                       execution is resumed when abandoned; null: the server's default (3), 0: never
  *                     cache   {params: true|number[], max_age: ms|null, namespace: string|null, version: string|null}
  *                     retries {limit: number|null, backoff_min?: ms, backoff_max?: ms}
  *   select            [handles: SelectHandle[], fromExecutionId, timeoutMs|null, suspend: boolean, cancelRemaining: boolean]

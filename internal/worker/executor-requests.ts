@@ -109,6 +109,7 @@ const HANDLERS: { [M in ExecutorRequestMethod]: Handler<M> } = {
       p.recurrent === true,
       p.requires ?? null,
       timeout ? Math.trunc(timeout) : null,
+      p.resumes ?? null,
     ])
     const [executionId, module, target] = reply as [string, string, string]
     return { execution_id: executionId, module, target }

@@ -98,6 +98,8 @@ function parseManifest(v: Fields, path: string, raw: unknown): WorkflowManifest 
   const timeout = m.timeout ?? 0
   if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0) return v.fail(`${path}.delay`, 'invalid')
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0) return v.fail(`${path}.timeout`, 'invalid')
+  const resumes = m.resumes ?? null
+  if (resumes !== null && (typeof resumes !== 'number' || !Number.isInteger(resumes) || resumes < 0)) return v.fail(`${path}.resumes`, 'invalid')
   const instruction = m.instruction ?? null
   if (instruction !== null && (typeof instruction !== 'string' || instruction.length > 5000)) return v.fail(`${path}.instruction`, 'invalid')
   if (waitFor === undefined || cache === undefined || defer === undefined || retries === undefined || requires === undefined) return undefined
@@ -112,6 +114,7 @@ function parseManifest(v: Fields, path: string, raw: unknown): WorkflowManifest 
     timeout,
     requires: requires && Object.keys(requires).length ? requires : null,
     memo: m.memo === true,
+    resumes,
     instruction: instruction as string | null,
   }
 }

@@ -83,6 +83,7 @@ export function workflowTopic(project: Project, ws: WorkspaceRecord, module: str
           timeout: manifest.timeout,
           requires: manifest.requires ?? {},
           memo: manifest.memo,
+          resumes: manifest.resumes ?? null,
         }
       : null,
     runs: Object.fromEntries(runs.map((r) => [r.externalId, { id: r.externalId, createdAt: r.createdAt, createdBy: null }])),

@@ -117,6 +117,8 @@ class ExecutionContext:
             params["recurrent"] = True
         if o.get("timeout"):
             params["timeout"] = o["timeout"]
+        if o.get("resumes") is not None:
+            params["resumes"] = o["resumes"]  # workflows only; 0 (never resume) is sent too
         result = self.request("submit_execution", params)
         return models.Execution(
             result["execution_id"], result.get("module", target.module), result.get("target", target.name)

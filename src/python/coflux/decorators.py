@@ -62,18 +62,24 @@ def workflow(
     memo: bool | None = None,
     requires: dict[str, Any] | None = None,
     recurrent: bool = False,
+    resumes: int | None = None,
 ) -> Any:
     """Declare a workflow (a target that can be submitted as a run). Options as for ``task``;
     ``memo=True`` makes memoisation the default for every call in the run::
 
-        @cf.workflow(memo=True)
+        @cf.workflow(memo=True, resumes=5)
         def pipeline(source: str, limit: int = 100): ...
+
+    ``resumes`` (workflows only): how many times an execution abandoned because its worker died
+    or lost its session is resumed by a new attempt that re-attaches its children; ``None`` (the
+    default) leaves it to the server (3), ``0`` disables. Independent of ``retries``, which apply
+    to errors. Tasks have no such option: a task may have side effects.
     """
     return _decorate(
         fn,
         "workflow",
         dict(name=name, wait=wait, cache=cache, retries=retries, defer=defer, delay=delay,
-             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent),
+             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent, resumes=resumes),
     )
 
 
@@ -91,13 +97,15 @@ def stub(
     memo: Any = None,
     requires: dict[str, Any] | None = None,
     recurrent: bool = False,
+    resumes: int | None = None,
 ) -> Callable[[Callable[..., Any]], Target]:
     """Reference a target hosted elsewhere (another module or worker) by its signature::
 
         @cf.stub("other.app", name="resize")
         def resize(path: str, width: int): ...
 
-    Stubs are never discovered; calling one inside an execution submits to ``module``/``name``.
+    Stubs are never discovered; calling one inside an execution submits to ``module``/``name``
+    with these options (``resumes`` only for ``type="workflow"``).
     Outside an execution the body runs as a plain function.
     """
     if type not in ("task", "workflow"):
@@ -107,7 +115,7 @@ def stub(
         return Target(
             fn, type, name=name, module=module, wait=wait, cache=cache, retries=retries,
             defer=defer, delay=delay, timeout=timeout, memo=memo, requires=requires,
-            recurrent=recurrent, is_stub=True,
+            recurrent=recurrent, resumes=resumes, is_stub=True,
         )
 
     return decorate

@@ -192,6 +192,17 @@ def normalize_retries(retries: Any) -> tuple[dict[str, Any] | None, Any]:
     return config, retries.when
 
 
+def normalize_resumes(resumes: Any) -> int | None:
+    """``resumes=None/n`` → ``None`` (the server's default) or a count; ``0`` disables resuming."""
+    if resumes is None:
+        return None
+    if isinstance(resumes, bool) or not isinstance(resumes, int):
+        raise TypeError("resumes must be an int or None")
+    if resumes < 0:
+        raise ValueError("resumes must not be negative")
+    return resumes
+
+
 def normalize_memo(memo: Any, parameters: Sequence[str], is_workflow: bool) -> bool | list[int] | None:
     """``memo=True/False/names`` → ``True``, ``False`` (explicit opt-out), indexes or ``None``."""
     if memo is None:

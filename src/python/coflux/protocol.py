@@ -223,7 +223,7 @@ MESSAGES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         {
             "type": _S, "wait_for": (list, bool), "group_id": _I, "cache": _D, "defer": _D,
             "memo": (bool, list), "delay": _N, "retries": _D, "recurrent": _B,
-            "requires": _D, "timeout": _I,
+            "requires": _D, "timeout": _I, "resumes": _I,
         },
     ),
     "select": (
@@ -300,6 +300,17 @@ def _check_values(method: str, params: dict[str, Any]) -> None:
             raise ProtocolError("execution_error.error needs string type and message")
 
 
+def _check_resumes(params: dict[str, Any]) -> None:
+    # resumes (ours): the automatic resumption of an abandoned workflow; a task is never resumed
+    resumes = params.get("resumes")
+    if resumes is None:
+        return
+    if resumes < 0:
+        raise ProtocolError("submit_execution.resumes must not be negative")
+    if params.get("type", "task") != "workflow":
+        raise ProtocolError("submit_execution.resumes applies to workflows only")
+
+
 def parse_message(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
     """Validate one message of the executor protocol and classify it.
 
@@ -344,6 +355,8 @@ def parse_message(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
             if name in params and params[name] is not None:
                 _check_type(method, name, params[name], expected)
         _check_values(method, params)
+        if method == "submit_execution":
+            _check_resumes(params)
     result = {"kind": kind, "method": method, "params": params}
     if message_id is not None:
         result["id"] = message_id

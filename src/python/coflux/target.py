@@ -103,6 +103,11 @@ def analyse_parameters(fn: Any) -> list[Parameter]:
     return parameters
 
 
+def _require_workflow(type: str) -> None:
+    if type != "workflow":
+        raise ValueError("resumes applies to workflows only: a task may have side effects, use retries")
+
+
 def _clean_doc(doc: str | None) -> str | None:
     if not doc:
         return None
@@ -159,6 +164,16 @@ class _Invocable:
         """Make this call recurrent (or not)."""
         return self._override(recurrent=bool(recurrent))
 
+    def with_resumes(self, resumes: int | None) -> TargetCall:
+        """Override how often this workflow call is resumed after its worker dies (``None``: the
+        server's default, ``0``: never). Workflows only: a task is not resumed, it may have side
+        effects (use ``with_retries``)::
+
+            pipeline.with_resumes(10).submit(source)
+        """
+        _require_workflow(self._target.type)
+        return self._override(resumes=options.normalize_resumes(resumes))
+
     def submit(self, *args: Any, **kwargs: Any) -> models.Execution:
         """Submit the call and return its ``Execution`` handle without waiting.
 
@@ -201,6 +216,7 @@ class Target(_Invocable):
         memo: Any = None,
         requires: Any = None,
         recurrent: bool = False,
+        resumes: Any = None,
         is_stub: bool = False,
     ) -> None:
         if not callable(fn):
@@ -219,6 +235,8 @@ class Target(_Invocable):
         self.parameter_names = [p.name for p in self.parameters]
         names = self.parameter_names
         retries_config, self.retry_when = options.normalize_retries(retries)
+        if resumes is not None:
+            _require_workflow(type)
         self._target = self
         self._options = {
             "wait_for": options.normalize_wait(wait, names),
@@ -230,6 +248,7 @@ class Target(_Invocable):
             "timeout": options.to_milliseconds(timeout, "timeout"),
             "requires": options.normalize_requires(requires),
             "memo": options.normalize_memo(memo, names, type == "workflow"),
+            "resumes": options.normalize_resumes(resumes),
         }
         # Name, docstring and __wrapped__ (so inspect.signature(target) shows the function's).
         functools.update_wrapper(self, fn, updated=())  # type: ignore[arg-type]
@@ -314,6 +333,8 @@ class Target(_Invocable):
             result["timeout"] = o["timeout"]
         if o["recurrent"]:
             result["recurrent"] = True
+        if o["resumes"] is not None:
+            result["resumes"] = o["resumes"]
         instruction = _clean_doc(getattr(self.fn, "__doc__", None))
         if instruction:
             result["instruction"] = instruction

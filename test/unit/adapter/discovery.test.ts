@@ -75,7 +75,7 @@ describe('parseDiscoveryOutput', () => {
             module: 'm', name: 'w', type: 'workflow', parameters: [],
             wait_for: [1], cache: { params: true, max_age_ms: 5 }, defer: { params: [0] }, delay: 3,
             retries: { limit: 2 }, recurrent: true, timeout: 9, requires: { gpu: 'A100', fast: true }, memo: [0],
-            instruction: 'doc', future_field: {},
+            resumes: 0, instruction: 'doc', future_field: {},
           },
         ],
       }),
@@ -84,7 +84,7 @@ describe('parseDiscoveryOutput', () => {
       module: 'm', name: 'w', type: 'workflow', parameters: [],
       wait_for: [1], cache: { params: true, max_age_ms: 5 }, defer: { params: [0] }, delay: 3,
       retries: { limit: 2 }, recurrent: true, timeout: 9, requires: { gpu: ['A100'], fast: ['true'] }, memo: [0],
-      instruction: 'doc',
+      resumes: 0, instruction: 'doc',
     })
   })
 
@@ -92,5 +92,10 @@ describe('parseDiscoveryOutput', () => {
     expect(() => parseDiscoveryOutput('[]')).toThrow('"targets" array')
     expect(() => parseDiscoveryOutput('{"targets": [{"module": "m", "name": "n", "type": "job"}]}')).toThrow('invalid type')
     expect(() => parseDiscoveryOutput('{"targets": [{"module": 1, "name": "n", "type": "task"}]}')).toThrow('module')
+    const target = (type: string, resumes: unknown) => JSON.stringify({ targets: [{ module: 'm', name: 'n', type, resumes }] })
+    expect(() => parseDiscoveryOutput(target('workflow', -1))).toThrow('targets[0].resumes is negative')
+    expect(() => parseDiscoveryOutput(target('workflow', 1.5))).toThrow('targets[0].resumes is not an integer')
+    expect(() => parseDiscoveryOutput(target('task', 2))).toThrow('targets[0].resumes is set on a task')
+    expect(parseDiscoveryOutput(target('workflow', null))[0]).not.toHaveProperty('resumes')
   })
 })

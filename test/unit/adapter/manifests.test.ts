@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { buildManifests, declaredTargets, preloadModules } from '../../../internal/adapter/index.ts'
+import { buildManifests, declaredTargets, discoverOutput, preloadModules } from '../../../internal/adapter/index.ts'
 import type { TargetDefinition } from '../../../internal/protocol/executor.ts'
 
 const full: TargetDefinition = {
@@ -19,6 +19,7 @@ const full: TargetDefinition = {
   requires: { gpu: ['A100', 'H100'] },
   timeout: 300000,
   recurrent: true,
+  resumes: 5,
   instruction: 'Fetches data.',
 }
 
@@ -38,6 +39,7 @@ describe('buildManifests', () => {
           requires: { gpu: ['A100', 'H100'] },
           instruction: 'Fetches data.',
           memo: true,
+          resumes: 5,
         },
       },
     })
@@ -64,10 +66,17 @@ describe('buildManifests', () => {
       requires: null,
       instruction: null,
       memo: false,
+      resumes: null,
     })
     expect(out.m!.memo_list!.memo).toBe(false)
     expect(out.m!.memo_list!.requires).toBeNull()
   })
+})
+
+test('discoverOutput shows resumes when set, 0 included', () => {
+  expect(discoverOutput(full).resumes).toBe(5)
+  expect(discoverOutput({ module: 'm', name: 'w', type: 'workflow', parameters: [], resumes: 0 }).resumes).toBe(0)
+  expect(discoverOutput({ module: 'm', name: 'w', type: 'workflow', parameters: [] })).not.toHaveProperty('resumes')
 })
 
 test('declaredTargets and preloadModules', () => {

@@ -28,6 +28,7 @@ test('buildSubmitRequest: workflow defaults, flags override', () => {
     timeout: 0,
     requires: { gpu: ['A100'] },
     memo: true,
+    resumes: null,
   }
   const target = { workspaceId: 'W', module: 'm', target: 't' }
   expect(buildSubmitRequest(target, [['json', '1']], configuration)).toEqual({
@@ -44,4 +45,17 @@ test('buildSubmitRequest: workflow defaults, flags override', () => {
   const overridden = buildSubmitRequest(target, [], configuration, { requires: {}, memo: false, delay: 2500, retries: 0, idempotencyKey: 'k' })
   expect(overridden).toMatchObject({ requires: {}, memo: false, delay: 2500, retries: null, idempotencyKey: 'k' })
   expect(buildSubmitRequest(target, [], null, { retries: 2 }).retries).toEqual({ limit: 2, backoffMin: 0, backoffMax: 0 })
+})
+
+test('buildSubmitRequest: resumes from the workflow, overridable, absent when unset (the server defaults it)', () => {
+  const target = { workspaceId: 'W', module: 'm', target: 't' }
+  const configuration = {
+    waitFor: [], cache: null, defer: null, delay: 0, retries: null, recurrent: false, timeout: 0, requires: null, memo: false,
+    resumes: 5 as number | null,
+  }
+  expect(buildSubmitRequest(target, [], configuration).resumes).toBe(5)
+  expect(buildSubmitRequest(target, [], configuration, { resumes: 0 }).resumes).toBe(0)
+  expect(buildSubmitRequest(target, [], { ...configuration, resumes: null })).not.toHaveProperty('resumes')
+  expect(buildSubmitRequest(target, [], null)).not.toHaveProperty('resumes')
+  expect(buildSubmitRequest(target, [], null, { resumes: 7 }).resumes).toBe(7)
 })

@@ -92,6 +92,11 @@ describe('malformed messages', () => {
     ['{"id": 5, "method": "persist_asset", "params": {"files": {"a": 1}}}', 'files.a must be a string'],
     ['{"id": 5, "method": "persist_asset", "params": {"entries": {"a": [1]}}}', 'entries.a must be [blob_key, size, metadata]'],
     ['{"method": "hello", "params": {"pid": 1, "channel": "stdout"}}', 'channel'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "w", "type": "workflow", "arguments": [], "resumes": -1}}', 'resumes must be a non-negative integer'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "w", "type": "workflow", "arguments": [], "resumes": 1.5}}', 'resumes must be a non-negative integer'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "w", "type": "workflow", "arguments": [], "resumes": true}}', 'resumes must be a number'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "type": "task", "arguments": [], "resumes": 2}}', 'resumes applies to workflows only'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "resumes": 0}}', 'resumes applies to workflows only'],
     ['{"id": 3, "method": "future_thing"}', 'unknown method: future_thing'],
   ])('%s: %s', (raw, message) => {
     expect(() => parse(raw)).toThrow(ProtocolError)
@@ -103,6 +108,8 @@ describe('malformed messages', () => {
     expect(paramsOf('{"id": 4, "method": "suspend", "params": null}')).toEqual({})
     expect(paramsOf('{"id": 4, "method": "suspend", "params": {"execute_after": null}}')).toEqual({})
     expect(paramsOf('{"method": "log", "params": {"level": 1, "template": null}}')).toEqual({ level: 1 })
+    const submit = (resumes: string) => paramsOf(`{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "resumes": ${resumes}}}`)
+    expect(submit('null')).toMatchObject({ resumes: undefined })
   })
 })
 

@@ -131,6 +131,48 @@ def test_workflow_memo_is_boolean_only():
         definition(kind="workflow", memo=["a"])
 
 
+def test_workflow_resumes():
+    assert extra(definition(kind="workflow")) == {}  # None: the server's default
+    assert extra(definition(kind="workflow", resumes=None)) == {}
+    assert extra(definition(kind="workflow", resumes=0)) == {"resumes": 0}  # 0 disables: still sent
+    assert extra(definition(kind="workflow", resumes=5)) == {"resumes": 5}
+    with pytest.raises(ValueError, match="must not be negative"):
+        definition(kind="workflow", resumes=-1)
+    for wrong in (True, 1.5, "3"):
+        with pytest.raises(TypeError, match="resumes must be an int or None"):
+            definition(kind="workflow", resumes=wrong)
+
+
+def test_tasks_take_no_resumes():
+    with pytest.raises(TypeError, match="resumes"):
+        definition(resumes=3)  # @cf.task has no such parameter
+    with pytest.raises(ValueError, match="workflows only"):
+        cf.stub("other.app", type="task", resumes=1)(lambda: None)
+    assert cf.stub("other.app", type="workflow", resumes=1)(lambda: None)._options["resumes"] == 1
+
+
+def test_with_resumes_overrides_the_decorator():
+    @cf.workflow(resumes=2)
+    def flow():
+        return "ran"
+
+    @cf.task()
+    def job():
+        pass
+
+    call = flow.with_resumes(7)
+    assert call._options["resumes"] == 7 and flow._options["resumes"] == 2
+    assert flow.with_resumes(0).with_retries(1)._options["resumes"] == 0
+    assert flow.with_resumes(None)._options["resumes"] is None
+    assert call() == "ran"  # outside an execution it is still a plain call
+    with pytest.raises(ValueError, match="must not be negative"):
+        flow.with_resumes(-1)
+    with pytest.raises(ValueError, match="workflows only"):
+        job.with_resumes(1)
+    with pytest.raises(ValueError, match="workflows only"):
+        job.with_retries(1).with_resumes(1)
+
+
 def test_full_example_from_the_spec():
     @cf.workflow(
         wait=["source"],

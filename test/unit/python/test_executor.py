@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import inline
+from coflux import protocol
 
 FLOWS = """
 import os, sys
@@ -329,6 +330,34 @@ def p():
          "memo": [1], "delay": 3000,
          "recurrent": True, "timeout": 10000},
     ]
+
+
+def test_workflow_resumes_are_sent_only_when_set(run):
+    source = """
+import coflux as cf
+
+@cf.workflow(resumes=4)
+def child(): ...
+
+@cf.workflow()
+def plain(): ...
+
+@cf.workflow()
+def p():
+    child.submit()
+    child.with_resumes(0).submit()
+    plain.submit()
+    plain.with_resumes(9).submit()
+"""
+    submits = []
+
+    def respond(message):
+        assert protocol.parse_message(message)["kind"] == "request"
+        submits.append((message["params"]["target"], message["params"].get("resumes")))
+        return {"result": {"execution_id": "R:2:1", "module": "flows", "target": message["params"]["target"]}}
+
+    run(source, "p", [], respond)
+    assert submits == [("child", 4), ("child", 0), ("plain", None), ("plain", 9)]
 
 
 def test_large_values_travel_as_files(run):

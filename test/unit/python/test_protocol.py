@@ -39,6 +39,16 @@ def test_fixtures_cover_every_message_kind():
     assert kinds == {"notification", "request", "response", "error response"}
 
 
+def _submit(**params):
+    base = {"execution_id": "x", "module": "m", "target": "w", "arguments": []}
+    return json.dumps({"id": 1, "method": "submit_execution", "params": {**base, **params}})
+
+
+def test_submit_resumes_may_be_absent_or_null():
+    assert parse_message(_submit(type="workflow", resumes=None))["kind"] == "request"
+    assert parse_message(_submit(type="workflow", resumes=0))["params"]["resumes"] == 0
+
+
 @pytest.mark.parametrize(
     "raw, error",
     [
@@ -57,6 +67,11 @@ def test_fixtures_cover_every_message_kind():
         ('{"method": "log", "params": {"execution_id": "x", "level": true}}', "not a boolean"),
         ('{"method": "execution_result", "params": {"execution_id": "x", "result": {"type": "blob"}}}', "unknown value type"),
         ('{"method": "execute", "params": {"execution_id": "x", "module": "m", "target": "t", "working_dir": "/", "arguments": [{"type": "file"}]}}', "without a path"),
+        (_submit(type="workflow", resumes=-1), "resumes must not be negative"),
+        (_submit(type="workflow", resumes=1.5), "resumes has the wrong type"),
+        (_submit(type="workflow", resumes=True), "resumes must be a number"),
+        (_submit(type="task", resumes=2), "resumes applies to workflows only"),
+        (_submit(resumes=0), "resumes applies to workflows only"),
     ],
 )
 def test_invalid_messages_are_rejected(raw, error):

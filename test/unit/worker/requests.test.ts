@@ -52,7 +52,8 @@ describe('forwarding', () => {
     const submit = mine[1]!
     expect(submit.key).toBe('R1:1:1#1')
     expect(typeof submit.id).toBe('number')
-    const [module, target, type, args, parent, group, waitFor, cache, defer, memo, delay, retries, recurrent, requires, timeout] = submit.params as any[]
+    const [module, target, type, args, parent, group, waitFor, cache, defer, memo, delay, retries, recurrent, requires, timeout, resumes] =
+      submit.params as any[]
     expect([module, target, type, parent, group, waitFor]).toEqual(['app', 'child', 'task', 'R1:1:1', 0, [0]])
     expect(args[0][0]).toBe('raw')
     expect(args[0][1].text).toBe('1')
@@ -60,7 +61,8 @@ describe('forwarding', () => {
     expect(args[1][2]).toBe(202)
     expect(server.blobs.has(args[1][1])).toBe(true)
     expect(cache).toEqual({ params: true, max_age: 600000, namespace: null, version: null })
-    expect([defer, memo, delay, recurrent, requires, timeout]).toEqual([null, null, 1500, false, null, null])
+    expect([defer, memo, delay, recurrent, requires, timeout, resumes]).toEqual([null, null, 1500, false, null, null, null])
+    expect(submit.params).toHaveLength(16)
     expect(retries).toEqual({ limit: 3, backoff_min: 1000 })
     expect(decode(server.named('put_result')[0]!.params[1] as unknown[])).toEqual({ id: 1, result: { execution_id: 'R1:2:1', module: 'app', target: 'child' } })
   })
@@ -122,6 +124,16 @@ describe('forwarding', () => {
     expect(answer.result).toEqual({ execution_id: 'F1:2:1', module: 'app', target: 'child' })
     const [raw] = server.named('submit')[0]!.params[3] as any[]
     expect([raw[0], text(raw[1]), raw[2]]).toEqual(['raw', '{"index":0,"type":"ref"}', [['input', 'F1/i1']]])
+  })
+
+  test('submit_execution: a workflow\'s resumes is p[15]; on a task it is refused', async () => {
+    await start((f) => (f.request === 'submit' ? { result: ['W1:2:1', 'app', 'flow'] } : undefined))
+    const answer = await roundTrip('W1:1:1', 'submit_execution', { module: 'app', target: 'flow', type: 'workflow', arguments: [], resumes: 4 })
+    expect(answer.result).toEqual({ execution_id: 'W1:2:1', module: 'app', target: 'flow' })
+    expect(server.named('submit')[0]!.params[15]).toBe(4)
+    const refused = await roundTrip('W2:1:1', 'submit_execution', { module: 'app', target: 't', type: 'task', arguments: [], resumes: 4 })
+    expect(refused.error).toEqual({ code: 'parse_error', message: 'resumes applies to workflows only' })
+    expect(server.named('submit')).toHaveLength(1)
   })
 
   test('suspend: answered, then the executor ends without a result', async () => {
