@@ -21,10 +21,12 @@ function renderSessions(sessions: Record<string, SessionEntry>, c: Colors): stri
     const targets = Object.entries(s.targets)
       .map(([m, names]) => `${m}(${names.length})`)
       .join(' ')
-    const row = [id, s.poolName ?? '-', targets || '-', formatTags(s.provides), `${s.executing}/${s.concurrency}`]
+    const load = [`${s.executing}/${s.concurrency}`, `${s.waiting}/${s.maxWaiting}`]
+    const row = [id, s.poolName ?? '-', targets || '-', formatTags(s.provides), ...load]
     return s.connected ? row : row.map((cell) => c.dim(cell))
   })
-  return renderTable(['Session', 'Pool', 'Targets', 'Provides', 'Load'], rows, c)
+  // a waiting execution holds no slot: running and waiting are bounded apart
+  return renderTable(['Session', 'Pool', 'Targets', 'Provides', 'Executing', 'Waiting'], rows, c)
 }
 
 /** `coflux sessions list [--watch]` (cli.md §8.11) */

@@ -13,7 +13,8 @@ export default defineCommand({
     watch: { type: 'boolean', description: 'Restart (with drain) when a .py file changes' },
     register: { type: 'boolean', description: 'Register the discovered workflows before connecting' },
     dev: { type: 'boolean', description: '--watch and --register' },
-    concurrency: { type: 'string', valueHint: 'N', description: 'Max concurrent executions (default: worker.concurrency)' },
+    concurrency: { type: 'string', valueHint: 'N', description: 'Max executions running at once (default: worker.concurrency)' },
+    'max-waiting': { type: 'string', valueHint: 'N', description: 'Max executions blocked in a wait at once (default: worker.max_waiting, else 2 × concurrency)' },
     session: { type: 'string', valueHint: 'TOKEN', description: 'Use an existing session (default: COFLUX_SESSION)' },
     provides: { type: 'string', valueHint: 'K:V,…', description: 'Tags this worker provides (appended to config)' },
     accepts: { type: 'string', valueHint: 'K:V,…', description: 'Tags this worker accepts (appended to config)' },
@@ -27,7 +28,8 @@ export default defineCommand({
       config,
       modules: positionals(ctx),
       adapter: typeof a.adapter === 'string' ? parseAdapterFlag(a.adapter) : undefined,
-      concurrency: concurrencyFlag(a.concurrency),
+      concurrency: countFlag('--concurrency', a.concurrency),
+      maxWaiting: countFlag('--max-waiting', a['max-waiting']),
       session: (typeof a.session === 'string' ? a.session : io.env.COFLUX_SESSION) || undefined,
       provides: [...config.worker.provides, ...listFlag(line, 'provides')],
       accepts: [...config.worker.accepts, ...listFlag(line, 'accepts')],
@@ -42,10 +44,11 @@ export default defineCommand({
   },
 })
 
-function concurrencyFlag(value: string | boolean | undefined): number | undefined {
+/** `--concurrency` and `--max-waiting`: a count, 0 = the configured value. */
+function countFlag(flag: string, value: string | boolean | undefined): number | undefined {
   if (typeof value !== 'string') return undefined
   const n = parseInteger(value)
-  if (n === undefined || n < 0) throw new UsageError(`invalid value for --concurrency: "${value}" (expected a non-negative integer)`)
+  if (n === undefined || n < 0) throw new UsageError(`invalid value for ${flag}: "${value}" (expected a non-negative integer)`)
   return n === 0 ? undefined : n
 }
 

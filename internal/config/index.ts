@@ -10,9 +10,11 @@ export {
   isLoopbackHost,
   parseLogLevel,
   resolveConfig,
+  workerLimits,
   type ConfigFlags,
   type ResolvedConfig,
   type ResolveOptions,
+  type WorkerLimits,
 } from './resolve.ts'
 export { CONFIG_SCHEMA, editDistance, envName, suggest } from './schema.ts'
 export { parseToml, TomlError, type TomlTable, type TomlValue } from './toml.ts'

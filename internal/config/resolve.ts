@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os'
 import { resolve as resolvePath } from 'node:path'
 import { parseToml, TomlError, type TomlTable, type TomlValue } from './toml.ts'
 import { BLOB_STORE_KEYS, CONFIG_SCHEMA, envName, suggest, type KeyType, type TableSchema } from './schema.ts'
-import type { BatchConfig, BlobStoreConfig, Config, LogLevel, OutputFormat } from './types.ts'
+import type { BatchConfig, BlobStoreConfig, Config, LogLevel, OutputFormat, WorkerConfig } from './types.ts'
 import { parseBoolean, parseInteger, splitList } from './values.ts'
 
 /**
@@ -78,6 +78,26 @@ function defaultConcurrency(): number {
   return Math.min(availableParallelism() + 4, 32)
 }
 
+/** `coflux worker`'s limits after its flags: what `declare_targets` sends. */
+export interface WorkerLimits {
+  /** executions running at once */
+  concurrency: number
+  /** executions blocked in a wait at once */
+  maxWaiting: number
+}
+
+/**
+ * `--concurrency` / `--max-waiting` (0 or absent = config) over `[worker]`. `max_waiting`
+ * defaults to twice the concurrency in effect, so `--concurrency 3` alone allows 6 waiting.
+ *
+ * @example
+ * workerLimits(config.worker, { concurrency: 3 }) // { concurrency: 3, maxWaiting: 6 }
+ */
+export function workerLimits(worker: WorkerConfig, flags: { concurrency?: number; maxWaiting?: number } = {}): WorkerLimits {
+  const concurrency = flags.concurrency || worker.concurrency
+  return { concurrency, maxWaiting: flags.maxWaiting || worker.maxWaiting || 2 * concurrency }
+}
+
 /**
  * Merges flags > COFLUX_* environment > config file > defaults into one frozen `Config`
  * (cli.md §5). Throws `ConfigError` for an explicit file that is missing, invalid TOML (naming
@@ -142,6 +162,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
     adapter: source.list(['worker', 'adapter']) ?? [],
     modules: modules ?? (legacyModules as string[] | undefined) ?? [],
     concurrency: positive(source.int(['worker', 'concurrency'])) ?? config.worker.concurrency,
+    maxWaiting: positive(source.int(['worker', 'max_waiting'])),
     provides: source.list(['worker', 'provides']) ?? [],
     accepts: source.list(['worker', 'accepts']) ?? [],
   }

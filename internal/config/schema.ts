@@ -36,7 +36,7 @@ export const CONFIG_SCHEMA: TableSchema = {
     max_body_bytes: 'int',
     max_blob_bytes: 'int',
   },
-  worker: { adapter: 'list', modules: 'list', concurrency: 'int', provides: 'list', accepts: 'list' },
+  worker: { adapter: 'list', modules: 'list', concurrency: 'int', max_waiting: 'int', provides: 'list', accepts: 'list' },
   blobs: { threshold: 'int', stores: 'stores' },
   logs: batch,
   metrics: batch,

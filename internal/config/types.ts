@@ -32,7 +32,13 @@ export interface WorkerConfig {
   /** argv prefix; empty = auto-detect */
   adapter: string[]
   modules: string[]
+  /** executions running at once */
   concurrency: number
+  /**
+   * executions blocked in a wait (`result()`, `select`, an input) at once, counted apart from
+   * `concurrency`; absent = twice the concurrency in effect (see `workerLimits`)
+   */
+  maxWaiting?: number
   /** `key:value` items (a bare key means `key:true`) */
   provides: string[]
   accepts: string[]

@@ -84,7 +84,8 @@ export interface WorkerFrame {
 
 /*
  * Parameter layouts (all arrays):
- *   declare_targets   [targets: DeclaredTargets, concurrency: number]
+ *   declare_targets   [targets: DeclaredTargets, concurrency: number, maxWaiting?: number]
+ *                     (maxWaiting is ours; 0.12 workers send two, and the server uses its default)
  *   session_draining  []
  *   record_heartbeats [{[executionId]: ExecutionStatus}]
  *   started           [executionId, {}]
@@ -128,7 +129,10 @@ export interface SelectReply {
 
 export interface DeclareTargetsParams {
   targets: DeclaredTargets
+  /** executions running at once (0.12: executions at once) */
   concurrency: number
+  /** executions blocked in a wait at once, counted apart from `concurrency`; absent from 0.12 workers */
+  maxWaiting?: number
 }
 
 // ---------------------------------------------------------------------------------------------

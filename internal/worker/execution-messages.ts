@@ -52,11 +52,17 @@ export interface MessageTarget extends MetricSource {
   /** the completion message arrived: `frame` is the completion to deliver, or an internal error text */
   complete(outcome: { frame: Omit<WorkerFrame, 'id'> } | { internalError: string }): void
   suspended(): void
+  /** the executor is now blocked in a wait (one or more selects outstanding) */
+  waitStarted(): void
+  /** its last outstanding wait settled */
+  waitEnded(): void
 }
 
 export class ExecutionMessages {
   #chain: Promise<void> = Promise.resolve()
   readonly #cancels = new Set<() => void>()
+  /** outstanding blocking requests (an async target may wait on several at once) */
+  #waits = 0
 
   constructor(
     readonly services: MessageServices,
@@ -231,7 +237,15 @@ export class ExecutionMessages {
         return reply.finally(() => this.#cancels.delete(cancel))
       },
       suspended: () => target.suspended(),
+      blockedOn: (wait) => this.#blockedOn(wait),
     }
+  }
+
+  #blockedOn<T>(wait: Promise<T>): Promise<T> {
+    if (this.#waits++ === 0) this.target.waitStarted()
+    return wait.finally(() => {
+      if (--this.#waits === 0) this.target.waitEnded()
+    })
   }
 
   #error(requestId: number, code: string, message: string): void {

@@ -142,6 +142,14 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     setTimeout(() => void this.#lastWrite.then(() => this.#cutOff('suspended', { isGraceful: true })), 0)
   }
 
+  waitStarted(): void {
+    if (this.#executor) this.services.pool.markWaiting(this.#executor)
+  }
+
+  waitEnded(): void {
+    if (this.#executor) this.services.pool.markRunning(this.#executor)
+  }
+
   // -- ExecutorListener -------------------------------------------------------------------------
 
   event(event: ExecutorEvent): void {

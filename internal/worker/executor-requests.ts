@@ -30,6 +30,8 @@ export interface RequestScope {
   readonly blobs: BlobStores
   /** Forwards a call to the server (with the request's idempotency key); resolves with its reply. */
   forward(request: WorkerRequestName, build: () => unknown[]): Promise<unknown>
+  /** The executor is blocked until `wait` settles: meanwhile it holds no slot of the concurrency. */
+  blockedOn<T>(wait: Promise<T>): Promise<T>
   /** The server recorded the execution's suspension: the executor is to be killed. */
   suspended(): void
 }
@@ -122,7 +124,7 @@ const HANDLERS: { [M in ExecutorRequestMethod]: Handler<M> } = {
     // so the clock starts at the first send: started earlier, a millisecond tick between reading
     // the clock and sending could shave the executor's own timeout on the first send (4999 for 5000).
     let firstSent: number | undefined
-    const reply = (await scope.forward('select', () => {
+    const forwarded = scope.forward('select', () => {
       const now = Date.now()
       firstSent ??= now
       return [
@@ -132,7 +134,9 @@ const HANDLERS: { [M in ExecutorRequestMethod]: Handler<M> } = {
         p.suspend === true,
         p.cancel_remaining === true,
       ]
-    })) as SelectReply | null
+    })
+    // a poll (timeout 0) is answered at once; anything else may block until a handle resolves
+    const reply = (await (timeout === 0 ? forwarded : scope.blockedOn(forwarded))) as SelectReply | null
     return reply === null ? null : selectResult(scope, reply)
   },
 

@@ -1,8 +1,10 @@
 /**
  * The warm pool (executor-protocol.md §12): W = min(C, 4) ready executors wait for work, one
  * executor serves exactly one execution, and the pool refills after every take and every exit.
- * How an executor comes to life (a fresh process, or a child forked from a preloaded template)
- * is the launcher's business; the pool only counts.
+ * A busy executor blocked in a wait (a `select`: `result()`, an input) holds no slot, so the
+ * refill counts only the running ones (busy − waiting) against C; the server bounds the waiting
+ * ones (`max_waiting`). How an executor comes to life (a fresh process, or a child forked from a
+ * preloaded template) is the launcher's business; the pool only counts.
  *
  * States: running (refills) → draining (no refills, idle executors closed, on-demand still
  * served) → stopped (everything killed, waiters rejected).
@@ -41,6 +43,8 @@ export class ExecutorPool {
   /** oldest first: take() hands out the longest-idle executor */
   #idle: Executor[] = []
   readonly #busy = new Set<Executor>()
+  /** busy executors blocked in a wait; a subset of #busy */
+  readonly #waiting = new Set<Executor>()
   #spawning = 0
   #waiters: Waiter[] = []
   #hasFailedFatally = false
@@ -61,6 +65,23 @@ export class ExecutorPool {
 
   get busyCount(): number {
     return this.#busy.size
+  }
+
+  get waitingCount(): number {
+    return this.#waiting.size
+  }
+
+  /** A busy executor is now blocked in a wait: its slot is free, so the warm set may refill. */
+  markWaiting(executor: Executor): void {
+    if (!this.#busy.has(executor) || this.#waiting.has(executor)) return
+    this.#waiting.add(executor)
+    this.#refill()
+    this.#notify()
+  }
+
+  /** Its wait is over: the executor runs (and counts against the concurrency) again. */
+  markRunning(executor: Executor): void {
+    if (this.#waiting.delete(executor)) this.#notify()
   }
 
   get state(): PoolState {
@@ -91,6 +112,7 @@ export class ExecutorPool {
   /** An executor taken but never bound (abort before bind, §10.2) goes back to the pool. */
   release(executor: Executor): void {
     this.#busy.delete(executor)
+    this.#waiting.delete(executor)
     if (this.#state === 'running' && executor.isAlive && this.#idle.length < this.warm) {
       this.#idle.unshift(executor)
       this.#notify()
@@ -138,7 +160,8 @@ export class ExecutorPool {
   #refill(): void {
     if (this.#state !== 'running' || this.#hasFailedFatally) return
     const prospective = this.#idle.length + this.#spawning
-    if (prospective + this.#busy.size < this.concurrency && prospective < this.warm) this.#spawn()
+    const running = this.#busy.size - this.#waiting.size
+    if (prospective + running < this.concurrency && prospective < this.warm) this.#spawn()
   }
 
   #spawn(): void {
@@ -191,6 +214,7 @@ export class ExecutorPool {
       this.log.debug(`idle executor ${executor.pid} exited`)
     }
     this.#busy.delete(executor)
+    this.#waiting.delete(executor)
     this.#refill()
     this.#notify()
   }

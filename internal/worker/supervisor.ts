@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildManifests, declaredTargets, discoverTargets, preloadModules, prepareAdapter, resolveModules, sanitizedEnv } from '../adapter/index.ts'
 import { BlobStores, createClient, parseTagItems, resolveWorkspaceId, type CofluxClient } from '../client/index.ts'
-import type { Config } from '../config/index.ts'
+import { workerLimits, type Config } from '../config/index.ts'
 import { WorkerFatalError } from './connection.ts'
 import { ExecutorStartError } from './executor.ts'
 import { ForkLauncher } from './fork-launcher.ts'
@@ -28,6 +28,8 @@ export interface WorkerRunOptions {
   adapter?: string[]
   /** `--concurrency`; 0/absent = `worker.concurrency` */
   concurrency?: number
+  /** `--max-waiting`; 0/absent = `worker.max_waiting`, else twice the concurrency */
+  maxWaiting?: number
   /** `--session` or `COFLUX_SESSION` */
   session?: string
   /** `worker.provides` + `--provides` (`key:value` items) */
@@ -98,7 +100,7 @@ async function runGeneration(
     (await client.createSession(workspaceId, parseTagItems(options.provides), parseTagItems(options.accepts))).sessionId
   if (signals.stage !== 'running') return 'exit'
 
-  const concurrency = options.concurrency || config.worker.concurrency
+  const { concurrency, maxWaiting } = workerLimits(config.worker, options)
   const env = { ...sanitizedEnv(), ...prepared.env, COFLUX_EXECUTOR_MODULES: preloadModules(targets).join(',') }
   const session = new WorkerSession({
     client,
@@ -106,6 +108,7 @@ async function runGeneration(
     sessionToken,
     targets: declaredTargets(targets),
     concurrency,
+    maxWaiting,
     launcher: new ForkLauncher({ argv: prepared.argv, cwd, env }, workDir, log),
     blobs: new BlobStores(client, { stores: [...config.blobs.stores], token: sessionToken }),
     blobCacheDir: join(workDir, 'blobs'),
@@ -115,7 +118,7 @@ async function runGeneration(
     log,
   })
   session.start()
-  log.info(`worker started for ${modules.join(', ')} (workspace ${config.workspace}, concurrency ${concurrency})`)
+  log.info(`worker started for ${modules.join(', ')} (workspace ${config.workspace}, concurrency ${concurrency}, max waiting ${maxWaiting})`)
 
   let onChange: () => void = () => {}
   const changed = new Promise<'reload'>((resolve) => (onChange = () => resolve('reload')))

@@ -31,7 +31,10 @@ export interface WorkerSessionOptions {
   workspaceId: string
   sessionToken: string
   targets: DeclaredTargets
+  /** executions running at once */
   concurrency: number
+  /** executions blocked in a wait at once; the server enforces it, the worker declares it */
+  maxWaiting: number
   launcher: Launcher
   blobs: BlobStores
   /** `<tmp>/coflux-worker-<random>/blobs` */
@@ -162,7 +165,8 @@ export class WorkerSession {
       this.options.log.warn(`${runner.id}: no longer assigned to this session; stopping it`)
       runner.forget()
     }
-    this.connection.sendNow({ request: 'declare_targets', params: [this.options.targets, this.options.concurrency] })
+    const { targets, concurrency, maxWaiting } = this.options
+    this.connection.sendNow({ request: 'declare_targets', params: [targets, concurrency, maxWaiting] })
     if (this.#isDraining) this.connection.sendNow({ request: 'session_draining', params: [] })
   }
 

@@ -67,6 +67,8 @@ describe('usage errors exit 2', () => {
     [['submit', 'app/main', '--requires', 'a:b', '--no-requires'], 'Error: --requires and --no-requires cannot be used together'],
     [['workspaces', 'list', '-o', 'yaml'], 'Error: invalid output format "yaml"'],
     [['pools', 'create', 'p1'], 'Error: missing required flag: --type'],
+    [['worker', 'app', '--concurrency', '-1'], 'Error: invalid value for --concurrency: "-1" (expected a non-negative integer)'],
+    [['worker', 'app', '--max-waiting', 'many'], 'Error: invalid value for --max-waiting: "many" (expected a non-negative integer)'],
   ]
   for (const [args, message] of cases) {
     test(args.join(' '), async () => {

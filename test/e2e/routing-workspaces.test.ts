@@ -105,6 +105,21 @@ test('a worker with concurrency 1 runs one execution at a time', async () => {
   expect(spans[1]![0]).toBeGreaterThanOrEqual(spans[0]![1] - 5)
 })
 
+test('sessions list shows running and waiting executions against their bounds', async () => {
+  await worker('waiting', 'waits', ['--concurrency', '2', '--max-waiting', '3'])
+  // its child requires a gpu no worker provides: the workflow blocks in result(), holding no slot
+  const queued = await cli('waiting', ['submit', 'orchestration/needs_gpu', '--no-wait', '-o', 'json'])
+  const session = await until(async () => {
+    const listed = await cli('waiting', ['sessions', 'list', '-o', 'json'])
+    return Object.values<any>(listed.json).find((s) => s.waiting === 1)
+  })
+  expect(session).toMatchObject({ connected: true, executing: 0, concurrency: 2, waiting: 1, maxWaiting: 3 })
+  const text = (await cli('waiting', ['sessions', 'list'])).stdout.split('\n')
+  expect(text[0]).toMatch(/^Session\s+Pool\s+Targets\s+Provides\s+Executing\s+Waiting$/)
+  expect(text[1]).toMatch(/\s0\/2\s+1\/3$/)
+  expect((await cli('waiting', ['runs', 'cancel', queued.json.executionId])).code).toBe(0)
+})
+
 describe('workspaces', () => {
   test('a child workspace inherits cached results; the parent never sees the child’s', async () => {
     await teamWorkers()

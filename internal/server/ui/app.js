@@ -1244,7 +1244,7 @@
           !sessions ? h('div', { class: 'loading' }, 'Loading…')
             : !entries.length ? h('div', { class: 'empty' }, 'No sessions. Start a worker with ', h('code', null, 'coflux worker <module>'), '.')
               : h('table', { class: 'table' },
-                h('thead', null, h('tr', null, h('th', null, 'Session'), h('th', null, 'State'), h('th', null, 'Pool'), h('th', { class: 'num' }, 'Executing'), h('th', null, 'Targets'), h('th', null, 'Provides'), h('th', null, 'Accepts'))),
+                h('thead', null, h('tr', null, h('th', null, 'Session'), h('th', null, 'State'), h('th', null, 'Pool'), h('th', { class: 'num' }, 'Executing'), h('th', { class: 'num' }, 'Waiting'), h('th', null, 'Targets'), h('th', null, 'Provides'), h('th', null, 'Accepts'))),
                 h('tbody', null, entries.map(([id, x]) => {
                   const st = x.connected ? (x.workerState === 'draining' ? 'draining' : 'connected') : 'disconnected'
                   return h('tr', null,
@@ -1252,6 +1252,8 @@
                     h('td', { class: 'nowrap' }, statusBadge(st), x.workerState && x.workerState !== st && x.workerState !== 'active' ? h('span', { class: 'faint' }, ` ${x.workerState}`) : null),
                     h('td', null, x.poolName || h('span', { class: 'faint' }, '—')),
                     h('td', { class: 'num mono' }, `${x.executing ?? 0} / ${x.concurrency ?? '?'}`),
+                    // blocked in result(), select or an input: bounded apart, holds no slot
+                    h('td', { class: 'num mono' }, `${x.waiting ?? 0} / ${x.maxWaiting ?? '?'}`),
                     h('td', null, Object.keys(x.targets || {}).length
                       ? Object.entries(x.targets).map(([m, names]) => h('div', { class: 'mono' }, h('span', { class: 'subtle' }, `${m}: `), (names || []).join(', ')))
                       : h('span', { class: 'faint' }, '—')),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, isLoopbackHost, resolveConfig } from '../../../internal/config/index.ts'
+import { ConfigError, isLoopbackHost, resolveConfig, workerLimits } from '../../../internal/config/index.ts'
 
 let dir: string
 beforeAll(() => {
@@ -105,6 +105,39 @@ describe('resolveConfig', () => {
     expect(config.blobs.threshold).toBe(0)
     expect(config.logs.flushInterval).toBe(0)
     expect(() => resolveConfig({ env: { COFLUX_WORKER_CONCURRENCY: 'x' }, cwd: dir })).toThrow('COFLUX_WORKER_CONCURRENCY')
+  })
+
+  test('max_waiting: flag > env > file > twice the concurrency in effect', () => {
+    const path = withFile('waiting.toml', '[worker]\nconcurrency = 3\nmax_waiting = 5\n')
+    const fromFile = resolveConfig({ env: {}, cwd: dir, flags: { config: path } }).config.worker
+    expect(fromFile.maxWaiting).toBe(5)
+    expect(workerLimits(fromFile)).toEqual({ concurrency: 3, maxWaiting: 5 })
+    const fromEnv = resolveConfig({ env: { COFLUX_WORKER_MAX_WAITING: '7' }, cwd: dir, flags: { config: path } }).config.worker
+    expect(workerLimits(fromEnv)).toEqual({ concurrency: 3, maxWaiting: 7 })
+    expect(workerLimits(fromEnv, { maxWaiting: 9 })).toEqual({ concurrency: 3, maxWaiting: 9 })
+    // 0 from a flag means "as configured", as for --concurrency
+    expect(workerLimits(fromEnv, { concurrency: 0, maxWaiting: 0 })).toEqual({ concurrency: 3, maxWaiting: 7 })
+
+    // unset: twice the concurrency that applies, whichever source set it
+    const unset = resolveConfig({ env: {}, cwd: dir }).config.worker
+    expect(unset.maxWaiting).toBeUndefined()
+    expect(workerLimits(unset).maxWaiting).toBe(2 * unset.concurrency)
+    const onlyConcurrency = withFile('only-concurrency.toml', '[worker]\nconcurrency = 4\n')
+    expect(workerLimits(resolveConfig({ env: {}, cwd: dir, flags: { config: onlyConcurrency } }).config.worker)).toEqual({ concurrency: 4, maxWaiting: 8 })
+    expect(workerLimits(resolveConfig({ env: { COFLUX_WORKER_CONCURRENCY: '6' }, cwd: dir }).config.worker)).toEqual({ concurrency: 6, maxWaiting: 12 })
+    expect(workerLimits(unset, { concurrency: 2 })).toEqual({ concurrency: 2, maxWaiting: 4 })
+    // not positive: ignored, like concurrency
+    expect(resolveConfig({ env: { COFLUX_WORKER_MAX_WAITING: '0' }, cwd: dir }).config.worker.maxWaiting).toBeUndefined()
+  })
+
+  test('max_waiting must be an integer', () => {
+    const path = withFile('waiting-type.toml', '[worker]\nmax_waiting = "lots"\n')
+    expect(() => resolveConfig({ env: {}, cwd: dir, flags: { config: path } })).toThrow("'worker.max_waiting' must be an integer")
+    expect(() => resolveConfig({ env: { COFLUX_WORKER_MAX_WAITING: 'x' }, cwd: dir })).toThrow(
+      'invalid integer value for COFLUX_WORKER_MAX_WAITING: "x"',
+    )
+    const { warnings } = resolveConfig({ env: {}, cwd: dir, flags: { config: withFile('waiting-typo.toml', '[worker]\nmax_wating = 3\n') } })
+    expect(warnings[0]).toContain("(did you mean 'worker.max_waiting'?)")
   })
 
   test('metrics intervals are clamped', () => {

@@ -30,7 +30,7 @@ function text(value: unknown): string {
 describe('execute → started → put_result → notify_terminated', () => {
   test('reports in order, with the result canonicalised', async () => {
     await start()
-    expect(server.named('declare_targets')[0]!.params).toEqual([{ fake: { task: ['echo'] } }, 2])
+    expect(server.named('declare_targets')[0]!.params).toEqual([{ fake: { task: ['echo'] } }, 2, 4])
     // numbers keep their text end to end: 1.0 stays 1.0
     server.execute('R1:1:1', 'echo', [['raw', new RawJson('{"type":"dict","items":["b",1.0,"a",2]}'), []]])
     await server.until(terminated('R1:1:1'))

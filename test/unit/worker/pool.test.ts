@@ -52,6 +52,62 @@ describe('warm pool', () => {
     await small.until((p) => p.idleCount === 2)
   })
 
+  test('an executor blocked in a wait holds no slot: the warm set refills against running = busy − waiting', async () => {
+    const { pool } = makePool(2)
+    pool.start()
+    await pool.until((p) => p.idleCount === 2)
+    const [a, b] = [await pool.take(), await pool.take()]
+    await Bun.sleep(150)
+    expect(pool.idleCount).toBe(0) // both slots running
+
+    pool.markWaiting(a)
+    expect(pool.waitingCount).toBe(1)
+    await pool.until((p) => p.idleCount === 1) // one slot free again
+    pool.markWaiting(b)
+    await pool.until((p) => p.idleCount === 2) // both free, but never more than W
+    expect(pool.busyCount).toBe(2)
+
+    // the wait is over: it counts again; nothing is spawned while running + idle ≥ C
+    pool.markRunning(a)
+    expect(pool.waitingCount).toBe(1)
+    const c = await pool.take()
+    await Bun.sleep(150)
+    expect(pool.idleCount).toBe(1)
+    expect(pool.busyCount).toBe(3)
+
+    // a waiting executor that exits stops counting as waiting
+    b.kill()
+    await pool.until((p) => p.busyCount === 2)
+    expect(pool.waitingCount).toBe(0)
+    c.kill()
+    await pool.until((p) => p.busyCount === 1 && p.idleCount === 1)
+  })
+
+  test('the warm target stays W = min(C, 4) however many wait', async () => {
+    const { pool } = makePool(5)
+    pool.start()
+    await pool.until((p) => p.idleCount === 4)
+    const taken = [await pool.take(), await pool.take()]
+    await pool.until((p) => p.idleCount === 3) // 2 running + 3 idle = C
+    taken.forEach((e) => pool.markWaiting(e))
+    await pool.until((p) => p.idleCount === 4)
+    await Bun.sleep(150)
+    expect(pool.idleCount).toBe(4)
+    expect(pool.waitingCount).toBe(2)
+  })
+
+  test('marking an executor that is not busy changes nothing', async () => {
+    const { pool } = makePool(1)
+    pool.start()
+    await pool.until((p) => p.idleCount === 1)
+    const e = await pool.take()
+    pool.release(e)
+    pool.markWaiting(e)
+    expect(pool.waitingCount).toBe(0)
+    pool.markRunning(e)
+    expect(pool.waitingCount).toBe(0)
+  })
+
   test('takes the longest-idle executor first', async () => {
     const { pool } = makePool(2)
     pool.start()

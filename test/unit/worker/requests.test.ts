@@ -117,6 +117,28 @@ describe('forwarding', () => {
     expect((await roundTrip('S3:1:1', 'select', { handles, timeout_ms: 0, suspend: false })).result).toBeNull()
   })
 
+  test('select: while it is unanswered the executor holds no slot, so the warm set refills', async () => {
+    server = new FakeServer({ reply: () => undefined })
+    harness = startHarness(server, { concurrency: 1 })
+    const pool = harness.session.pool
+    await pool.until((p) => p.idleCount === 1)
+    const handles = [{ type: 'execution', id: 'B:2:1' }]
+    server.execute('B1:1:1', 'request', [inline({ method: 'select', params: { handles, suspend: false } })])
+    const select = await server.until(() => server.named('select')[0])
+    // busy 1 = concurrency 1, yet a warm executor is back: the blocked one is not running
+    await pool.until((p) => p.waitingCount === 1 && p.busyCount === 1 && p.idleCount === 1)
+    server.send([2, select.id, null])
+    await server.until(terminated('B1:1:1'))
+    expect(pool.waitingCount).toBe(0)
+    // a poll (timeout 0) never counts as a wait
+    server.execute('B2:1:1', 'request', [inline({ method: 'select', params: { handles, timeout_ms: 0, suspend: false } })])
+    const poll = await server.until(() => server.named('select')[1])
+    await Bun.sleep(100)
+    expect(pool.waitingCount).toBe(0)
+    server.send([2, poll.id, null])
+    await server.until(terminated('B2:1:1'))
+  })
+
   test('submit_execution: an argument without a format is json (0.12), its input reference passed on', async () => {
     await start((f) => (f.request === 'submit' ? { result: ['F1:2:1', 'app', 'child'] } : undefined))
     const argument = { type: 'inline', value: { type: 'ref', index: 0 }, references: [['input', 'F1/i1']] }

@@ -73,7 +73,8 @@ describe('worker', () => {
     const { opts, log, signals } = options({ register: true })
     const exit = runWorker(opts)
     await server.until(() => server.named('declare_targets').length)
-    expect(server.named('declare_targets')[0]!.params).toEqual([{ flows: { task: ['add', 'nap'], workflow: ['main'] } }, 2])
+    // [targets, concurrency, maxWaiting]: max_waiting unset, so twice the concurrency
+    expect(server.named('declare_targets')[0]!.params).toEqual([{ flows: { task: ['add', 'nap'], workflow: ['main'] } }, 2, 4])
     const register = server.api.find((c) => c.name === 'register_manifests')!
     expect(Object.keys(register.body.manifests.flows)).toEqual(['main'])
     expect(register.body.workspaceId).toBe('W1')
@@ -93,6 +94,16 @@ describe('worker', () => {
     expect(server.named('put_result').length).toBe(2)
     expect(log.has(/shutting down \(signal again to abort drain early\)/)).toBe(true)
     expect(log.has(/W1R:1:1 flows\/add completed/)).toBe(true)
+  })
+
+  test('--concurrency and --max-waiting are declared to the server', async () => {
+    const { opts, log, signals } = options({ concurrency: 3, maxWaiting: 5 })
+    const exit = runWorker(opts)
+    await server.until(() => server.named('declare_targets').length)
+    expect(server.named('declare_targets')[0]!.params.slice(1)).toEqual([3, 5])
+    expect(log.has(/concurrency 3, max waiting 5\)$/)).toBe(true)
+    signals.notify()
+    expect(await exit).toBe(0)
   })
 
   test('a second signal kills running executions and reports them terminated without a result', async () => {

@@ -55,6 +55,7 @@ export interface HarnessOptions {
   spawn?: SpawnOptions
   fork?: boolean
   concurrency?: number
+  maxWaiting?: number
   threshold?: number
   readyTimeoutMs?: number
   extra?: Partial<WorkerSessionOptions>
@@ -74,6 +75,7 @@ export function startHarness(server: FakeServer, options: HarnessOptions = {}): 
     sessionToken: 'sess.secret',
     targets: { fake: { task: ['echo'] } },
     concurrency: options.concurrency ?? 2,
+    maxWaiting: options.maxWaiting ?? 2 * (options.concurrency ?? 2),
     launcher,
     blobs: new BlobStores(client, { token: 'sess.secret' }),
     blobCacheDir: join(dir, 'blobs'),
