@@ -5,6 +5,7 @@ import { ApiError, notFound } from '../protocol/errors.ts'
 import { parseStepId } from '../protocol/ids.ts'
 import type { ResultTypeName } from '../store/index.ts'
 import type { Core } from './core.ts'
+import { resumedFrom } from './reattachment.ts'
 import { ensureRunActive } from './rotation.ts'
 
 /** Successors that stay within the same logical call (cached/deferred point at other calls). */
@@ -54,6 +55,10 @@ export function cancelDescendants(o: Core, rootId: number, workspaceId: number):
       if (id !== rootId) cancelIfIncomplete(o, result.successorId, workspaceId)
       stack.push(result.successorId)
     }
+    // a resumed attempt adopted its predecessor's children (reattachment.ts): its descendants too
+    const exec = o.execution(id)
+    const predecessor = exec ? resumedFrom(o, exec) : null
+    if (predecessor) stack.push(predecessor.id)
     for (const stepId of o.store.runs.stepIdsCalledBy(id)) {
       for (const child of o.store.runs.executionsOfStep(stepId)) {
         if (child.workspaceId === workspaceId && !o.store.results.get(child.id)) cancelOne(o, child.id)

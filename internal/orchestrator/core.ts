@@ -27,6 +27,12 @@ export type Resolution =
   | { final: true; executionId: number; result: ResultRecord }
   | { final: false; executionId: number }
 
+/** Why a result is recorded, where it changes what follows. */
+export interface ResultContext {
+  /** abandoned because its worker died or lost its session: a workflow is resumed */
+  workerLost?: boolean
+}
+
 export interface Core {
   readonly store: OrchestrationStore
   readonly queue: ExecutionQueue
@@ -48,7 +54,7 @@ export interface Core {
   /** Follows successors to the final result, or to the execution that is still pending. */
   resolve(executionId: number): Resolution
   /** Records a result unless one exists (first write wins); whether this call wrote it. */
-  recordResult(executionId: number, input: NewResult): boolean
+  recordResult(executionId: number, input: NewResult, context?: ResultContext): boolean
   /** Starts tracking a result-less, unassigned execution. */
   track(exec: ExecutionRecord, step?: StepRecord): QueuedExecution
   /** A value's references with module/target and asset summaries filled in (to workers). */

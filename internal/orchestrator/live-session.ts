@@ -21,6 +21,7 @@ export class LiveSession {
   #targets: ReadonlySet<string> | null = null
   #declared: DeclaredTargets = {}
   #concurrency = 0
+  #maxWaiting = 0
   #draining = false
   readonly #held = new Map<number, HeldState>()
   /** assignments the worker has not reported yet (`execute` may have been lost) */
@@ -60,8 +61,13 @@ export class LiveSession {
   get declared(): DeclaredTargets {
     return this.#declared
   }
+  /** at most this many executions running (not blocked in a wait) */
   get concurrency(): number {
     return this.#concurrency
+  }
+  /** at most this many executions blocked in a wait before the longest-waiting is suspended */
+  get maxWaiting(): number {
+    return this.#maxWaiting
   }
   get isDraining(): boolean {
     return this.#draining
@@ -70,7 +76,7 @@ export class LiveSession {
   get executed(): number {
     return this.#executed
   }
-  /** slots in use: every held execution, finished ones included until their process ends */
+  /** processes it holds: every held execution, finished ones included until their process ends */
   get load(): number {
     return this.#held.size
   }
@@ -80,9 +86,9 @@ export class LiveSession {
     for (const state of this.#held.values()) if (state !== 'finished') n++
     return n
   }
-  /** connected, not draining, and a free slot */
-  get hasRoom(): boolean {
-    return this.#channel !== null && !this.#draining && this.load < this.#concurrency
+  /** connected and not draining: may be given new work when it has room (capacity.ts) */
+  get isAccepting(): boolean {
+    return this.#channel !== null && !this.#draining
   }
 
   heldIds(): number[] {
@@ -143,10 +149,12 @@ export class LiveSession {
     this.#record = record
   }
 
-  declare(targets: ReadonlySet<string>, declared: DeclaredTargets, concurrency: number): void {
+  /** `maxWaiting` absent (0.12 workers): twice the concurrency, as our worker's default. */
+  declare(targets: ReadonlySet<string>, declared: DeclaredTargets, concurrency: number, maxWaiting?: number): void {
     this.#targets = targets
     this.#declared = declared
     this.#concurrency = Math.max(1, Math.floor(concurrency) || 1)
+    this.#maxWaiting = maxWaiting !== undefined && maxWaiting >= 1 ? Math.floor(maxWaiting) : 2 * this.#concurrency
   }
 
   offers(targetKey: string): boolean {
@@ -220,11 +228,6 @@ export class SessionRegistry {
   ofWorker(workerId: number): LiveSession | undefined {
     for (const s of this.#sessions.values()) if (s.record.workerId === workerId) return s
     return undefined
-  }
-  /** whether any session could take one more execution */
-  hasRoom(): boolean {
-    for (const s of this.#sessions.values()) if (s.hasRoom) return true
-    return false
   }
   close(): void {
     for (const s of this.#sessions.values()) s.clearExpiry()

@@ -7,7 +7,8 @@
 import { parseExecutionId } from '../protocol/ids.ts'
 import type { ServerReference, ServerValue } from '../protocol/values.ts'
 import type { ExecutionRecord, NewResult, OrchestrationStore, StepRecord, WorkspaceStateName } from '../store/index.ts'
-import type { Core, Resolution } from './core.ts'
+import { sessionLoad, type SessionLoad } from './capacity.ts'
+import type { Core, Resolution, ResultContext } from './core.ts'
 import { computeDependencies } from './dependencies.ts'
 import type { Launcher } from './launcher.ts'
 import { SessionRegistry, type LiveSession } from './live-session.ts'
@@ -147,6 +148,11 @@ export class Orchestrator implements Core {
     return this.sessions.ofWorkspace(workspaceId)
   }
 
+  /** Running and waiting executions of a session (durable waiting). */
+  loadOf(session: LiveSession): SessionLoad {
+    return sessionLoad(this, session)
+  }
+
   session(id: number): LiveSession | undefined {
     return this.sessions.get(id)
   }
@@ -177,8 +183,8 @@ export class Orchestrator implements Core {
     return resolveCall(this.store, executionId)
   }
 
-  recordResult(executionId: number, input: NewResult): boolean {
-    return recordResult(this, executionId, input)
+  recordResult(executionId: number, input: NewResult, context?: ResultContext): boolean {
+    return recordResult(this, executionId, input, context)
   }
 
   track(exec: ExecutionRecord, step?: StepRecord): QueuedExecution {

@@ -18,8 +18,14 @@ export interface SessionView {
   readonly targets: ReadonlySet<string> | null
   readonly provides: TagSet
   readonly accepts: TagSet
-  readonly load: number
+  /** held executions not blocked in a wait; bounded by `concurrency` */
+  readonly running: number
   readonly concurrency: number
+  /** held executions blocked in a wait; bounded by `maxWaiting` */
+  readonly waiting: number
+  readonly maxWaiting: number
+  /** waiting executions that may be suspended, longest-waiting first */
+  readonly suspendable: readonly number[]
   /** connected, not draining, and (for a pool worker) active in an enabled pool */
   readonly isAvailable: boolean
 }
@@ -47,6 +53,8 @@ export type Decision =
   /** §16: a workflow called from a task starts its own run */
   | { kind: 'spawn'; executionId: number }
   | { kind: 'assign'; executionId: number; sessionId: number }
+  /** durable waiting: end a waiting execution's process; its successor is due when a handle resolves */
+  | { kind: 'suspend'; executionId: number; sessionId: number }
 
 export interface Plan {
   decisions: Decision[]
@@ -60,10 +68,12 @@ export function planPass(view: PlanView): Plan {
   const candidates = [...view.candidates].sort(compareCandidates)
   const decisions: Decision[] = []
   const deferred = collapseDeferrals(candidates, decisions)
-  // loads change as the plan assigns; the view itself is never changed
-  const load = new Map(view.sessions.map((s) => [s.id, s.load]))
-  const hasRoom = (s: SessionView) => s.isAvailable && load.get(s.id)! < s.concurrency
+  // running counts change as the plan assigns; the view itself is never changed
+  const running = new Map(view.sessions.map((s) => [s.id, s.running]))
+  const hasRoom = (s: SessionView) => s.isAvailable && running.get(s.id)! < s.concurrency && s.waiting < s.maxWaiting
   let anyRoom = view.sessions.some(hasRoom)
+  /** sessions that could run a due execution but for their waiting bound → how many */
+  const blocked = new Map<number, number>()
   const unrouted: QueuedExecution[] = []
   let nextDue: number | null = null
   for (const live of candidates) {
@@ -88,14 +98,31 @@ export function planPass(view: PlanView): Plan {
     const eligible = anyRoom ? view.sessions.filter((s) => hasRoom(s) && isSessionEligible(s, live)) : []
     if (eligible.length === 0) {
       unrouted.push(live)
+      for (const s of view.sessions) {
+        if (s.waiting >= s.maxWaiting && running.get(s.id)! < s.concurrency && isSessionEligible(s, live)) {
+          blocked.set(s.id, (blocked.get(s.id) ?? 0) + 1)
+        }
+      }
       continue
     }
     const session = eligible[Math.floor(view.random() * eligible.length)]!
     decisions.push({ kind: 'assign', executionId: live.exec.id, sessionId: session.id })
-    load.set(session.id, load.get(session.id)! + 1)
+    running.set(session.id, running.get(session.id)! + 1)
     anyRoom = view.sessions.some(hasRoom)
   }
+  for (const s of view.sessions) decisions.push(...planSuspensions(s, blocked.get(s.id) ?? 0))
   return { decisions, unrouted, nextDue }
+}
+
+/**
+ * Suspend under pressure: over its waiting bound, a session suspends the excess; at the bound
+ * with due work it could run, it suspends enough of its longest-waiting executions to take it.
+ */
+function planSuspensions(s: SessionView, blockedCount: number): Decision[] {
+  const excess = Math.max(0, s.waiting - s.maxWaiting)
+  const forWork = blockedCount > 0 ? Math.min(blockedCount, s.waiting - s.maxWaiting + 1) : 0
+  const count = Math.min(Math.max(excess, forWork), s.suspendable.length)
+  return s.suspendable.slice(0, count).map((executionId) => ({ kind: 'suspend' as const, executionId, sessionId: s.id }))
 }
 
 /** `execute_after` ascending (none first), then creation time, then priority descending. */

@@ -3,6 +3,7 @@
  * reason a person can act on. Shown by the queue topic, `coflux queue` and the web UI.
  */
 import type { TagSet, WorkspaceStateName } from '../store/index.ts'
+import { hasRoom, sessionLoad } from './capacity.ts'
 import type { Core } from './core.ts'
 import { launchingPool } from './pool-queries.ts'
 import { pendingDependencyIds } from './queries.ts'
@@ -39,8 +40,18 @@ export function queueStatus(o: Core, live: QueuedExecution, workspaceState: Work
     const offered = declaring.map((s) => describeTags({ ...s.record.provides, ...s.record.accepts })).join('; ')
     return { status: 'no_match', reason: `requires ${describeTags(live.requires)}; connected workers provide ${offered}` }
   }
-  if (matching.every((s) => !s.hasRoom)) {
-    return { status: 'at_capacity', reason: `${matching.length} matching worker${matching.length === 1 ? '' : 's'} at capacity` }
+  const loads = matching.map((s) => ({ s, load: sessionLoad(o, s) }))
+  if (loads.every(({ s, load }) => !hasRoom(s, load))) {
+    const workers = `${matching.length} matching worker${matching.length === 1 ? '' : 's'}`
+    const atWaitingBound = loads.filter(({ s, load }) => s.isAccepting && load.running < s.concurrency && load.waiting >= s.maxWaiting)
+    if (atWaitingBound.length > 0) {
+      const { s, load } = atWaitingBound[0]!
+      return {
+        status: 'at_capacity',
+        reason: `${workers} at capacity: ${load.waiting}/${s.maxWaiting} executions waiting (worker.max_waiting); suspending the longest-waiting`,
+      }
+    }
+    return { status: 'at_capacity', reason: `${workers} at capacity` }
   }
   return { status: 'ready', reason: 'ready' }
 }

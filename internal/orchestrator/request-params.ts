@@ -132,7 +132,9 @@ export function parseStepOptions(p: unknown[]): StepOptions {
   if (requires === null && p[13] !== null && p[13] !== undefined) throw new RequestError('invalid requires')
   const delay = Math.max(0, Math.trunc(toNumber(p[10]) ?? 0))
   const timeout = p[14] === null || p[14] === undefined ? 0 : Math.max(0, int(p[14], 'timeout'))
-  return { type, waitFor, cache, defer, memo, delay, retries, recurrent: p[12] === true, timeout, requires }
+  const resumes = p[15] === null || p[15] === undefined ? null : int(p[15], 'resumes')
+  if (resumes !== null && resumes < 0) throw new RequestError('invalid resumes')
+  return { type, waitFor, cache, defer, memo, delay, retries, resumes, recurrent: p[12] === true, timeout, requires }
 }
 
 export function parseAssetEntries(v: unknown): Record<string, { blobKey: string; size: number; metadata: Record<string, unknown> }> {

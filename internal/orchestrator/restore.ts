@@ -32,5 +32,5 @@ export function restoreState(o: Core): void {
     session.hold(exec.id, assignment.acknowledgedAt !== null, false)
     armBackstop(o, live)
   }
-  for (const id of orphaned) o.recordResult(id, { type: 'abandoned' })
+  for (const id of orphaned) o.recordResult(id, { type: 'abandoned' }, { workerLost: true })
 }

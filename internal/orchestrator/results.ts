@@ -6,7 +6,7 @@
  */
 import type { ExecutionRecord, NewResult, OrchestrationStore, ResultTypeName, StepRecord } from '../store/index.ts'
 import { cancelDescendants } from './cancellation.ts'
-import type { Core, Resolution } from './core.ts'
+import type { Core, Resolution, ResultContext } from './core.ts'
 import { releaseExecution } from './release.ts'
 import { isRetryable, retryDelay } from './retries.ts'
 
@@ -30,7 +30,7 @@ export function resolveCall(store: OrchestrationStore, executionId: number): Res
 }
 
 /** Records a result unless one exists (first write wins); returns whether this call wrote it. */
-export function recordResult(o: Core, executionId: number, input: NewResult): boolean {
+export function recordResult(o: Core, executionId: number, input: NewResult, context: ResultContext = {}): boolean {
   if (o.store.results.get(executionId)) return false
   const exec = o.execution(executionId)
   if (!exec) return false
@@ -44,6 +44,10 @@ export function recordResult(o: Core, executionId: number, input: NewResult): bo
       const policy = { limit: step.retryLimit, backoffMin: step.backoffMin, backoffMax: step.backoffMax }
       const delay = retryDelay(policy, previousResults(o, exec))
       if (delay !== null) successor = o.store.runs.createExecution(step.id, exec.workspaceId, delay > 0 ? now + delay : null, now)
+    }
+    if (successor === null && input.successorId == null && input.type === 'abandoned' && context.workerLost && shouldResume(o, exec, step)) {
+      // durable waiting: a workflow lost with its worker resumes (re-attaching its children)
+      successor = o.store.runs.createExecution(step.id, exec.workspaceId, null, now)
     } else if (input.type === 'value' && step.recurrent && isNullValue(o, input.valueId ?? null)) {
       result = { ...input, type: 'recurred' }
       successor = o.store.runs.createExecution(step.id, exec.workspaceId, step.delay > 0 ? now + step.delay : null, now)
@@ -63,6 +67,16 @@ function previousResults(o: Core, exec: ExecutionRecord): (ResultTypeName | null
     .filter((e) => e.id !== exec.id && e.workspaceId === exec.workspaceId && e.attempt < exec.attempt)
     .sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt)
     .map((e) => o.store.results.get(e.id)?.type ?? null)
+}
+
+/**
+ * A workflow abandoned (its worker died or lost its session) is resumed while the call has been
+ * abandoned at most `resumeLimit` times; tasks never are (they may have side effects).
+ */
+function shouldResume(o: Core, exec: ExecutionRecord, step: StepRecord): boolean {
+  if (step.type !== 'workflow' || step.resumeLimit <= 0) return false
+  const abandoned = previousResults(o, exec).filter((type) => type === 'abandoned').length + 1
+  return abandoned <= step.resumeLimit
 }
 
 function isNullValue(o: Core, valueId: number | null): boolean {

@@ -5,12 +5,14 @@
  */
 import { RESULT_TYPE } from '../store/index.ts'
 import type { Core } from './core.ts'
+import { hasRoom, sessionLoad, suspendableWaiting } from './capacity.ts'
 import { assignExecution } from './dispatch.ts'
 import type { LiveSession } from './live-session.ts'
 import { isSessionEligible, planPass, type CacheHit, type Decision, type PlanView, type SessionView } from './planner.ts'
 import { isPoolWorkerAvailable, runPoolStep } from './pools.ts'
 import type { QueuedExecution } from './queue.ts'
 import { archivedCacheHit } from './rotation.ts'
+import { suspendCaller } from './suspension.ts'
 
 /** Runs a pass; returns the earliest future `execute_after`, if any. */
 export function runSchedulerPass(o: Core): number | null {
@@ -37,25 +39,30 @@ export function planView(o: Core): PlanView {
 }
 
 export function sessionView(o: Core, s: LiveSession): SessionView {
+  const load = sessionLoad(o, s)
   return {
     id: s.id,
     workspaceId: s.workspaceId,
     targets: s.targets,
     provides: s.record.provides,
     accepts: s.record.accepts,
-    load: s.load,
+    running: load.running,
     concurrency: s.concurrency,
-    isAvailable: s.isConnected && !s.isDraining && isPoolWorkerAvailable(o, s),
+    waiting: load.waiting,
+    maxWaiting: s.maxWaiting,
+    suspendable: load.waiting > 0 ? suspendableWaiting(o, s) : [],
+    isAvailable: s.isAccepting && isPoolWorkerAvailable(o, s),
   }
 }
 
 /** Whether some session could take the execution now (it has room and is eligible). */
 export function hasEligibleSession(o: Core, live: QueuedExecution): boolean {
-  return o.sessions.all().some((s) => s.load < s.concurrency && isSessionEligible(sessionView(o, s), live))
+  return o.sessions.all().some((s) => hasRoom(s, sessionLoad(o, s)) && isSessionEligible(sessionView(o, s), live))
 }
 
 /** Applies a decision unless the pass's own earlier decisions made it moot. */
 function apply(o: Core, decision: Decision): void {
+  if (decision.kind === 'suspend') return suspendWaiting(o, decision.executionId, decision.sessionId)
   if (!o.queue.isPending(decision.executionId)) return
   const live = o.queue.get(decision.executionId)!
   switch (decision.kind) {
@@ -70,7 +77,7 @@ function apply(o: Core, decision: Decision): void {
       return
     case 'assign': {
       const session = o.sessions.get(decision.sessionId)
-      if (session?.hasRoom) assignExecution(o, live, session, o.now())
+      if (session && hasRoom(session, sessionLoad(o, session))) assignExecution(o, live, session, o.now())
       return
     }
     default: {
@@ -78,6 +85,15 @@ function apply(o: Core, decision: Decision): void {
       throw new Error(`unknown decision ${String(unknown)}`)
     }
   }
+}
+
+/** Suspend under pressure: the waiting execution ends; its successor is gated on what it awaited. */
+function suspendWaiting(o: Core, executionId: number, sessionId: number): void {
+  const session = o.sessions.get(sessionId)
+  const waiter = o.waiters.ofCaller(executionId)[0]
+  const caller = o.execution(executionId)
+  if (!session || !waiter || !caller || !session.holds(executionId)) return
+  suspendCaller(o, session, caller, waiter.handles, null)
 }
 
 /** §6.1: the newest in-flight or fresh-enough value of another step with the same key, in the ancestry. */
@@ -122,6 +138,7 @@ function spawnChildRun(o: Core, live: QueuedExecution, now: number): void {
         deferKey: null,
         memoKey: null,
         retryLimit: step.retryLimit,
+        resumeLimit: step.resumeLimit,
         backoffMin: step.backoffMin,
         backoffMax: step.backoffMax,
         recurrent: false,

@@ -73,6 +73,9 @@ export function reevaluateWaiter(o: Core, waiter: Waiter): void {
   }
   o.waiters.remove(waiter)
   waiter.reply(won.reply)
+  // the caller runs again and takes a slot (it may exceed the concurrency for a while)
+  const session = o.sessions.get(waiter.sessionId)
+  if (session) o.emit({ kind: 'sessions', workspaceId: session.workspaceId })
   if (waiter.cancelRemaining) cancelLosers(o, waiter, won.index)
 }
 
@@ -111,10 +114,13 @@ export function startSelect(o: Core, session: LiveSession, caller: ExecutionReco
     else reply(null)
     return
   }
-  const spec = { sessionId: session.id, callerId: caller.id, handles, suspend, cancelRemaining, reply, key }
-  o.waiters.add(spec, o.now(), timeout, (w) => {
+  const spec = { sessionId: session.id, callerId: caller.id, handles, suspend, cancelRemaining, timeoutMs: timeout, reply, key }
+  o.waiters.add(spec, o.now(), (w) => {
     o.waiters.remove(w)
     if (w.suspend) suspendCaller(o, session, caller, handles, null)
     else w.reply(null)
   })
+  // the caller no longer runs: its slot is free for other work (see capacity.ts)
+  o.emit({ kind: 'sessions', workspaceId: session.workspaceId })
+  o.wake()
 }

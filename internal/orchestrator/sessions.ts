@@ -61,21 +61,21 @@ export function expireSession(o: Core, sessionId: number): void {
   session.disconnect(4000, 'session_invalid')
   for (const id of session.heldIds()) {
     o.waiters.removeOfCaller(id)
-    o.recordResult(id, { type: 'abandoned' })
+    o.recordResult(id, { type: 'abandoned' }, { workerLost: true })
     o.queue.remove(id)
   }
   o.emit({ kind: 'sessions', workspaceId: session.workspaceId })
   o.wake()
 }
 
-export function declareTargets(o: Core, session: LiveSession, targets: DeclaredTargets, concurrency: number): void {
+export function declareTargets(o: Core, session: LiveSession, targets: DeclaredTargets, concurrency: number, maxWaiting?: number): void {
   const keys = new Set<string>()
   for (const [module, byType] of Object.entries(targets)) {
     for (const type of ['task', 'workflow'] as const) {
       for (const name of byType[type] ?? []) keys.add(targetKey(type, module, name))
     }
   }
-  session.declare(keys, targets, concurrency)
+  session.declare(keys, targets, concurrency, maxWaiting)
   o.emit({ kind: 'sessions', workspaceId: session.workspaceId })
   o.wake()
 }
@@ -120,7 +120,7 @@ export function recordHeartbeats(o: Core, session: LiveSession, statuses: Record
     // the worker no longer holds it: finished ones just free the slot, running ones are abandoned
     const state = session.heldState(id)
     session.release(id)
-    if (state !== 'finished') o.recordResult(id, { type: 'abandoned' })
+    if (state !== 'finished') o.recordResult(id, { type: 'abandoned' }, { workerLost: true })
     o.queue.remove(id)
   }
   o.emit({ kind: 'sessions', workspaceId: session.workspaceId })

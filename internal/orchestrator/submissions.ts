@@ -6,6 +6,7 @@ import { RawJson } from '../protocol/json.ts'
 import { computeStepKey, type ServerValue } from '../protocol/values.ts'
 import type { CacheConfig, ExecutionRecord, RunRecord, TagSet } from '../store/index.ts'
 import type { Core } from './core.ts'
+import { reattachedChild } from './reattachment.ts'
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
 
@@ -18,6 +19,8 @@ export interface StepOptions {
   memo: true | number[] | false | null
   delay: number
   retries: { limit: number; backoffMin: number; backoffMax: number } | null
+  /** workflows: resumes after abandonment (null: the default); ignored for tasks */
+  resumes: number | null
   recurrent: boolean
   timeout: number
   requires: TagSet | null
@@ -49,6 +52,13 @@ function keys(module: string, target: string, args: ServerValue[], options: Pick
   const deferKey = options.defer ? computeStepKey(own, '', args, options.defer.params) : null
   const memoKey = memo ? computeStepKey(own, '', args, memo) : null
   return { cacheKey, deferKey, memoKey }
+}
+
+/** A workflow abandoned with its worker is resumed this many times unless it says otherwise. */
+export const DEFAULT_WORKFLOW_RESUMES = 3
+
+function resumeLimit(type: 'task' | 'workflow', resumes: number | null): number {
+  return type === 'workflow' ? (resumes ?? DEFAULT_WORKFLOW_RESUMES) : 0
 }
 
 function retryFields(retries: StepOptions['retries']) {
@@ -97,6 +107,7 @@ export function submitWorkflow(o: Core, input: WorkflowSubmission): SubmittedRun
         deferKey,
         memoKey: null,
         ...retryFields(input.retries),
+        resumeLimit: resumeLimit('workflow', input.resumes),
         recurrent: input.recurrent,
         delay: input.delay,
         timeout: input.timeout,
@@ -133,6 +144,13 @@ export function submitStep(
 ): ExecutionRecord {
   const now = o.now()
   const run = o.store.runs.getRun(parent.runId)!
+  const argumentIds = args.map((a) => o.store.values.put(a))
+  const reattached = reattachedChild(o, parent, { type: options.type, module, target, argumentIds })
+  if (reattached) {
+    o.store.runs.addChild(parent.id, reattached.id, groupId)
+    o.emit({ kind: 'run', runId: run.id })
+    return reattached
+  }
   const memo: true | number[] | null = options.memo === false ? null : options.memo ?? (run.memo ? true : null)
   const { cacheKey, deferKey, memoKey } = keys(module, target, args, options, memo)
   if (memoKey) {
@@ -158,11 +176,12 @@ export function submitStep(
         deferKey,
         memoKey,
         ...retryFields(options.retries),
+        resumeLimit: resumeLimit(options.type, options.resumes),
         recurrent: options.recurrent,
         delay: options.delay,
         timeout: options.timeout,
         requires: options.requires,
-        argumentIds: args.map((a) => o.store.values.put(a)),
+        argumentIds,
       },
       now,
     )

@@ -13,6 +13,8 @@ export interface WaiterSpec {
   handles: ResolvedHandle[]
   suspend: boolean
   cancelRemaining: boolean
+  /** ms until it gives up (answered null, or suspended when `suspend`); null waits indefinitely */
+  timeoutMs: number | null
   /** the request's idempotency key: a re-sent select replaces its earlier waiter */
   key?: string
   reply: (value: unknown) => void
@@ -45,6 +47,8 @@ export class WaiterRegistry {
   /** unanswered input id → waiters watching it */
   readonly #byInput = new Map<number, Set<Waiter>>()
   readonly #byKey = new Map<string, Waiter>()
+  /** caller execution id → its waiters (normally one) */
+  readonly #byCaller = new Map<number, Set<Waiter>>()
   #nextId = 1
 
   constructor(state: HandleState, onInputsChanged: () => void) {
@@ -53,8 +57,9 @@ export class WaiterRegistry {
   }
 
   /** Registers a waiter on its unresolved handles, with an optional timeout. */
-  add(spec: WaiterSpec, now: number, timeoutMs: number | null, onExpire: (w: Waiter) => void): Waiter {
+  add(spec: WaiterSpec, now: number, onExpire: (w: Waiter) => void): Waiter {
     const waiter: Waiter = { ...spec, id: this.#nextId++, since: now }
+    const timeoutMs = spec.timeoutMs
     if (waiter.key !== undefined) {
       const previous = this.#byKey.get(waiter.key)
       if (previous) this.remove(previous)
@@ -62,6 +67,7 @@ export class WaiterRegistry {
     }
     const watch: Watch = { executions: new Set(), inputs: new Set(), timer: null }
     this.#watches.set(waiter, watch)
+    addTo(this.#byCaller, waiter.callerId, waiter)
     if (timeoutMs !== null) watch.timer = setTimeout(() => onExpire(waiter), Math.max(0, timeoutMs))
     this.rewatch(waiter)
     return waiter
@@ -93,6 +99,7 @@ export class WaiterRegistry {
     if (waiter.key !== undefined && this.#byKey.get(waiter.key) === waiter) this.#byKey.delete(waiter.key)
     if (!watch) return
     this.#watches.delete(waiter)
+    removeFrom(this.#byCaller, waiter.callerId, waiter)
     if (watch.timer) clearTimeout(watch.timer)
     const hadInputs = watch.inputs.size > 0
     this.#unindex(waiter, watch)
@@ -101,7 +108,12 @@ export class WaiterRegistry {
 
   /** Drops every waiter whose caller is this execution (aborted, cancelled, suspended). */
   removeOfCaller(callerId: number): void {
-    for (const waiter of [...this.#watches.keys()]) if (waiter.callerId === callerId) this.remove(waiter)
+    for (const waiter of this.ofCaller(callerId)) this.remove(waiter)
+  }
+
+  /** The waiters of a caller (an execution blocked in a select has one). */
+  ofCaller(callerId: number): Waiter[] {
+    return [...(this.#byCaller.get(callerId) ?? [])]
   }
 
   /** Waiters watching this execution; they must be re-evaluated (it resolved or moved on). */
@@ -130,8 +142,7 @@ export class WaiterRegistry {
   }
   /** Whether this execution is blocked in a select. */
   isWaiting(callerId: number): boolean {
-    for (const waiter of this.#watches.keys()) if (waiter.callerId === callerId) return true
-    return false
+    return this.#byCaller.has(callerId)
   }
 
   close(): void {

@@ -67,7 +67,7 @@ function dispatch(o: Core, ctx: FrameContext, frame: WorkerFrame, answer: (r: un
   const { session } = ctx
   switch (frame.request) {
     case 'declare_targets':
-      declareTargets(o, session, parseTargets(p[0]), int(p[1] ?? 1, 'concurrency'))
+      declareTargets(o, session, parseTargets(p[0]), int(p[1] ?? 1, 'concurrency'), p[2] === undefined || p[2] === null ? undefined : int(p[2], 'max_waiting'))
       return
     case 'session_draining':
       drainSession(o, session)

@@ -52,7 +52,7 @@ export function openWorkerSocket(ws: ServerWebSocket<WorkerSocketData>, server: 
   const workspace = project.store.workspaces.getByExternalId(data.workspaceId)
   if (!workspace || workspace.state === 'archived') return ws.close(4000, 'workspace_not_found')
   if (workspace.id !== session.workspaceId) return ws.close(4000, 'workspace_mismatch')
-  const live = project.orchestrator.sessions.get(session.id)
+  const live = project.orchestrator.session(session.id)
   if (!live) return ws.close(4000, 'session_invalid')
   const channel: WorkerChannel = {
     supportsAcks: data.format === 'cbor',

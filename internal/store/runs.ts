@@ -32,6 +32,7 @@ interface StepRow {
   defer_key: Uint8Array | null
   memo_key: Uint8Array | null
   retry_limit: number
+  resume_limit: number
   backoff_min: number
   backoff_max: number
   recurrent: number
@@ -61,7 +62,7 @@ interface ExecutionRow {
 const RUN_COLUMNS = 'id, external_id, parent_execution_id, requires, memo, created_at, created_by'
 const STEP_COLUMNS =
   's.id, s.run_id, r.external_id AS run_external_id, s.number, s.parent_execution_id, s.module, s.target, s.type, ' +
-  's.priority, s.wait_for, s.cache_config, s.cache_key, s.defer_key, s.memo_key, s.retry_limit, s.backoff_min, ' +
+  's.priority, s.wait_for, s.cache_config, s.cache_key, s.defer_key, s.memo_key, s.retry_limit, s.resume_limit, s.backoff_min, ' +
   's.backoff_max, s.recurrent, s.delay, s.timeout, s.requires, s.arguments, s.created_at'
 const EXECUTION_COLUMNS =
   'e.id, e.step_id, s.run_id, r.external_id AS run_external_id, s.number AS step_number, e.attempt, e.workspace_id, ' +
@@ -97,6 +98,7 @@ function toStep(r: StepRow): StepRecord {
     deferKey: r.defer_key,
     memoKey: r.memo_key,
     retryLimit: r.retry_limit,
+    resumeLimit: r.resume_limit,
     backoffMin: r.backoff_min,
     backoffMax: r.backoff_max,
     recurrent: r.recurrent === 1,
@@ -167,8 +169,8 @@ export class RunStore {
       runsForParent: db.query<RunRow, [number]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE parent_execution_id = ?`),
       nextStepNumber: db.query<{ n: number | null }, [number]>('SELECT MAX(number) AS n FROM steps WHERE run_id = ?'),
       insertStep: db.query<{ id: number }, any[]>(
-        'INSERT INTO steps (run_id, number, parent_execution_id, module, target, type, priority, wait_for, cache_config, cache_key, defer_key, memo_key, retry_limit, backoff_min, backoff_max, recurrent, delay, timeout, requires, arguments, created_at) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+        'INSERT INTO steps (run_id, number, parent_execution_id, module, target, type, priority, wait_for, cache_config, cache_key, defer_key, memo_key, retry_limit, resume_limit, backoff_min, backoff_max, recurrent, delay, timeout, requires, arguments, created_at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
       ),
       stepById: db.query<StepRow, [number]>(`SELECT ${STEP_COLUMNS} FROM steps s JOIN runs r ON r.id = s.run_id WHERE s.id = ?`),
       stepByNumber: db.query<StepRow, [number, number]>(
@@ -294,6 +296,7 @@ export class RunStore {
       step.deferKey,
       step.memoKey,
       step.retryLimit,
+      step.resumeLimit,
       step.backoffMin,
       step.backoffMax,
       step.recurrent ? 1 : 0,

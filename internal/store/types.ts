@@ -72,6 +72,8 @@ export interface StepRecord {
   memoKey: Uint8Array | null
   /** 0 none, -1 unlimited */
   retryLimit: number
+  /** workflows: how many times an abandoned execution is resumed by a new attempt (0 for tasks) */
+  resumeLimit: number
   backoffMin: number
   backoffMax: number
   recurrent: boolean

@@ -15,16 +15,14 @@ export function poolsTopic(project: Project, ws: WorkspaceRecord): Record<string
 export function poolTopic(project: Project, ws: WorkspaceRecord, name: string): Record<string, unknown> | null {
   const pool = project.store.pools.getByName(ws.id, name)
   if (!pool) return null
-  const sessions = new Map<number, LiveSession>()
-  for (const s of project.orchestrator.sessions.values()) if (s.record.workerId !== null) sessions.set(s.record.workerId, s)
   const workers: Record<string, unknown> = {}
-  for (const w of project.store.workers.ofPool(pool.id)) workers[w.externalId] = workerView(project, w, sessions.get(w.id))
+  for (const w of project.store.workers.ofPool(pool.id)) workers[w.externalId] = workerView(project, w, project.orchestrator.sessionOfWorker(w.id))
   return { pool: poolTopicView(pool), workers }
 }
 
 function workerView(project: Project, w: WorkerRecord, session: LiveSession | undefined): Record<string, unknown> {
   // the in-memory record is the newest (the store is written first, but this avoids a re-read)
-  const record = project.orchestrator.pools.workers.get(w.id)?.record ?? w
+  const record = project.orchestrator.poolWorker(w.id)?.record ?? w
   return {
     startingAt: record.startingAt,
     startedAt: record.startedAt,
@@ -38,6 +36,6 @@ function workerView(project: Project, w: WorkerRecord, session: LiveSession | un
     state: record.state,
     sessionId: session?.record.externalId ?? null,
     executions: project.store.workers.executionCount(record.id),
-    connected: !!session?.channel,
+    connected: session?.isConnected ?? false,
   }
 }

@@ -2,8 +2,8 @@
  * Workspace-scoped topic values (http-api.md §11.3): workspaces, manifests, modules,
  * workflows, queue (with server-computed reasons, §11.2) and sessions.
  */
-import { launchingPool, pendingDependencyIds, sessionLoad, sessionWorker, tagsMatch, type LiveExecution } from '../../orchestrator/index.ts'
-import type { TagSet, WorkspaceRecord } from '../../store/index.ts'
+import { pendingDependencyIds, sessionWorker, type QueuedExecution } from '../../orchestrator/index.ts'
+import type { WorkspaceRecord } from '../../store/index.ts'
 import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
 
@@ -37,9 +37,6 @@ export function manifestsTopic(project: Project, ws: WorkspaceRecord): Record<st
   return out
 }
 
-function liveExecutions(project: Project): LiveExecution[] {
-  return [...project.orchestrator.pending.values(), ...project.orchestrator.assigned.values()]
-}
 
 export function modulesTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
   const out: Record<string, { workflows: Record<string, { activeRuns: string[] }> }> = {}
@@ -48,8 +45,7 @@ export function modulesTopic(project: Project, ws: WorkspaceRecord): Record<stri
     for (const name of Object.keys(workflows)) out[module]!.workflows[name] = { activeRuns: [] }
   }
   const active = new Map<string, Set<string>>()
-  for (const live of liveExecutions(project)) {
-    if (live.exec.workspaceId !== ws.id) continue
+  for (const live of project.orchestrator.queueOf(ws.id)) {
     const first = project.store.runs.getStepByNumber(live.exec.runId, 1)
     if (!first) continue
     const key = `${first.module}\0${first.target}`
@@ -90,48 +86,10 @@ export function workflowTopic(project: Project, ws: WorkspaceRecord, module: str
   }
 }
 
-function describeTags(tags: TagSet): string {
-  return Object.entries(tags).map(([k, v]) => `${k}=${v.join('|')}`).join(', ') || 'nothing'
-}
-
-/** §11.2: the first status that applies, with a human reason. */
-function queueStatus(project: Project, ws: WorkspaceRecord, live: LiveExecution, now: number): { status: string; reason: string } {
-  const o = project.orchestrator
-  if (live.assignedAt !== null && live.sessionId !== null) {
-    const session = o.sessions.get(live.sessionId)
-    return { status: 'assigned', reason: `running on session ${session?.record.externalId ?? live.sessionId}` }
-  }
-  if (live.exec.executeAfter !== null && live.exec.executeAfter > now) {
-    return { status: 'delayed', reason: `delayed until ${new Date(live.exec.executeAfter).toISOString()}` }
-  }
-  if (ws.state === 'paused') return { status: 'paused', reason: 'workspace paused' }
-  const deps = pendingDependencyIds(o, live)
-  if (deps.length > 0) return { status: 'waiting', reason: `waiting for ${deps.join(', ')}` }
-  if (live.step.type === 'workflow' && live.step.parentExecutionId !== null) return { status: 'ready', reason: 'ready' }
-  const pool = launchingPool(o, live)
-  if (pool !== null) return { status: 'launching', reason: `pool '${pool}' launching a worker` }
-  const declaring = [...o.sessions.values()].filter(
-    (s) => s.channel && s.record.workspaceId === ws.id && s.targets?.has(`${live.step.type}\0${live.step.module}\0${live.step.target}`),
-  )
-  if (declaring.length === 0) {
-    return { status: 'no_session', reason: `no connected worker provides ${live.step.module}/${live.step.target}` }
-  }
-  const matching = declaring.filter((s) => tagsMatch(live.requires, s.record.provides, s.record.accepts))
-  if (matching.length === 0) {
-    const offered = declaring.map((s) => describeTags({ ...s.record.provides, ...s.record.accepts })).join('; ')
-    return { status: 'no_match', reason: `requires ${describeTags(live.requires)}; connected workers provide ${offered}` }
-  }
-  if (matching.every((s) => s.draining || sessionLoad(s) >= s.concurrency)) {
-    return { status: 'at_capacity', reason: `${matching.length} matching worker${matching.length === 1 ? '' : 's'} at capacity` }
-  }
-  return { status: 'ready', reason: 'ready' }
-}
-
 export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
   const now = Date.now()
   const out: Record<string, unknown> = {}
-  for (const live of liveExecutions(project)) {
-    if (live.exec.workspaceId !== ws.id) continue
+  for (const live of project.orchestrator.queueOf(ws.id)) {
     const { exec, step } = live
     out[exec.externalId] = {
       module: step.module,
@@ -145,7 +103,7 @@ export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string
       assignedAt: live.assignedAt,
       dependencies: pendingDependencyIds(project.orchestrator, live),
       requires: live.requires,
-      ...queueStatus(project, ws, live, now),
+      ...project.orchestrator.queueStatusOf(live, ws.state, now),
     }
   }
   return out
@@ -153,15 +111,18 @@ export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string
 
 export function sessionsTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const s of project.orchestrator.sessions.values()) {
-    if (s.record.workspaceId !== ws.id) continue
+  for (const s of project.orchestrator.sessionsOf(ws.id)) {
     const targets: Record<string, string[]> = {}
     for (const [module, byType] of Object.entries(s.declared)) targets[module] = [...(byType.workflow ?? []), ...(byType.task ?? [])].sort()
     const worker = sessionWorker(project.orchestrator, s)
+    const { waiting } = project.orchestrator.loadOf(s)
     out[s.record.externalId] = {
-      connected: s.channel !== null,
-      executing: [...s.held.values()].filter((st) => st !== 'finished').length,
+      connected: s.isConnected,
+      // running: held, not finished, not blocked in a wait (durable waiting)
+      executing: s.executing - waiting,
       concurrency: s.concurrency,
+      waiting,
+      maxWaiting: s.maxWaiting,
       poolName: worker?.poolName ?? null,
       targets,
       provides: s.record.provides,

@@ -4,6 +4,7 @@ import m0002 from './0002_metric_definitions.sql' with { type: 'text' }
 import m0003 from './0003_inputs.sql' with { type: 'text' }
 import m0004 from './0004_pools.sql' with { type: 'text' }
 import m0005 from './0005_epochs.sql' with { type: 'text' }
+import m0006 from './0006_step_resumes.sql' with { type: 'text' }
 
 /** Orchestration store migrations, embedded in the binary. Never edit a shipped one. */
 export const ORCHESTRATION_MIGRATIONS: Migration[] = [
@@ -12,4 +13,5 @@ export const ORCHESTRATION_MIGRATIONS: Migration[] = [
   { version: 3, name: 'inputs', sql: m0003 },
   { version: 4, name: 'pools', sql: m0004 },
   { version: 5, name: 'epochs', sql: m0005 },
+  { version: 6, name: 'step_resumes', sql: m0006 },
 ]

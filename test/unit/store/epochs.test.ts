@@ -47,6 +47,7 @@ function step(runId: number, over: Partial<NewStep> = {}): NewStep {
     deferKey: null,
     memoKey: null,
     retryLimit: 0,
+    resumeLimit: 0,
     backoffMin: 0,
     backoffMax: 0,
     recurrent: false,

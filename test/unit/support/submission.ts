@@ -16,6 +16,7 @@ export function workflowSubmission(workspaceId: number, overrides: Partial<Workf
     defer: null,
     delay: 0,
     retries: null,
+    resumes: null,
     recurrent: false,
     timeout: 0,
     ...overrides,
