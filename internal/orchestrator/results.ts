@@ -88,6 +88,8 @@ function isNullValue(o: Core, valueId: number | null): boolean {
 function afterResult(o: Core, exec: ExecutionRecord, step: StepRecord, type: ResultTypeName, successor: ExecutionRecord | null): void {
   const live = o.queue.remove(exec.id)
   if (live?.sessionId != null) o.sessions.get(live.sessionId)?.finish(exec.id)
+  // §14.4: it no longer runs, so a select it was blocked in is over, whoever ended it
+  o.waiters.removeOfCaller(exec.id)
   if (successor) o.track(successor, step)
   // waiters and dependents move to the successor or get their answer
   releaseExecution(o, exec.id)
