@@ -44,6 +44,8 @@ export interface Core {
   readonly launcher: Launcher | null
   /** grace added to a timeout before the server records it itself (semantics.md §9) */
   readonly backstopGraceMs: number
+  /** how long a new session waits for its worker to reconnect (semantics.md §20.1) */
+  readonly reconnectionTimeoutMs: number
   now(): number
   /** Tells topic subscribers. */
   emit(event: ChangeEvent): void

@@ -26,6 +26,8 @@ import { WaiterRegistry } from './waiter-registry.ts'
 export interface OrchestratorOptions {
   /** grace added to a timeout before the server records it itself (semantics.md §9) */
   backstopGraceMs?: number
+  /** how long a new session waits for its worker to reconnect (semantics.md §20.1; default 30 s) */
+  reconnectionTimeoutMs?: number
   now?: () => number
   /** starts pool workers (semantics.md §21); without one, pools launch nothing */
   launcher?: Launcher
@@ -43,6 +45,7 @@ export class Orchestrator implements Core {
   readonly pools: PoolRegistry
   readonly launcher: Launcher | null
   readonly backstopGraceMs: number
+  readonly reconnectionTimeoutMs: number
   readonly now: () => number
   readonly #listeners = new Set<(event: ChangeEvent) => void>()
   #wakeScheduled = false
@@ -54,6 +57,7 @@ export class Orchestrator implements Core {
   constructor(store: OrchestrationStore, options: OrchestratorOptions = {}) {
     this.store = store
     this.backstopGraceMs = options.backstopGraceMs ?? 30_000
+    this.reconnectionTimeoutMs = options.reconnectionTimeoutMs ?? 30_000
     this.now = options.now ?? Date.now
     this.launcher = options.launcher ?? null
     this.pools = new PoolRegistry(store, this.sessions, this.now)

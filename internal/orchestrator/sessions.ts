@@ -16,7 +16,7 @@ export function createSession(
   o: Core,
   input: { workspaceId: number; provides: TagSet; accepts: TagSet; workerId?: number | null },
 ): { session: LiveSession; token: string } {
-  const { session: record, token } = o.store.sessions.create(input, o.now())
+  const { session: record, token } = o.store.sessions.create({ ...input, reconnectionTimeout: o.reconnectionTimeoutMs }, o.now())
   const session = new LiveSession(record)
   o.sessions.add(session)
   armExpiry(o, session, record.activationTimeout)

@@ -46,6 +46,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   const launchers = new ServerLaunchers(settings, secretBoxFor(settings), { publicHost: settings.publicHost, port: () => bun.port ?? settings.port })
   const projects = new ProjectRegistry(settings.dataDir, logger, {
     timeoutGraceMs: settings.timeoutGraceMs,
+    reconnectionTimeoutMs: settings.reconnectionTimeoutMs,
     launcherFor: (projectId) => launchers.forProject(projectId),
   })
   projects.openExisting()

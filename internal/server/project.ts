@@ -11,6 +11,7 @@ import type { Logger } from './logger.ts'
 
 export interface ProjectOptions {
   timeoutGraceMs?: number
+  reconnectionTimeoutMs?: number
   /** the server's launchers, bound to one project (semantics.md §21) */
   launcherFor?: (projectId: string) => Launcher
 }
@@ -29,7 +30,11 @@ export class Project {
     this.id = id
     this.dir = dir
     this.store = new OrchestrationStore(join(dir, 'orchestration.sqlite'))
-    this.orchestrator = new Orchestrator(this.store, { backstopGraceMs: options.timeoutGraceMs, launcher: options.launcherFor?.(id) })
+    this.orchestrator = new Orchestrator(this.store, {
+      backstopGraceMs: options.timeoutGraceMs,
+      reconnectionTimeoutMs: options.reconnectionTimeoutMs,
+      launcher: options.launcherFor?.(id),
+    })
     this.logs = new LogStore(join(dir, 'logs.sqlite'), { onError: (err) => logger.warn(`log store: ${String(err)}`) })
     this.metrics = new MetricStore(join(dir, 'metrics.sqlite'), { onError: (err) => logger.warn(`metric store: ${String(err)}`) })
     this.blobs = new DiskBlobStore(join(dir, 'blobs'))

@@ -26,6 +26,8 @@ export interface ServerSettings {
   logLevel: string
   /** grace after an execution's timeout before the server records it (semantics.md §9) */
   timeoutGraceMs: number
+  /** how long a disconnected worker session waits for its worker before its work is abandoned (semantics.md §20.1) */
+  reconnectionTimeoutMs: number
   /** warnings to print at start-up */
   warnings: string[]
   /** "no project specified" note */
@@ -169,6 +171,7 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     maxBlobBytes: size('max_blob_bytes', 5 * 1024 * 1024 * 1024),
     logLevel: String(pick('log_level') ?? 'info'),
     timeoutGraceMs: size('timeout_grace_ms', 30_000),
+    reconnectionTimeoutMs: size('reconnection_timeout_ms', 30_000),
     warnings,
     defaultedProject,
   }
