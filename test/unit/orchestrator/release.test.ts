@@ -76,6 +76,29 @@ describe('select waiters (§14.4)', () => {
     expect(h.o.waiters.watchersOf(h.id(slow))).toEqual([])
   })
 
+  test('a caller that gets a result stops waiting: nothing is answered or cancelled for it later', async () => {
+    const c = w.call(run, 'child', { args: [value('c')] })
+    const d = w.call(run, 'child', { args: [value('d')] })
+    await runningAll(c, d)
+    const select = w.select(run, [['execution', c], ['execution', d]], { cancelRemaining: true })
+    w.notify('put_error', [run, ['coflux.ExecutorCrashed', 'the process died', []]])
+    expect(h.o.waiters.isWaiting(h.id(run))).toBe(false)
+    w.notify('put_result', [c, value(1)])
+    expect(h.result(d)).toBeNull() // not cancelled on behalf of a caller that is gone
+    expect(w.replies.has(select)).toBe(false)
+  })
+
+  test('so does a caller abandoned by a heartbeat that omits it', async () => {
+    const child = w.call(run, 'child')
+    await runningAll(child)
+    w.select(run, [['execution', child]])
+    w.heartbeat([run, child])
+    w.heartbeat([child])
+    expect(h.result(run)!.type).toBe('abandoned')
+    expect(h.o.waiters.isWaiting(h.id(run))).toBe(false)
+    expect(h.o.waiters.referencedIds()).toEqual([])
+  })
+
   test('already resolved: answered at once, no waiter', async () => {
     const child = w.call(run, 'child')
     await runningAll(child)

@@ -191,6 +191,39 @@ describe('connections (§20.2)', () => {
   })
 })
 
+describe('capacity (§20.3, durable waiting)', () => {
+  test('an execution blocked in a select holds no slot: the child it waits for runs beside it', async () => {
+    const one = h.worker({ concurrency: 1 })
+    w.notify('session_draining', [])
+    const run = h.submit()
+    await until(() => one.executed().includes(run))
+    const child = one.call(run, 'child')
+    await settle()
+    expect(one.executed()).not.toContain(child)
+    one.select(run, [['execution', child]])
+    await until(() => one.executed().includes(child))
+    expect(one.session.heldIds()).toEqual([h.id(run), h.id(child)])
+  })
+
+  test('at its waiting bound a worker suspends its longest-waiting execution; the resumed attempt gets its child back', async () => {
+    const one = h.worker({ concurrency: 1, maxWaiting: 1 })
+    w.notify('session_draining', [])
+    const run = h.submit()
+    await until(() => one.executed().includes(run))
+    const child = one.call(run, 'child')
+    one.select(run, [['execution', child]])
+    await until(() => h.result(run)?.type === 'suspended')
+    expect(one.aborted()).toEqual([run])
+    one.notify('notify_terminated', [[run]])
+    await until(() => one.executed().includes(child))
+    one.notify('put_result', [child, value('done')])
+    one.notify('notify_terminated', [[child]])
+    const resumed = h.attempt(run, 2)
+    await until(() => one.executed().includes(resumed))
+    expect(one.call(resumed, 'child')).toBe(child)
+  })
+})
+
 describe('termination', () => {
   test('notify_terminated frees the slot; without a result the execution is abandoned', async () => {
     const run = await running(h.submit())

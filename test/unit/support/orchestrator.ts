@@ -58,7 +58,7 @@ export class Harness {
   }
 
   /** A connected worker serving `targets` (default: workflow `app/main`, tasks `app/child`, `app/grandchild`). */
-  worker(options: { targets?: DeclaredTargets; concurrency?: number; timeouts?: { activation?: number; reconnection?: number } } = {}): ScriptedWorker {
+  worker(options: { targets?: DeclaredTargets; concurrency?: number; maxWaiting?: number; timeouts?: { activation?: number; reconnection?: number } } = {}): ScriptedWorker {
     let session: LiveSession
     if (options.timeouts) {
       // createSession has the defaults (10 min, 30 s); a test that waits for expiry needs shorter ones
@@ -73,7 +73,7 @@ export class Harness {
     }
     const worker = new ScriptedWorker(this, session)
     worker.connect()
-    declareTargets(this.o, session, options.targets ?? { app: { workflow: ['main'], task: ['child', 'grandchild'] } }, options.concurrency ?? 10)
+    declareTargets(this.o, session, options.targets ?? { app: { workflow: ['main'], task: ['child', 'grandchild'] } }, options.concurrency ?? 10, options.maxWaiting)
     return worker
   }
 
