@@ -3,12 +3,14 @@
  * workflows, queue (with server-computed reasons, §11.2) and sessions.
  */
 import { pendingDependencyIds, sessionWorker, type QueuedExecution } from '../../orchestrator/index.ts'
+import type { ManifestsTopic, ModulesTopic, QueueEntry, SessionEntry, WorkflowTopic, WorkspaceSummary } from '../../protocol/api.ts'
+import { stepIdOf } from '../../protocol/ids.ts'
 import type { WorkspaceRecord } from '../../store/index.ts'
 import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
 
-export function workspacesTopic(project: Project | null, access: Access): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+export function workspacesTopic(project: Project | null, access: Access): Record<string, WorkspaceSummary> {
+  const out: Record<string, WorkspaceSummary> = {}
   if (!project) return out
   const byId = new Map(project.store.workspaces.list().map((w) => [w.id, w]))
   for (const w of byId.values()) {
@@ -18,8 +20,8 @@ export function workspacesTopic(project: Project | null, access: Access): Record
   return out
 }
 
-export function manifestsTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
-  const out: Record<string, Record<string, unknown>> = {}
+export function manifestsTopic(project: Project, ws: WorkspaceRecord): ManifestsTopic {
+  const out: ManifestsTopic = {}
   for (const [module, workflows] of Object.entries(project.store.manifests.list(ws.id))) {
     out[module] = {}
     for (const [name, m] of Object.entries(workflows)) {
@@ -38,8 +40,8 @@ export function manifestsTopic(project: Project, ws: WorkspaceRecord): Record<st
 }
 
 
-export function modulesTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
-  const out: Record<string, { workflows: Record<string, { activeRuns: string[] }> }> = {}
+export function modulesTopic(project: Project, ws: WorkspaceRecord): ModulesTopic {
+  const out: ModulesTopic = {}
   for (const [module, workflows] of Object.entries(project.store.manifests.list(ws.id))) {
     out[module] = { workflows: {} }
     for (const name of Object.keys(workflows)) out[module]!.workflows[name] = { activeRuns: [] }
@@ -61,7 +63,7 @@ export function modulesTopic(project: Project, ws: WorkspaceRecord): Record<stri
   return out
 }
 
-export function workflowTopic(project: Project, ws: WorkspaceRecord, module: string, target: string): Record<string, unknown> | null {
+export function workflowTopic(project: Project, ws: WorkspaceRecord, module: string, target: string): WorkflowTopic | null {
   const manifest = project.store.manifests.get(ws.id, module, target)
   const runs = project.store.recentRunsOfWorkflow(module, target, ws.id, 50)
   if (!manifest && runs.length === 0) return null
@@ -86,16 +88,16 @@ export function workflowTopic(project: Project, ws: WorkspaceRecord, module: str
   }
 }
 
-export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
+export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string, QueueEntry> {
   const now = Date.now()
-  const out: Record<string, unknown> = {}
+  const out: Record<string, QueueEntry> = {}
   for (const live of project.orchestrator.queueOf(ws.id)) {
     const { exec, step } = live
     out[exec.externalId] = {
       module: step.module,
       target: step.target,
       runId: exec.runExternalId,
-      stepId: `${exec.runExternalId}:${exec.stepNumber}`,
+      stepId: stepIdOf(exec.runExternalId, exec.stepNumber),
       stepNumber: exec.stepNumber,
       attempt: exec.attempt,
       executeAfter: exec.executeAfter,
@@ -109,8 +111,8 @@ export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string
   return out
 }
 
-export function sessionsTopic(project: Project, ws: WorkspaceRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+export function sessionsTopic(project: Project, ws: WorkspaceRecord): Record<string, SessionEntry> {
+  const out: Record<string, SessionEntry> = {}
   for (const s of project.orchestrator.sessionsOf(ws.id)) {
     const targets: Record<string, string[]> = {}
     for (const [module, byType] of Object.entries(s.declared)) targets[module] = [...(byType.workflow ?? []), ...(byType.task ?? [])].sort()
