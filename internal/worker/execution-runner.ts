@@ -14,6 +14,7 @@ import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { EXECUTION_STATUS, LOG_LEVEL, type ExecutionStatus } from '../protocol/executor.ts'
+import { splitExecutionId } from '../protocol/ids.ts'
 import { toNumber } from '../protocol/json.ts'
 import type { ExecuteParams, WorkerFrame } from '../protocol/worker.ts'
 import type { Deliveries } from './deliveries.ts'
@@ -204,7 +205,7 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
   }
 
   #executeParams(args: unknown[]): Record<string, unknown> {
-    const attempt = Number(this.id.slice(this.id.lastIndexOf(':') + 1))
+    const attempt = Number(splitExecutionId(this.id)?.attempt)
     return {
       execution_id: this.id,
       module: this.module,
