@@ -9,8 +9,9 @@
  * fails with its request's own error code. Fields the worker only forwards (`wait_for`, `memo`,
  * `defer`, `requires`, `actions`, …) are checked by the server.
  *
- * Over 400 lines on purpose: the whole channel (20 methods and the response, their results, one parser table per
- * kind) in one file, so that adding a message is one type, one parser and one fixture line.
+ * Over 400 lines on purpose: the whole channel (20 methods and the response, their results,
+ * one parser table per kind) in one file, so that adding a message is one type, one parser and
+ * one fixture line.
  */
 import { ProtocolError } from './errors.ts'
 import type { CacheDefinition, RetriesDefinition } from './executor.ts'
