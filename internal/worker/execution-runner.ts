@@ -21,14 +21,14 @@ import type { Deliveries } from './deliveries.ts'
 import { ExecutionMessages, type MessageServices, type MessageTarget } from './execution-messages.ts'
 import type { Executor, ExecutorEvent, ExecutorListener, ExitStatus } from './executor.ts'
 import type { HeldExecution } from './executions.ts'
-import type { ExecutorPool } from './pool.ts'
+import type { ExecutorPool } from './executor-pool.ts'
 
 /** How long an executor may take to exit after its completion before it is killed (§4.6). */
 export const EXIT_GRACE_MS = 5_000
 
 export interface RunnerServices extends MessageServices {
   deliveries: Deliveries
-  pool: ExecutorPool
+  executorPool: ExecutorPool
   /** parent of `coflux-exec-*` / `coflux-xfer-*`; the system temp dir by default */
   tempRoot?: string
 }
@@ -144,11 +144,11 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
   }
 
   waitStarted(): void {
-    if (this.#executor) this.services.pool.markWaiting(this.#executor)
+    if (this.#executor) this.services.executorPool.markWaiting(this.#executor)
   }
 
   waitEnded(): void {
-    if (this.#executor) this.services.pool.markRunning(this.#executor)
+    if (this.#executor) this.services.executorPool.markRunning(this.#executor)
   }
 
   // -- ExecutorListener -------------------------------------------------------------------------
@@ -195,12 +195,12 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     }
   }
 
-  /** The pool's executor, unless the execution is cut first (abort before bind, §10.2). */
+  /** The executor pool's executor, unless the execution is cut first (abort before bind, §10.2). */
   async #take(): Promise<Executor | null> {
-    const taking = this.services.pool.take()
+    const taking = this.services.executorPool.take()
     const executor = await Promise.race([taking, this.#cut.then(() => null)])
     if (executor && !this.#isCut) return executor
-    void taking.then((e) => this.services.pool.release(e), () => {})
+    void taking.then((e) => this.services.executorPool.release(e), () => {})
     return null
   }
 

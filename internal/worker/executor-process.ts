@@ -6,7 +6,7 @@
 import type { ConsolaInstance } from 'consola'
 import { constants as osConstants } from 'node:os'
 import { Executor, ExecutorStartError, type ExecutorTransport, type ReadyParams } from './executor.ts'
-import type { Launcher } from './pool.ts'
+import type { ExecutorLauncher } from './executor-pool.ts'
 
 export interface SpawnOptions {
   /** adapter argv prefix; `execute` is appended */
@@ -111,7 +111,7 @@ export async function awaitReady(executor: Executor, timeoutMs = READY_TIMEOUT_M
 }
 
 /** Plain spawning: every executor is a fresh `<adapter…> execute` process (cli.md §8.1 step 8). */
-export class ProcessLauncher implements Launcher {
+export class SpawnExecutorLauncher implements ExecutorLauncher {
   constructor(
     readonly options: SpawnOptions,
     readonly log: ConsolaInstance,

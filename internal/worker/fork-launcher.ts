@@ -17,12 +17,12 @@ import type { ConsolaInstance } from 'consola'
 import { join } from 'node:path'
 import { parseExecutorMessage, type ExecutorNotification } from '../protocol/executor-messages.ts'
 import { ExecutorStartError, type Executor, type ExecutorEvent } from './executor.ts'
-import { awaitReady, ProcessLauncher, READY_TIMEOUT_MS, spawnExecutor, type SpawnOptions } from './executor-process.ts'
+import { awaitReady, READY_TIMEOUT_MS, SpawnExecutorLauncher, spawnExecutor, type SpawnOptions } from './executor-process.ts'
 import { exitStatusFromTemplate, ForkSocket } from './fork-socket.ts'
-import type { Launcher } from './pool.ts'
+import type { ExecutorLauncher } from './executor-pool.ts'
 
 const MAX_TEMPLATE_FAILURES = 3
-/** socket names are unique per launcher: a reload's new launcher never meets the old one's file */
+/** socket names are unique per executor launcher: a reload's new one never meets the old one's file */
 let socketCounter = 0
 
 interface Waiter {
@@ -31,8 +31,8 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>
 }
 
-export class ForkLauncher implements Launcher {
-  readonly #plain: ProcessLauncher
+export class ForkExecutorLauncher implements ExecutorLauncher {
+  readonly #plain: SpawnExecutorLauncher
   readonly #socket: ForkSocket
   #mode: 'fork' | 'plain' = 'fork'
   #template: Executor | null = null
@@ -52,7 +52,7 @@ export class ForkLauncher implements Launcher {
     readonly log: ConsolaInstance,
     readonly readyTimeoutMs = READY_TIMEOUT_MS,
   ) {
-    this.#plain = new ProcessLauncher(options, log, readyTimeoutMs)
+    this.#plain = new SpawnExecutorLauncher(options, log, readyTimeoutMs)
     this.#socket = new ForkSocket(join(socketDir, `fork-${++socketCounter}.sock`), log, (executor) => this.#onChild(executor))
     this.#socket.listen()
   }

@@ -1,6 +1,6 @@
 /**
- * The worker supervisor (`coflux worker`): a WebSocket session with the server, a warm pool of
- * executor processes (plain or forked from a template), and one runner per execution.
+ * The worker supervisor (`coflux worker`): a WebSocket session with the server, an executor pool
+ * of executor processes (plain or forked from a template), and one runner per execution.
  */
 export { DEFAULT_DRAIN_TIMEOUT_MS, runWorker, type WorkerRunOptions } from './supervisor.ts'
 export { ShutdownSignals } from './signals.ts'

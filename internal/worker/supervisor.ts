@@ -1,6 +1,6 @@
 /**
  * `coflux worker` (cli.md §8.1): modules → adapter → workspace → discovery → registration →
- * session → warm pool and connection, then run until a signal (drain, then stop) or, with
+ * session → executor pool and connection, then run until a signal (drain, then stop) or, with
  * `--watch`, until a source file changes (drain, then start over with a new session and a fresh
  * discovery, so no executor keeps stale code).
  */
@@ -13,7 +13,7 @@ import { BlobStores, createClient, parseTagItems, resolveWorkspaceId, type Coflu
 import { workerLimits, type Config } from '../config/index.ts'
 import { WorkerFatalError } from './connection.ts'
 import { ExecutorStartError } from './executor.ts'
-import { ForkLauncher } from './fork-launcher.ts'
+import { ForkExecutorLauncher } from './fork-launcher.ts'
 import { ShutdownSignals } from './signals.ts'
 import { watchSources } from './watcher.ts'
 import { WorkerSession } from './worker-session.ts'
@@ -109,7 +109,7 @@ async function runGeneration(
     targets: declaredTargets(targets),
     concurrency,
     maxWaiting,
-    launcher: new ForkLauncher({ argv: prepared.argv, cwd, env }, workDir, log),
+    launcher: new ForkExecutorLauncher({ argv: prepared.argv, cwd, env }, workDir, log),
     blobs: new BlobStores(client, { stores: [...config.blobs.stores], token: sessionToken }),
     blobCacheDir: join(workDir, 'blobs'),
     blobThreshold: config.blobs.threshold,

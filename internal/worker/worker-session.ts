@@ -1,5 +1,5 @@
 /**
- * One worker session at work: the connection, the warm pool, the executions held, their
+ * One worker session at work: the connection, the executor pool, the executions held, their
  * deliveries, heartbeats, and the log and metric batchers. The supervisor creates one per
  * (re)start; a `--watch` reload or shutdown drains it and closes it.
  */
@@ -16,7 +16,7 @@ import { ExecutionRunner } from './execution-runner.ts'
 import { ExecutionTable, HEARTBEAT_INTERVAL_MS } from './executions.ts'
 import { ExecutorStartError } from './executor.ts'
 import { MetricRecorder } from './metrics.ts'
-import { ExecutorPool, type Launcher } from './pool.ts'
+import { ExecutorPool, type ExecutorLauncher } from './executor-pool.ts'
 import { ValueConverter } from './value-converter.ts'
 
 export interface BatchSettings {
@@ -35,7 +35,7 @@ export interface WorkerSessionOptions {
   concurrency: number
   /** executions blocked in a wait at once; the server enforces it, the worker declares it */
   maxWaiting: number
-  launcher: Launcher
+  launcher: ExecutorLauncher
   blobs: BlobStores
   /** `<tmp>/coflux-worker-<random>/blobs` */
   blobCacheDir: string
@@ -52,7 +52,7 @@ export interface WorkerSessionOptions {
 
 export class WorkerSession {
   readonly connection: WorkerConnection
-  readonly pool: ExecutorPool
+  readonly executorPool: ExecutorPool
   readonly table = new ExecutionTable<ExecutionRunner>()
   readonly deliveries: Deliveries
   readonly logs: Batcher<NewLogEntry>
@@ -88,7 +88,7 @@ export class WorkerSession {
       },
     })
     this.deliveries = new Deliveries(this.connection)
-    this.pool = new ExecutorPool(options.launcher, log, {
+    this.executorPool = new ExecutorPool(options.launcher, log, {
       concurrency: options.concurrency,
       onFatal: (error: ExecutorStartError) => this.#onFatal(error),
     })
@@ -117,7 +117,7 @@ export class WorkerSession {
 
   /** Spawns the warm executors and connects (neither waits for the other). */
   start(): void {
-    this.pool.start()
+    this.executorPool.start()
     this.connection.start()
     this.table.startHeartbeats((frame) => this.connection.sendNow(frame), this.options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS)
   }
@@ -127,7 +127,7 @@ export class WorkerSession {
     if (this.#isDraining) return
     this.#isDraining = true
     this.connection.send({ request: 'session_draining', params: [] })
-    this.pool.drain()
+    this.executorPool.drain()
   }
 
   /** Resolves when every execution has ended and its deliveries were acknowledged. */
@@ -153,7 +153,7 @@ export class WorkerSession {
     this.metrics.finishAll()
     await Promise.all([this.logs.flush(deadline), this.metricBatcher.flush(deadline)])
     this.table.stopHeartbeats()
-    await this.pool.stop()
+    await this.executorPool.stop()
     await this.connection.close()
   }
 
@@ -195,7 +195,7 @@ export class WorkerSession {
       {
         connection: this.connection,
         deliveries: this.deliveries,
-        pool: this.pool,
+        executorPool: this.executorPool,
         values: this.#values,
         blobs,
         logs: this.logs,

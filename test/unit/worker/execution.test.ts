@@ -170,7 +170,7 @@ describe('failures', () => {
     await server.until(terminated('A2:1:1'))
     writeFileSync(gate, '')
     // the executor it would have used goes back to the pool, never told to execute
-    await harness.session.pool.until((pool) => pool.idleCount === 1)
+    await harness.session.executorPool.until((pool) => pool.idleCount === 1)
     rmSync(gate)
     expect(server.named('started').length).toBe(0)
   })

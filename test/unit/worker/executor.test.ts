@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'bun:test'
 import { ExecutorStartError } from '../../../internal/worker/executor.ts'
-import { ProcessLauncher, spawnExecutor } from '../../../internal/worker/executor-process.ts'
+import { SpawnExecutorLauncher, spawnExecutor } from '../../../internal/worker/executor-process.ts'
 import { parseLine, replaceNonFinite } from '../../../internal/worker/executor.ts'
 import { LineReader } from '../../../internal/worker/line-reader.ts'
 import { fakeSpawnOptions, recordingLog } from './support/harness.ts'
 
 function launch(env: Record<string, string>, readyTimeoutMs?: number) {
-  return new ProcessLauncher(fakeSpawnOptions(env), recordingLog().log, readyTimeoutMs).launch()
+  return new SpawnExecutorLauncher(fakeSpawnOptions(env), recordingLog().log, readyTimeoutMs).launch()
 }
 
 describe('ready handshake (executor-protocol.md §13)', () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RawJson } from '../../../internal/protocol/json.ts'
-import { ForkLauncher } from '../../../internal/worker/fork-launcher.ts'
+import { ForkExecutorLauncher } from '../../../internal/worker/fork-launcher.ts'
 import { FakeServer } from './support/fake-server.ts'
 import { fakeSpawnOptions, inline, realSpawnOptions, recordingLog, startHarness, type Harness } from './support/harness.ts'
 
@@ -34,7 +34,7 @@ def nap(seconds):
 let project: string
 let server: FakeServer | undefined
 let harness: Harness | undefined
-const launchers: ForkLauncher[] = []
+const launchers: ForkExecutorLauncher[] = []
 const socketDirs: string[] = []
 
 beforeAll(() => {
@@ -55,12 +55,12 @@ afterEach(async () => {
 function launcher(spawn = realSpawnOptions(project, ['flows'])) {
   const dir = mkdtempSync(join(tmpdir(), 'coflux-fork-sock-'))
   socketDirs.push(dir)
-  const l = new ForkLauncher(spawn, dir, recordingLog().log, 10_000)
+  const l = new ForkExecutorLauncher(spawn, dir, recordingLog().log, 10_000)
   launchers.push(l)
   return l
 }
 
-describe('fork launcher', () => {
+describe('fork executor launcher', () => {
   test('our adapter becomes a template; executors are forked children in their own process groups', async () => {
     const l = launcher()
     const [a, b] = await Promise.all([l.launch(), l.launch()])
@@ -121,7 +121,7 @@ describe('executions on forked executors', () => {
     for (const id of ['F1:1:1', 'F1:2:1', 'F1:3:1']) await server!.until(done(id))
     expect(result('F1:1:1')).toBe('5')
     expect(result('F1:2:1')).not.toBe(result('F1:3:1'))
-    expect((harness!.launcher as ForkLauncher).isForking).toBe(true)
+    expect((harness!.launcher as ForkExecutorLauncher).isForking).toBe(true)
   })
 
   test('a crashing child reports its exit code and stderr; a timed-out child is killed', async () => {

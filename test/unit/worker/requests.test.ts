@@ -120,7 +120,7 @@ describe('forwarding', () => {
   test('select: while it is unanswered the executor holds no slot, so the warm set refills', async () => {
     server = new FakeServer({ reply: () => undefined })
     harness = startHarness(server, { concurrency: 1 })
-    const pool = harness.session.pool
+    const pool = harness.session.executorPool
     await pool.until((p) => p.idleCount === 1)
     const handles = [{ type: 'execution', id: 'B:2:1' }]
     server.execute('B1:1:1', 'request', [inline({ method: 'select', params: { handles, suspend: false } })])

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { BlobStores } from '../../../../internal/client/blob-stores.ts'
-import { ProcessLauncher, type SpawnOptions } from '../../../../internal/worker/executor-process.ts'
-import { ForkLauncher } from '../../../../internal/worker/fork-launcher.ts'
-import type { Launcher } from '../../../../internal/worker/pool.ts'
+import { SpawnExecutorLauncher, type SpawnOptions } from '../../../../internal/worker/executor-process.ts'
+import { ForkExecutorLauncher } from '../../../../internal/worker/fork-launcher.ts'
+import type { ExecutorLauncher } from '../../../../internal/worker/executor-pool.ts'
 import { WorkerSession, type WorkerSessionOptions } from '../../../../internal/worker/worker-session.ts'
 import type { FakeServer } from './fake-server.ts'
 
@@ -47,7 +47,7 @@ export interface Harness {
   session: WorkerSession
   dir: string
   log: RecordingLog
-  launcher: Launcher
+  launcher: ExecutorLauncher
   close(): Promise<void>
 }
 
@@ -66,8 +66,8 @@ export function startHarness(server: FakeServer, options: HarnessOptions = {}): 
   const log = recordingLog()
   const spawn = options.spawn ?? fakeSpawnOptions()
   const launcher = options.fork
-    ? new ForkLauncher(spawn, dir, log.log, options.readyTimeoutMs)
-    : new ProcessLauncher(spawn, log.log, options.readyTimeoutMs)
+    ? new ForkExecutorLauncher(spawn, dir, log.log, options.readyTimeoutMs)
+    : new SpawnExecutorLauncher(spawn, log.log, options.readyTimeoutMs)
   const client = server.client()
   const session = new WorkerSession({
     client,

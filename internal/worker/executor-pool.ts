@@ -1,10 +1,10 @@
 /**
- * The warm pool (executor-protocol.md §12): W = min(C, 4) ready executors wait for work, one
+ * The executor pool (executor-protocol.md §12): W = min(C, 4) ready executors wait for work, one
  * executor serves exactly one execution, and the pool refills after every take and every exit.
  * A busy executor blocked in a wait (a `select`: `result()`, an input) holds no slot, so the
  * refill counts only the running ones (busy − waiting) against C; the server bounds the waiting
  * ones (`max_waiting`). How an executor comes to life (a fresh process, or a child forked from a
- * preloaded template) is the launcher's business; the pool only counts.
+ * preloaded template) is the executor launcher's business; the pool only counts.
  *
  * States: running (refills) → draining (no refills, idle executors closed, on-demand still
  * served) → stopped (everything killed, waiters rejected).
@@ -13,15 +13,15 @@ import type { ConsolaInstance } from 'consola'
 import { ExecutorStartError, type Executor } from './executor.ts'
 
 /** Starts one executor and resolves once it passed the `ready` handshake. */
-export interface Launcher {
+export interface ExecutorLauncher {
   launch(): Promise<Executor>
-  /** Releases what the launcher holds (a template process, a socket). */
+  /** Releases what the executor launcher holds (a template process, a socket). */
   close(): Promise<void>
 }
 
 export const WARM_LIMIT = 4
 
-export interface PoolOptions {
+export interface ExecutorPoolOptions {
   concurrency: number
   /** warm target; default min(concurrency, 4) */
   warm?: number
@@ -29,7 +29,7 @@ export interface PoolOptions {
   onFatal?: (error: ExecutorStartError) => void
 }
 
-type PoolState = 'running' | 'draining' | 'stopped'
+type ExecutorPoolState = 'running' | 'draining' | 'stopped'
 
 interface Waiter {
   resolve: (executor: Executor) => void
@@ -39,7 +39,7 @@ interface Waiter {
 export class ExecutorPool {
   readonly concurrency: number
   readonly warm: number
-  #state: PoolState = 'running'
+  #state: ExecutorPoolState = 'running'
   /** oldest first: take() hands out the longest-idle executor */
   #idle: Executor[] = []
   readonly #busy = new Set<Executor>()
@@ -51,9 +51,9 @@ export class ExecutorPool {
   readonly #changed = new Set<() => void>()
 
   constructor(
-    readonly launcher: Launcher,
+    readonly launcher: ExecutorLauncher,
     readonly log: ConsolaInstance,
-    readonly options: PoolOptions,
+    readonly options: ExecutorPoolOptions,
   ) {
     this.concurrency = options.concurrency
     this.warm = options.warm ?? Math.min(options.concurrency, WARM_LIMIT)
@@ -84,7 +84,7 @@ export class ExecutorPool {
     if (this.#waiting.delete(executor)) this.#notify()
   }
 
-  get state(): PoolState {
+  get state(): ExecutorPoolState {
     return this.#state
   }
 

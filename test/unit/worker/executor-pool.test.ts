@@ -1,8 +1,8 @@
-/** The warm pool (executor-protocol.md §12) with real executor processes. */
+/** The executor pool (executor-protocol.md §12) with real executor processes. */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { ExecutorStartError } from '../../../internal/worker/executor.ts'
-import { ProcessLauncher } from '../../../internal/worker/executor-process.ts'
-import { ExecutorPool } from '../../../internal/worker/pool.ts'
+import { SpawnExecutorLauncher } from '../../../internal/worker/executor-process.ts'
+import { ExecutorPool } from '../../../internal/worker/executor-pool.ts'
 import { fakeSpawnOptions, recordingLog } from './support/harness.ts'
 
 const pools: ExecutorPool[] = []
@@ -13,12 +13,12 @@ afterEach(async () => {
 
 function makePool(concurrency: number, env: Record<string, string> = {}, onFatal?: (e: ExecutorStartError) => void) {
   const log = recordingLog()
-  const pool = new ExecutorPool(new ProcessLauncher(fakeSpawnOptions(env), log.log), log.log, { concurrency, onFatal })
+  const pool = new ExecutorPool(new SpawnExecutorLauncher(fakeSpawnOptions(env), log.log), log.log, { concurrency, onFatal })
   pools.push(pool)
   return { pool, log }
 }
 
-describe('warm pool', () => {
+describe('executor pool', () => {
   test('starts W = min(C, 4) executors', async () => {
     const { pool } = makePool(10)
     expect(pool.warm).toBe(4)
