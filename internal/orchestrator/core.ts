@@ -14,7 +14,7 @@
  */
 import type { ServerValue } from '../protocol/values.ts'
 import type { ExecutionRecord, NewResult, OrchestrationStore, ResultRecord, StepRecord } from '../store/index.ts'
-import type { Launcher } from './launcher.ts'
+import type { WorkerLauncher } from './worker-launcher.ts'
 import type { SessionRegistry } from './live-session.ts'
 import type { PoolRegistry } from './pool-registry.ts'
 import type { ExecutionQueue, QueuedExecution } from './queue.ts'
@@ -41,7 +41,7 @@ export interface Core {
   readonly replies: ReplyCache
   readonly pools: PoolRegistry
   /** starts pool workers (semantics.md §21); null: pools launch nothing */
-  readonly launcher: Launcher | null
+  readonly launcher: WorkerLauncher | null
   /** grace added to a timeout before the server records it itself (semantics.md §9) */
   readonly backstopGraceMs: number
   /** how long a new session waits for its worker to reconnect (semantics.md §20.1) */

@@ -11,7 +11,7 @@ export { effectiveRequires, tagsMatch, parseTagSet, tagSetFromItems } from './ro
 export { answerInput, type InputAnswer } from './inputs.ts'
 export { awaitedInputIds, inputByExternalId, pendingDependencyIds, waitingExecutions } from './queries.ts'
 export { archiveWorkspace } from './workspaces.ts'
-export type { Launcher, LaunchRequest, LaunchedWorker, PollResult } from './launcher.ts'
+export type { LaunchedWorker, LaunchRequest, PollResult, WorkerLauncher } from './worker-launcher.ts'
 export { modulePatternMatches } from './pool-matching.ts'
 export { createPool, updatePool, deletePool, setPoolDisabled, replacePools, stopPoolWorker, resumePoolWorker } from './pool-admin.ts'
 export { launchingPool, sessionWorker } from './pool-queries.ts'

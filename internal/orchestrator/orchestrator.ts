@@ -10,7 +10,7 @@ import type { ExecutionRecord, NewResult, OrchestrationStore, StepRecord, Worksp
 import { sessionLoad, type SessionLoad } from './capacity.ts'
 import type { Core, Resolution, ResultContext } from './core.ts'
 import { computeDependencies } from './dependencies.ts'
-import type { Launcher } from './launcher.ts'
+import type { WorkerLauncher } from './worker-launcher.ts'
 import { SessionRegistry, type LiveSession } from './live-session.ts'
 import { PoolRegistry, type PoolWorker } from './pool-registry.ts'
 import { queueStatus, type QueueStatus } from './queue-status.ts'
@@ -30,7 +30,7 @@ export interface OrchestratorOptions {
   reconnectionTimeoutMs?: number
   now?: () => number
   /** starts pool workers (semantics.md §21); without one, pools launch nothing */
-  launcher?: Launcher
+  launcher?: WorkerLauncher
 }
 
 /** The scheduler also runs this often, whatever happens (a missed wake-up costs at most this). */
@@ -43,7 +43,7 @@ export class Orchestrator implements Core {
   readonly replies = new ReplyCache()
   readonly waiters: WaiterRegistry
   readonly pools: PoolRegistry
-  readonly launcher: Launcher | null
+  readonly launcher: WorkerLauncher | null
   readonly backstopGraceMs: number
   readonly reconnectionTimeoutMs: number
   readonly now: () => number

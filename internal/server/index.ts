@@ -7,7 +7,7 @@ import { ApiError } from '../protocol/errors.ts'
 import { API_VERSION } from '../protocol/version.ts'
 import { createApp, versionMismatch, withCors } from './app.ts'
 import { jsonResponse, type ServerContext } from './context.ts'
-import { ServerLaunchers } from './launchers/index.ts'
+import { WorkerLaunchers } from './launchers/index.ts'
 import type { Logger } from './logger.ts'
 import { ProjectRegistry } from './project.ts'
 import { resolveProject } from './project-resolution.ts'
@@ -43,7 +43,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     throw new SettingsError(`data directory not writable: ${settings.dataDir} (${(err as Error).message})`)
   }
   // the port is read at launch time, once the listener below is bound
-  const launchers = new ServerLaunchers(settings, secretBoxFor(settings), { publicHost: settings.publicHost, port: () => bun.port ?? settings.port })
+  const launchers = new WorkerLaunchers(settings, secretBoxFor(settings), { publicHost: settings.publicHost, port: () => bun.port ?? settings.port })
   const projects = new ProjectRegistry(settings.dataDir, logger, {
     timeoutGraceMs: settings.timeoutGraceMs,
     reconnectionTimeoutMs: settings.reconnectionTimeoutMs,

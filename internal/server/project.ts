@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Orchestrator, startEpochRotation, type Launcher } from '../orchestrator/index.ts'
+import { Orchestrator, startEpochRotation, type WorkerLauncher } from '../orchestrator/index.ts'
 import { EPOCH_CHECK_INTERVAL_MS, LogStore, MetricStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
 import { DiskBlobStore, type BlobStore } from './blob-store.ts'
 import type { Logger } from './logger.ts'
@@ -13,7 +13,7 @@ export interface ProjectOptions {
   timeoutGraceMs?: number
   reconnectionTimeoutMs?: number
   /** the server's launchers, bound to one project (semantics.md §21) */
-  launcherFor?: (projectId: string) => Launcher
+  launcherFor?: (projectId: string) => WorkerLauncher
 }
 
 export class Project {

@@ -1,34 +1,34 @@
 /**
- * The launchers of this server, behind the orchestrator's `Launcher` interface (one binding
- * per project, which the worker environment names). Only the types enabled with
- * `COFLUX_LAUNCHER_TYPES` launch. The process launcher is complete; this build has no Docker
- * or Kubernetes client, so those pools are stored and validated but their launches fail with a
+ * The worker launchers of this server, behind the orchestrator's `WorkerLauncher` interface (one
+ * binding per project, which the worker environment names). Only the types enabled with
+ * `COFLUX_LAUNCHER_TYPES` launch. The process launcher is complete; this build has no Docker or
+ * Kubernetes client, so those pools are stored and validated but their launches fail with a
  * start error that says so.
  */
-import type { Launcher, LaunchRequest, LaunchedWorker, PollResult } from '../../orchestrator/index.ts'
+import type { LaunchedWorker, LaunchRequest, PollResult, WorkerLauncher } from '../../orchestrator/index.ts'
 import type { LaunchHandle } from '../../store/index.ts'
 import type { SecretBox } from '../secrets.ts'
 import type { ServerSettings } from '../settings.ts'
 import { inheritedEnvironment, workerEnvironment, workerHost, type ServerEndpoint } from './environment.ts'
-import { ProcessLauncher } from './process.ts'
+import { ProcessWorkerLauncher } from './process.ts'
 
 export { type ServerEndpoint } from './environment.ts'
 
-export class ServerLaunchers {
+export class WorkerLaunchers {
   readonly #settings: ServerSettings
   readonly #secrets: SecretBox
   readonly #endpoint: ServerEndpoint
-  readonly #process: ProcessLauncher
+  readonly #process: ProcessWorkerLauncher
 
   constructor(settings: ServerSettings, secrets: SecretBox, endpoint: ServerEndpoint) {
     this.#settings = settings
     this.#secrets = secrets
     this.#endpoint = endpoint
-    this.#process = new ProcessLauncher(settings.cliPath)
+    this.#process = new ProcessWorkerLauncher(settings.cliPath)
   }
 
   /** The launcher the project's orchestrator calls. */
-  forProject(projectId: string): Launcher {
+  forProject(projectId: string): WorkerLauncher {
     return {
       launch: async (request) => this.#launch(projectId, request),
       poll: async (worker) => this.#poll(worker),

@@ -1,5 +1,5 @@
 /**
- * The process launcher (semantics.md §21.4): a worker is a child process of the server,
+ * The process worker launcher (semantics.md §21.4): a worker is a child process of the server,
  * `/bin/sh -c "exec '<cli>' 'worker' '<module>' …"` in the pool's directory. Its output
  * (stdout and stderr together) is drained continuously — a full pipe would stall the worker —
  * and only its tail is kept for the logs of a failed worker.
@@ -30,7 +30,7 @@ export function workerCommand(cliPath: string, modules: string[]): string {
   return `exec ${[cliPath, 'worker', ...modules].map(shellQuote).join(' ')}`
 }
 
-export class ProcessLauncher {
+export class ProcessWorkerLauncher {
   readonly #cliPath: string
   /** worker UUID → its process; forgotten once a poll reported the exit */
   readonly #children = new Map<string, Child>()

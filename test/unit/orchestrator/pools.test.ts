@@ -14,7 +14,7 @@ import {
   setPoolDisabled,
   stopPoolWorker,
   submitWorkflow,
-  type Launcher,
+  type WorkerLauncher,
   type LaunchRequest,
   type PollResult,
   type WorkerChannel,
@@ -35,7 +35,7 @@ afterAll(() => {
 })
 
 /** A launcher whose answers the test decides. */
-class ScriptedLauncher implements Launcher {
+class ScriptedWorkerLauncher implements WorkerLauncher {
   launches: LaunchRequest[] = []
   stops: string[] = []
   polls: string[] = []
@@ -64,7 +64,7 @@ async function pass(): Promise<void> {
 }
 
 let clock: number
-let launcher: ScriptedLauncher
+let launcher: ScriptedWorkerLauncher
 let store: OrchestrationStore
 let o: Orchestrator
 let ws: WorkspaceRecord
@@ -88,7 +88,7 @@ function workerSession() {
 
 beforeEach(() => {
   clock = 1_000_000
-  launcher = new ScriptedLauncher()
+  launcher = new ScriptedWorkerLauncher()
   start()
   ws = store.workspaces.create('prod', null, clock)
   pool = createPool(o, ws.id, 'cpu', {

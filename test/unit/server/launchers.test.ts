@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { LaunchRequest } from '../../../internal/orchestrator/index.ts'
 import { inheritedEnvironment, workerEnvironment, workerHost } from '../../../internal/server/launchers/environment.ts'
 import { OutputTail, tailText } from '../../../internal/server/launchers/output-tail.ts'
-import { ProcessLauncher, shellQuote, workerCommand } from '../../../internal/server/launchers/process.ts'
+import { ProcessWorkerLauncher, shellQuote, workerCommand } from '../../../internal/server/launchers/process.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'coflux-launcher-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -40,21 +40,21 @@ async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 2
   }
 }
 
-async function waitForExit(launcher: ProcessLauncher, id: string) {
+async function waitForExit(launcher: ProcessWorkerLauncher, id: string) {
   return until(async () => {
     const result = await launcher.poll(id)
     return result.status !== 'running' && result
   }, `${id} to exit`)
 }
 
-describe('process launcher', () => {
+describe('process worker launcher', () => {
   test('every argument is single-quoted, quotes escaped', () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`)
     expect(workerCommand('/opt/co flux', ['app.flows', 'b'])).toBe(`exec '/opt/co flux' 'worker' 'app.flows' 'b'`)
   })
 
   test('a failing worker: exit code and the tail of its merged output', async () => {
-    const launcher = new ProcessLauncher(cli)
+    const launcher = new ProcessWorkerLauncher(cli)
     const handle = launcher.launch('w1', dir, ['fail', "x'y"], { PATH: process.env.PATH ?? '' })
     expect(handle).toMatchObject({ type: 'process' })
     const result = await waitForExit(launcher, 'w1')
@@ -69,7 +69,7 @@ describe('process launcher', () => {
   })
 
   test('runs in the directory with the given environment; stop is SIGTERM', async () => {
-    const launcher = new ProcessLauncher(cli)
+    const launcher = new ProcessWorkerLauncher(cli)
     const ready = join(dir, 'ready')
     launcher.launch('w2', dir, ['serve', "it's"], { PATH: process.env.PATH ?? '', COFLUX_HOST: 'h:1', READY_FILE: ready })
     expect(await launcher.poll('w2')).toEqual({ status: 'running' })
@@ -85,7 +85,7 @@ describe('process launcher', () => {
   })
 
   test('a missing directory fails the launch; unknown workers are lost', async () => {
-    const launcher = new ProcessLauncher(cli)
+    const launcher = new ProcessWorkerLauncher(cli)
     expect(() => launcher.launch('w3', join(dir, 'missing'), ['x'], {})).toThrow('directory not found')
     expect(await launcher.poll('nope')).toEqual({ status: 'lost' })
     await expect(launcher.stop('nope')).rejects.toThrow('process_lost')

@@ -1,7 +1,7 @@
 /**
- * What the orchestrator asks of launchers (semantics.md §21). The server implements it: the
- * orchestrator decides *when* a worker is launched, polled and stopped, never *how* (no
- * processes, containers or environment variables here).
+ * The worker launcher: what the orchestrator asks of launchers (semantics.md §21). The server
+ * implements it: the orchestrator decides *when* a worker is launched, polled and stopped, never
+ * *how* (no processes, containers or environment variables here).
  */
 import type { LaunchHandle, LauncherConfig } from '../store/index.ts'
 
@@ -33,7 +33,7 @@ export type PollResult =
   /** the launcher no longer knows this worker (e.g. after a server restart) */
   | { status: 'lost' }
 
-export interface Launcher {
+export interface WorkerLauncher {
   /** Starts a worker; resolves with the handle to poll and stop it, rejects with the start error. */
   launch(request: LaunchRequest): Promise<LaunchHandle>
   poll(worker: LaunchedWorker): Promise<PollResult>
