@@ -76,9 +76,12 @@ export interface WorkflowManifest {
 /** Targets a worker declares to the server: `{module: {workflow: [..], task: [..]}}`. */
 export type DeclaredTargets = Record<string, Partial<Record<TargetType, string[]>>>
 
-/** Heartbeat status of an execution held by a worker (executor-protocol.md §14). */
-export const EXECUTION_STATUS = { starting: 0, executing: 1, aborting: 2, stopping: 3 } as const
-export type ExecutionStatus = (typeof EXECUTION_STATUS)[keyof typeof EXECUTION_STATUS]
+/**
+ * Heartbeat state of an execution held by a worker (executor-protocol.md §14), as the wire
+ * numbers it; not the status users see (`ExecutionStatus` in client/run-status.ts).
+ */
+export const HEARTBEAT_STATE = { starting: 0, executing: 1, aborting: 2, stopping: 3 } as const
+export type HeartbeatState = (typeof HEARTBEAT_STATE)[keyof typeof HEARTBEAT_STATE]
 
 /** Log levels (semantics.md §24). */
 export const LOG_LEVEL = { debug: 0, stdout: 1, info: 2, stderr: 3, warning: 4, error: 5 } as const

@@ -87,7 +87,7 @@ export interface WorkerFrame {
  *   declare_targets   [targets: DeclaredTargets, concurrency: number, maxWaiting?: number]
  *                     (maxWaiting is ours; 0.12 workers send two, and the server uses its default)
  *   session_draining  []
- *   record_heartbeats [{[executionId]: ExecutionStatus}]
+ *   record_heartbeats [{[executionId]: HeartbeatState}]
  *   started           [executionId, {}]
  *   register_group    [executionId, groupId: number, name: string | null]
  *   define_metric     [executionId, key, definition: object]

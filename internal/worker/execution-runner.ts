@@ -4,7 +4,7 @@
  * its messages handled, and when its process has exited the directories are removed and the
  * termination is reported — always after the completion.
  *
- * States (heartbeat status): starting (preparing, waiting for an executor) → executing (the
+ * States (heartbeat state): starting (preparing, waiting for an executor) → executing (the
  * `execute` line is written) → aborting (server abort, timeout, suspension or forced stop: the
  * process is killed and nothing but the termination is reported, except `put_timeout`). A
  * suspension is answered before the process ends: its input is closed, then it is killed.
@@ -13,7 +13,7 @@ import { mkdtempSync, rmdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EXECUTION_STATUS, LOG_LEVEL, type ExecutionStatus } from '../protocol/executor.ts'
+import { HEARTBEAT_STATE, LOG_LEVEL, type HeartbeatState } from '../protocol/executor.ts'
 import { splitExecutionId } from '../protocol/ids.ts'
 import { toNumber } from '../protocol/json.ts'
 import type { ExecuteParams, WorkerFrame } from '../protocol/worker.ts'
@@ -36,7 +36,7 @@ export interface RunnerServices extends MessageServices {
 type Outcome = 'completed' | 'failed' | 'timed out' | 'suspended' | 'aborted' | 'stopped'
 
 export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorListener {
-  status: ExecutionStatus = EXECUTION_STATUS.starting
+  heartbeatState: HeartbeatState = HEARTBEAT_STATE.starting
   readonly id: string
   readonly module: string
   readonly target: string
@@ -179,7 +179,7 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     for (let attempt = 1; ; attempt++) {
       const executor = await this.#take()
       if (!executor) return null
-      this.status = EXECUTION_STATUS.executing
+      this.heartbeatState = HEARTBEAT_STATE.executing
       this.#executor = executor
       executor.listener = this
       if (await executor.send({ method: 'execute', params: this.#executeParams(args) })) {
@@ -240,7 +240,7 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     if (this.#isCut) return
     this.#isCut = true
     if (!this.#hasCompletion || !this.#outcome) this.#outcome = outcome
-    this.status = EXECUTION_STATUS.aborting
+    this.heartbeatState = HEARTBEAT_STATE.aborting
     this.#clearTimers()
     this.#messages.cancelRequests()
     const executor = this.#executor

@@ -3,14 +3,14 @@
  * and termination was reported (executor-protocol.md §14), and the heartbeats that report them
  * every 5 s, also when there are none (semantics.md §20.4).
  */
-import type { ExecutionStatus } from '../protocol/executor.ts'
+import type { HeartbeatState } from '../protocol/executor.ts'
 import type { WorkerFrame } from '../protocol/worker.ts'
 
 export const HEARTBEAT_INTERVAL_MS = 5_000
 
 export interface HeldExecution {
   readonly id: string
-  status: ExecutionStatus
+  heartbeatState: HeartbeatState
 }
 
 export class ExecutionTable<T extends HeldExecution = HeldExecution> {
@@ -51,11 +51,11 @@ export class ExecutionTable<T extends HeldExecution = HeldExecution> {
     return new Promise((resolve) => this.#emptied.add(resolve))
   }
 
-  /** `record_heartbeats [{id: status}]`. */
+  /** `record_heartbeats [{id: state}]`. */
   heartbeat(): Omit<WorkerFrame, 'id'> {
-    const statuses: Record<string, ExecutionStatus> = {}
-    for (const execution of this.#held.values()) statuses[execution.id] = execution.status
-    return { request: 'record_heartbeats', params: [statuses] }
+    const states: Record<string, HeartbeatState> = {}
+    for (const execution of this.#held.values()) states[execution.id] = execution.heartbeatState
+    return { request: 'record_heartbeats', params: [states] }
   }
 
   /** Sends a heartbeat every interval through `send` (which drops it while disconnected). */

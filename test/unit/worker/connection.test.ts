@@ -107,7 +107,7 @@ describe('requests across reconnections', () => {
 })
 
 describe('liveness', () => {
-  test('heartbeats every interval, empty or with each held execution status', async () => {
+  test('heartbeats every interval, empty or with the heartbeat state of each held execution', async () => {
     await start()
     await server.until(() => server.named('record_heartbeats').length >= 3)
     expect(server.named('record_heartbeats')[0]!.params).toEqual([{}])
