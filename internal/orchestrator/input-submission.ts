@@ -4,10 +4,11 @@
  * reused or a new `<run>/i<n>` is created. Refusals are answered with the reason the adapter
  * shows (`invalid_schema: …`, `invalid_initial: …`, `input_mismatch`).
  */
+import type { TagSet } from '../protocol/api.ts'
 import { canonicalJson, stringifyJson, type Json } from '../protocol/json.ts'
 import { describeErrors, InvalidSchemaError, JsonSchema } from '../protocol/json-schema.ts'
 import { parseServerValue, type ServerValue } from '../protocol/values.ts'
-import type { ExecutionRecord, InputRecord, TagSet } from '../store/index.ts'
+import type { ExecutionRecord, InputRecord } from '../store/index.ts'
 import type { Core } from './core.ts'
 import { parseTagSet } from './routing.ts'
 import { RequestError } from './request-errors.ts'

@@ -5,8 +5,8 @@
  * then for each due one: a cache hit, still waiting on dependencies, a child workflow to spawn,
  * or a session with room that can run it. What no session can take may launch a pool worker.
  */
+import type { TagSet } from '../protocol/api.ts'
 import type { ServerValue } from '../protocol/values.ts'
-import type { TagSet } from '../store/index.ts'
 import { hasPendingDependencies, type QueuedExecution } from './queue.ts'
 import { tagsMatch } from './routing.ts'
 import { targetKey } from './types.ts'

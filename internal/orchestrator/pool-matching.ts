@@ -1,7 +1,8 @@
 /**
  * Which pools could run an execution (semantics.md §21.2). Pure functions, unit-tested.
  */
-import type { PoolRecord, TagSet } from '../store/index.ts'
+import type { TagSet } from '../protocol/api.ts'
+import type { PoolRecord } from '../store/index.ts'
 import { tagsMatch } from './routing.ts'
 
 /**

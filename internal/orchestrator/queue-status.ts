@@ -2,7 +2,8 @@
  * Why a queued execution waits (http-api.md §11.2): the first status that applies, with a
  * reason a person can act on. Shown by the queue topic, `coflux queue` and the web UI.
  */
-import type { TagSet, WorkspaceStateName } from '../store/index.ts'
+import type { TagSet } from '../protocol/api.ts'
+import type { WorkspaceStateName } from '../store/index.ts'
 import { hasRoom, sessionLoad } from './capacity.ts'
 import type { Core } from './core.ts'
 import { launchingPool } from './pool-queries.ts'

@@ -8,7 +8,8 @@
  * - assigned: sent to a session (back to pending when the assignment is found lost, §20.6)
  * - gone:     removed when it gets a result
  */
-import type { ExecutionRecord, StepRecord, TagSet } from '../store/index.ts'
+import type { TagSet } from '../protocol/api.ts'
+import type { ExecutionRecord, StepRecord } from '../store/index.ts'
 
 /** A queued execution as others see it. */
 export interface QueuedExecution {

@@ -3,11 +3,12 @@
  * throw ProtocolError for a malformed frame (the connection closes) or RequestError for a
  * request the server refuses (an error reply).
  */
+import type { CacheConfig } from '../protocol/api.ts'
 import { ProtocolError } from '../protocol/errors.ts'
 import { toNumber } from '../protocol/json.ts'
 import { isBlobKey, parseServerValue, type ServerValue } from '../protocol/values.ts'
 import type { DeclaredTargets } from '../protocol/executor.ts'
-import type { CacheConfig, ErrorInfo } from '../store/index.ts'
+import type { ErrorInfo } from '../store/index.ts'
 import { RequestError } from './request-errors.ts'
 import { parseTagSet } from './routing.ts'
 import type { StepOptions } from './submissions.ts'

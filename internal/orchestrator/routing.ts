@@ -2,7 +2,7 @@
  * Routing tags (semantics.md §19): effective requires of an execution and whether a session's
  * provides/accepts satisfy them. Pure functions, unit-tested.
  */
-import type { TagSet } from '../store/types.ts'
+import type { TagSet } from '../protocol/api.ts'
 
 /** Run requires overridden key by key by the step's; keys with empty lists removed. */
 export function effectiveRequires(runRequires: TagSet, stepRequires: TagSet | null): TagSet {

@@ -4,7 +4,7 @@
  * themselves are in live-session.ts; these are the rules that also touch the queue and results.
  */
 import type { DeclaredTargets } from '../protocol/executor.ts'
-import type { TagSet } from '../store/index.ts'
+import type { TagSet } from '../protocol/api.ts'
 import type { Core } from './core.ts'
 import { armBackstop, sendExecute } from './dispatch.ts'
 import { LiveSession } from './live-session.ts'

@@ -2,9 +2,10 @@
  * Starting runs (semantics.md §3.1) and scheduling steps from executions (§3.2), with memo,
  * cache and defer keys (§6.2) and idempotency keys (§22).
  */
+import type { CacheConfig, TagSet } from '../protocol/api.ts'
 import { RawJson } from '../protocol/json.ts'
 import { computeStepKey, type ServerValue } from '../protocol/values.ts'
-import type { CacheConfig, ExecutionRecord, RunRecord, TagSet } from '../store/index.ts'
+import type { ExecutionRecord, RunRecord } from '../store/index.ts'
 import type { Core } from './core.ts'
 import { reattachedChild } from './reattachment.ts'
 

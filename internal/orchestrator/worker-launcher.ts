@@ -3,7 +3,8 @@
  * implements it: the orchestrator decides *when* a worker is launched, polled and stopped, never
  * *how* (no processes, containers or environment variables here).
  */
-import type { LaunchHandle, LauncherConfig } from '../store/index.ts'
+import type { LauncherConfig } from '../protocol/api.ts'
+import type { LaunchHandle } from '../store/index.ts'
 
 /** The facts of one launch; the implementation turns them into the worker environment (§21.3). */
 export interface LaunchRequest {

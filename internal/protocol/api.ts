@@ -9,10 +9,14 @@ import type { AssetSummary, FrameObject, LogReference, ObjectValue, TopicReferen
 
 export type { AssetSummary, LogReference, TopicReference }
 
+/** Routing tags (semantics.md §19): a tag name and the values it may take. */
 export type TagSet = Record<string, string[]>
 
-/** cli.md §7.2 */
-export type Principal = { type: 'user' | 'token'; externalId: string } | null
+/** Who created something (cli.md §7.2); `createdBy` is null when no one is known. */
+export interface Principal {
+  type: 'user' | 'token'
+  externalId: string
+}
 
 /** cli.md §7.1, as the client reads it (data parsed losslessly) */
 export type Value = ObjectValue<TopicReference, Json>
@@ -27,18 +31,18 @@ export type ErrorFrame = FrameObject
 
 /** cli.md §7.3 */
 export type Result =
-  | { type: 'value'; createdBy: Principal; value: Value }
+  | { type: 'value'; createdBy: Principal | null; value: Value }
   | {
       type: 'error'
-      createdBy: Principal
+      createdBy: Principal | null
       error: { type: string; message: string; frames: ErrorFrame[] }
       retry: number | null
       retryable: boolean | null
     }
-  | { type: 'abandoned' | 'timeout'; createdBy: Principal; retry: number | null }
-  | { type: 'cancelled'; createdBy: Principal }
-  | { type: 'suspended' | 'recurred'; createdBy: Principal; successor: number | null }
-  | { type: 'deferred' | 'cached' | 'spawned'; createdBy: Principal; execution: RedirectRef | null; result: Result | null }
+  | { type: 'abandoned' | 'timeout'; createdBy: Principal | null; retry: number | null }
+  | { type: 'cancelled'; createdBy: Principal | null }
+  | { type: 'suspended' | 'recurred'; createdBy: Principal | null; successor: number | null }
+  | { type: 'deferred' | 'cached' | 'spawned'; createdBy: Principal | null; execution: RedirectRef | null; result: Result | null }
 
 /**
  * The execution a deferred, cached or spawned result resolved to: `module` and `target` are null
@@ -60,7 +64,7 @@ export interface Execution {
   /** null only when the execution's workspace is unknown to the epoch it is read from */
   workspaceId: string | null
   createdAt: number
-  createdBy: Principal
+  createdBy: Principal | null
   executeAfter: number | null
   assignedAt: number | null
   completedAt: number | null
@@ -107,7 +111,7 @@ export interface Step {
 /** cli.md §7.4 */
 export interface RunSnapshot {
   createdAt: number
-  createdBy: Principal
+  createdBy: Principal | null
   requires: TagSet
   parent: ExecutionRef | null
   steps: Record<string, Step>
@@ -144,7 +148,7 @@ export interface WorkflowTopic {
   parameters: ParameterManifest[] | null
   instruction: string | null
   configuration: WorkflowConfiguration | null
-  runs: Record<string, { id: string; createdAt: number; createdBy: Principal }>
+  runs: Record<string, { id: string; createdAt: number; createdBy: Principal | null }>
 }
 
 /** `workspaces/<ws>/manifests`: module → workflow → manifest */
@@ -236,7 +240,7 @@ export interface TokenEntry {
   createdAt: number
   /** seconds */
   expiresAt: number | null
-  createdBy: Principal
+  createdBy: Principal | null
 }
 
 export interface CreateTokenResponse {
@@ -270,7 +274,7 @@ export interface InputDetail {
     type: 'value' | 'dismissed' | 'cancelled'
     createdAt: number
     value?: Json
-    createdBy?: Principal
+    createdBy?: Principal | null
   } | null
 }
 
@@ -284,13 +288,22 @@ export interface AssetTopic {
   entries: Record<string, { blobKey: string; size: number; metadata: Record<string, Json> }>
 }
 
-export type Launcher = { type: 'docker' | 'process' | 'kubernetes' } & Record<string, Json>
+/** The launcher types a pool can name (http-api.md §9.3). */
+export const LAUNCHER_TYPES = ['docker', 'process', 'kubernetes'] as const
+export type LauncherType = (typeof LAUNCHER_TYPES)[number]
+
+/**
+ * A pool's launcher configuration (http-api.md §9.3): `type` plus the fields of that type. As
+ * stored, secret fields (kubernetes `token`, `secretEnv` values) hold ciphertext that only the
+ * server can read; responses show `"<redacted>"` in their place (§16.6).
+ */
+export type LauncherConfig = { type: LauncherType } & Record<string, Json>
 
 export interface Pool {
   modules: string[]
   provides: TagSet
   accepts: TagSet
-  launcher: Launcher | null
+  launcher: LauncherConfig | null
   state?: 'active' | 'disabled'
 }
 

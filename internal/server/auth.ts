@@ -3,8 +3,9 @@
  * its kind; a presented but invalid token is always 401, even when auth is not required.
  * Failures are logged with their kind and reason, never with the token.
  */
+import type { Principal } from '../protocol/api.ts'
 import { ApiError } from '../protocol/errors.ts'
-import { isTokenUsable, type Principal } from '../store/index.ts'
+import { isTokenUsable } from '../store/index.ts'
 import type { Logger } from './logger.ts'
 import type { Project } from './project.ts'
 import { SERVICE_TOKEN_PREFIX, sha256Hex, timingSafeEqualText, verifyServiceToken } from './service-tokens.ts'

@@ -3,6 +3,7 @@
  * default, validated at start-up with clear messages (exit 1).
  */
 import { isAbsolute, resolve } from 'node:path'
+import { LAUNCHER_TYPES } from '../protocol/api.ts'
 
 export interface ServerSettings {
   port: number
@@ -142,7 +143,7 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
   }
 
   const launcherTypes = list(pick('launcher_types')).filter((t) => {
-    const ok = ['docker', 'process', 'kubernetes'].includes(t)
+    const ok = (LAUNCHER_TYPES as readonly string[]).includes(t)
     if (!ok) warnings.push(`unknown launcher type ignored: ${t}`)
     return ok
   })

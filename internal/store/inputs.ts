@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
+import type { TagSet } from '../protocol/api.ts'
 import { canonicalJson } from '../protocol/json.ts'
-import type { TagSet } from './types.ts'
 
 export type InputResponseType = 'value' | 'dismissed' | 'cancelled'
 const RESPONSE_CODE: Record<InputResponseType, number> = { value: 0, dismissed: 1, cancelled: 2 }

@@ -1,13 +1,6 @@
 import type { Database } from 'bun:sqlite'
+import type { LauncherConfig, TagSet } from '../protocol/api.ts'
 import { generateId } from '../protocol/ids.ts'
-import type { TagSet } from './types.ts'
-
-/**
- * A launcher configuration as stored: `type` plus the fields of that type (http-api.md §9.3).
- * Secret fields (kubernetes `token`, `secretEnv` values) hold ciphertext; only the server can
- * read them.
- */
-export type LauncherConfig = { type: string } & Record<string, unknown>
 
 /** What a pool declares (semantics.md §21.1). */
 export interface PoolConfig {

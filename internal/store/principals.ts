@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import type { Principal } from './types.ts'
+import type { Principal } from '../protocol/api.ts'
 
 /**
  * Who did something (cli.md §7.2): a Studio user (JWT `sub`) or a service token. Rows are

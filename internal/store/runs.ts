@@ -3,8 +3,9 @@
  * aggregate because every query joins the three tables; longer than most files for that reason.
  */
 import type { Database } from 'bun:sqlite'
+import type { CacheConfig, TagSet } from '../protocol/api.ts'
 import { generateId } from '../protocol/ids.ts'
-import type { CacheConfig, ExecutionRecord, RunRecord, StepRecord, TagSet } from './types.ts'
+import type { ExecutionRecord, RunRecord, StepRecord } from './types.ts'
 
 interface RunRow {
   id: number

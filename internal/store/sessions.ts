@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
+import type { TagSet } from '../protocol/api.ts'
 import { ID_ALPHABET, generateId } from '../protocol/ids.ts'
-import type { SessionRecord, TagSet } from './types.ts'
+import type { SessionRecord } from './types.ts'
 
 interface Row {
   id: number

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
+import type { Principal } from '../protocol/api.ts'
 import { generateId } from '../protocol/ids.ts'
 import type { PrincipalStore } from './principals.ts'
-import type { Principal } from './types.ts'
 
 /** A stored service token (http-api.md §6.3). Times are Unix **seconds**, as on the wire. */
 export interface TokenRecord {

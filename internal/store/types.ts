@@ -1,4 +1,5 @@
 /** Domain records returned by the store (never raw rows). Times are Unix ms. */
+import type { CacheConfig, TagSet } from '../protocol/api.ts'
 
 export const RESULT_TYPE = {
   error: 0,
@@ -22,13 +23,6 @@ export const WORKSPACE_STATE = { active: 0, paused: 1, archived: 2 } as const
 export type WorkspaceStateName = keyof typeof WORKSPACE_STATE
 export const WORKSPACE_STATE_NAME: Record<number, WorkspaceStateName> = { 0: 'active', 1: 'paused', 2: 'archived' }
 
-export type TagSet = Record<string, string[]>
-
-export interface Principal {
-  type: 'user' | 'token'
-  externalId: string
-}
-
 export interface WorkspaceRecord {
   id: number
   externalId: string
@@ -36,13 +30,6 @@ export interface WorkspaceRecord {
   baseId: number | null
   state: WorkspaceStateName
   createdAt: number
-}
-
-export interface CacheConfig {
-  params: true | false | number[]
-  maxAge: number | null
-  namespace: string | null
-  version: string | null
 }
 
 export interface RunRecord {

@@ -1,12 +1,12 @@
 import { defineCommand } from 'citty'
 import { UsageError, withContext } from '../../../internal/cli-ui/index.ts'
-import { applyPoolOps, poolForCreate } from '../../../internal/client/index.ts'
+import { applyPoolOps, LAUNCHER_TYPES, poolForCreate } from '../../../internal/client/index.ts'
 import { connect } from '../_shared.ts'
 import { fetchPool, fieldArgs, nameArg, poolOps } from './_shared.ts'
 
 export const create = defineCommand({
   meta: { name: 'create', description: 'Create a pool' },
-  args: { ...nameArg, type: { type: 'enum', options: ['docker', 'process', 'kubernetes'], required: true, description: 'Launcher type' }, ...fieldArgs },
+  args: { ...nameArg, type: { type: 'enum', options: [...LAUNCHER_TYPES], required: true, description: 'Launcher type' }, ...fieldArgs },
   async run(ctx) {
     const name = ctx.args.name as string
     const body = poolForCreate(ctx.args.type as string, applyPoolOps(poolOps(ctx)))

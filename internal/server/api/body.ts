@@ -14,7 +14,7 @@
 import { createMiddleware } from 'hono/factory'
 import { parseTagSet } from '../../orchestrator/index.ts'
 import { ApiError } from '../../protocol/errors.ts'
-import type { CacheConfig, TagSet } from '../../store/index.ts'
+import type { CacheConfig, TagSet } from '../../protocol/api.ts'
 import { readBodyText, type AppEnv, type ServerContext } from '../context.ts'
 
 export const WORKSPACE_NAME = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/i

@@ -3,7 +3,7 @@ import type { Hono } from 'hono'
 import { validator } from 'hono/validator'
 import { createSession } from '../../orchestrator/index.ts'
 import { API_VERSION, VERSION } from '../../protocol/version.ts'
-import type { TagSet } from '../../store/index.ts'
+import type { TagSet } from '../../protocol/api.ts'
 import { jsonResponse, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
 import { bodyReader, Fields, type JsonBody } from './body.ts'
 

@@ -3,12 +3,11 @@
  * `path → reason` (`pool.launcher.type: not_allowed`), so one 400 lists all of them.
  */
 import { parseTagSet } from '../../orchestrator/index.ts'
-import type { TagSet } from '../../store/index.ts'
+import { LAUNCHER_TYPES, type LauncherType, type TagSet } from '../../protocol/api.ts'
 import { isPlainObject, REDACTED, Sealed, type LauncherDraft, type PoolDraft } from './draft.ts'
 
 export const POOL_NAME = /^[a-z][a-z0-9_-]{0,19}$/i
 const MODULE_PART = /^[a-z_][a-z0-9_]*$/i
-export const LAUNCHER_TYPES = ['docker', 'process', 'kubernetes'] as const
 
 export class FieldErrors {
   readonly details: Record<string, string> = {}
@@ -121,7 +120,7 @@ const secretEnv: Check = (v, path, errors, ctx) => {
 }
 
 /** Fields per launcher type, in the order responses show them, then the common ones. */
-const TYPE_FIELDS: Record<(typeof LAUNCHER_TYPES)[number], Record<string, Check>> = {
+const TYPE_FIELDS: Record<LauncherType, Record<string, Check>> = {
   docker: { image: str(200), dockerHost: str(200) },
   process: { directory: str(500) },
   kubernetes: {
@@ -167,7 +166,7 @@ function parseLauncher(raw: unknown, path: string, ctx: PoolContext, errors: Fie
   let ok = true
   if (raw[required] === undefined || raw[required] === null) ok = !!errors.fail(`${path}.${required}`, 'required')
   const out: LauncherDraft = { type }
-  for (const [field, check] of Object.entries({ ...TYPE_FIELDS[type as keyof typeof TYPE_FIELDS], ...COMMON_FIELDS })) {
+  for (const [field, check] of Object.entries({ ...TYPE_FIELDS[type as LauncherType], ...COMMON_FIELDS })) {
     const value = raw[field]
     if (value === undefined || value === null) continue
     const parsed = check(value, `${path}.${field}`, errors, ctx)

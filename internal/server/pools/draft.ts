@@ -4,7 +4,8 @@
  * request or the stored ciphertext kept as is (`Sealed`), which is what `"<redacted>"` sent
  * back means. Only `sealPool` turns plaintext into ciphertext.
  */
-import type { LauncherConfig, PoolConfig, TagSet } from '../../store/index.ts'
+import type { LauncherConfig, TagSet } from '../../protocol/api.ts'
+import type { PoolConfig } from '../../store/index.ts'
 
 /** What every response shows instead of a secret. */
 export const REDACTED = '<redacted>'

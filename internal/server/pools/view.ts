@@ -2,15 +2,16 @@
  * Pools as responses show them (http-api.md §9.3, §11.3): secrets replaced by `"<redacted>"`
  * (§16.6), and the `get_pools` ETag that `update_pools` checks with `If-Match`.
  */
-import type { LauncherConfig, PoolRecord } from '../../store/index.ts'
+import type { LauncherConfig, Pool } from '../../protocol/api.ts'
+import type { PoolRecord } from '../../store/index.ts'
 import { mapSecrets, REDACTED, stableJson } from './draft.ts'
 
-export function redactLauncher(launcher: LauncherConfig | null): Record<string, unknown> | null {
-  return launcher ? mapSecrets(launcher, () => REDACTED) : null
+export function redactLauncher(launcher: LauncherConfig | null): LauncherConfig | null {
+  return launcher ? (mapSecrets(launcher, () => REDACTED) as LauncherConfig) : null
 }
 
 /** The `workspaces/<ws>/pools` entry and the `pool` of `workspaces/<ws>/pools/<name>`. */
-export function poolTopicView(pool: PoolRecord): Record<string, unknown> {
+export function poolTopicView(pool: PoolRecord): Pool {
   return {
     modules: pool.modules,
     provides: pool.provides,
@@ -21,8 +22,11 @@ export function poolTopicView(pool: PoolRecord): Record<string, unknown> {
 }
 
 /** A `get_pools` entry: `provides`/`accepts` only when non-empty, `launcher` only when set. */
-export function getPoolsView(pool: PoolRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = { modules: pool.modules }
+type GetPoolsEntry = Pick<Pool, 'modules'> & Partial<Pick<Pool, 'provides' | 'accepts' | 'launcher'>>
+
+/** The `get_pools` entry of a pool (http-api.md §9.3). */
+export function getPoolsView(pool: PoolRecord): GetPoolsEntry {
+  const out: GetPoolsEntry = { modules: pool.modules }
   if (Object.keys(pool.provides).length > 0) out.provides = pool.provides
   if (Object.keys(pool.accepts).length > 0) out.accepts = pool.accepts
   if (pool.launcher) out.launcher = redactLauncher(pool.launcher)

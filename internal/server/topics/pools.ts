@@ -3,21 +3,17 @@
  * `workspaces/<ws>/pools/<name>` (one pool and the workers it launched, cli.md §8.10).
  */
 import type { LiveSession } from '../../orchestrator/index.ts'
-import type { PoolTopic, PoolWorker } from '../../protocol/api.ts'
+import type { Pool, PoolTopic, PoolWorker } from '../../protocol/api.ts'
 import type { WorkerRecord, WorkspaceRecord } from '../../store/index.ts'
 import type { Project } from '../project.ts'
 import { poolTopicView } from '../pools/view.ts'
 
-// TODO(#6, item 5): `pool` stays the view's loose record until the store's LauncherConfig and
-// api.ts's Launcher are one type; everything else here has the shape of protocol/api.ts.
-type PoolView = ReturnType<typeof poolTopicView>
-
-export function poolsTopic(project: Project, ws: WorkspaceRecord): Record<string, PoolView> {
+export function poolsTopic(project: Project, ws: WorkspaceRecord): Record<string, Pool> {
   return Object.fromEntries(project.store.pools.list(ws.id).map((p) => [p.name, poolTopicView(p)]))
 }
 
 /** null (404) for an unknown pool. */
-export function poolTopic(project: Project, ws: WorkspaceRecord, name: string): Omit<PoolTopic, 'pool'> & { pool: PoolView } | null {
+export function poolTopic(project: Project, ws: WorkspaceRecord, name: string): PoolTopic | null {
   const pool = project.store.pools.getByName(ws.id, name)
   if (!pool) return null
   const workers: Record<string, PoolWorker> = {}
