@@ -328,12 +328,15 @@ export interface PoolTopic {
   workers: Record<string, PoolWorker>
 }
 
-/** A log value as the client reads it (data parsed losslessly) */
-export type LogValue = ObjectValue<LogReference, Json>
+/**
+ * A value of a log entry as the client reads it (data parsed losslessly); the server holds the
+ * same value with its data as stored JSON text (`LogValue` in values.ts).
+ */
+export type LogEntryValue = ObjectValue<LogReference, Json>
 
 /** http-api.md §12, as the client reads it */
-export type LogEntry = LogMessage<Record<string, LogValue>>
-export type LogPage = WireLogPage<Record<string, LogValue>>
+export type LogEntry = LogMessage<Record<string, LogEntryValue>>
+export type LogPage = WireLogPage<Record<string, LogEntryValue>>
 
 export interface DiscoverResponse {
   version: string
