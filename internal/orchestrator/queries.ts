@@ -2,16 +2,14 @@
  * Read-only questions about the orchestrator's state, asked by the rules and by the server's
  * topics: who waits on an input, what a queued execution waits for.
  */
-import { isRunId } from '../protocol/ids.ts'
+import { parseInputId } from '../protocol/ids.ts'
 import type { InputRecord } from '../store/index.ts'
 import type { Core } from './core.ts'
 import type { QueuedExecution } from './queue.ts'
 
 /** The input with this id (`<run>/i<n>`, semantics.md §2), or null. */
 export function inputByExternalId(o: Core, externalId: unknown): InputRecord | null {
-  if (typeof externalId !== 'string') return null
-  const at = externalId.lastIndexOf('/i')
-  if (at < 0 || !isRunId(externalId.slice(0, at)) || !/^[1-9][0-9]{0,8}$/.test(externalId.slice(at + 2))) return null
+  if (typeof externalId !== 'string' || !parseInputId(externalId)) return null
   return o.store.inputs.getByExternalId(externalId)
 }
 

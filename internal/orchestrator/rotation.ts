@@ -8,7 +8,7 @@
  * same rows. What the orchestrator refers to beyond the live runs (executions a session still
  * holds as finished, inputs being waited on) is passed along so it is copied too.
  */
-import { parseExecutionId } from '../protocol/ids.ts'
+import { parseExecutionId, parseInputId } from '../protocol/ids.ts'
 import type { ServerValue } from '../protocol/values.ts'
 import { EPOCH_CHECK_INTERVAL_MS, EPOCH_MAX_BYTES, type AssetRecord, type CopiedRuns, type ExecutionRecord, type InputRecord, type RunRecord } from '../store/index.ts'
 import { computeDependencies } from './dependencies.ts'
@@ -89,8 +89,8 @@ export function ensureExecutionActive(o: Core, externalId: string): ExecutionRec
 export function ensureInputActive(o: Core, externalId: unknown): InputRecord | null {
   const active = inputByExternalId(o, externalId)
   if (active || typeof externalId !== 'string' || !o.store.epochs) return active
-  const runId = externalId.slice(0, Math.max(0, externalId.lastIndexOf('/i')))
-  return runId && ensureRunActive(o, runId) ? inputByExternalId(o, externalId) : null
+  const parts = parseInputId(externalId)
+  return parts && ensureRunActive(o, parts.runId) ? inputByExternalId(o, externalId) : null
 }
 
 /** An asset named by a value or a request, copied from an archive if needed (content-addressed). */

@@ -16,6 +16,7 @@
  * travel without changes here.
  */
 import type { Database } from 'bun:sqlite'
+import { executionIdOf } from '../protocol/ids.ts'
 import { canonicalJson } from '../protocol/json.ts'
 import { promptHash } from './inputs.ts'
 import { RESULT_TYPE } from './types.ts'
@@ -393,7 +394,7 @@ export class RunCopier {
     return {
       ...row,
       successor_id: null,
-      successor_ref: place ? `${place.external_id}:${place.number}:${place.attempt}` : null,
+      successor_ref: place ? executionIdOf(place.external_id, place.number, place.attempt) : null,
       value_id: valueId,
     }
   }

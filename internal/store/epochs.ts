@@ -13,6 +13,7 @@
  * skipping the indexed ones whose filter rules the key out.
  */
 import type { Database } from 'bun:sqlite'
+import { parseExecutionId } from '../protocol/ids.ts'
 import type { ServerValue } from '../protocol/values.ts'
 import type { AssetRecord } from './assets.ts'
 import { migrate, openDatabase } from './db.ts'
@@ -275,10 +276,10 @@ export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
 
   /** An execution of an archived run (read-only). */
   findExecution(externalId: string): Located<ExecutionRecord, S> | null {
-    const parts = externalId.split(':')
-    if (parts.length !== 3 || !/^\d+$/.test(parts[1]!) || !/^\d+$/.test(parts[2]!)) return null
-    const run = this.findRun(parts[0]!)
-    const exec = run?.store.runs.getExecutionByParts(parts[0]!, Number(parts[1]), Number(parts[2]))
+    const parts = parseExecutionId(externalId)
+    if (!parts) return null
+    const run = this.findRun(parts.runId)
+    const exec = run?.store.runs.getExecutionByParts(parts.runId, parts.step, parts.attempt)
     return run && exec ? { value: exec, store: run.store, epochId: run.epochId } : null
   }
 

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { TagSet } from '../protocol/api.ts'
+import { inputIdOf } from '../protocol/ids.ts'
 import { canonicalJson } from '../protocol/json.ts'
 
 export type InputResponseType = 'value' | 'dismissed' | 'cancelled'
@@ -142,7 +143,7 @@ export class InputStore {
       const promptId = this.#prompt(input.template, input.placeholders)
       const number = (this.q.nextNumber.get(input.runId)?.n ?? 0) + 1
       const row = this.q.insert.get(
-        `${input.runExternalId}/i${number}`,
+        inputIdOf(input.runExternalId, number),
         input.runId,
         number,
         input.workspaceId,

@@ -8,6 +8,7 @@
  * The store is partitioned and rotated like the log store (`partitions.ts`).
  */
 import type { Database } from 'bun:sqlite'
+import { runIdOf } from '../protocol/ids.ts'
 import type { MetricPage, MetricPoint, NewMetricPoint } from '../protocol/metrics.ts'
 import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
 import type { Migration } from './db.ts'
@@ -112,7 +113,7 @@ export class MetricStore extends PartitionedStore<MetricPartition, PendingPoint,
   /** One page in `(created_at, id)` order. Buffered points are flushed first, so a read sees everything accepted. */
   query(query: MetricQuery): MetricPage {
     // an execution id starts with its run's id: the archives' run filters apply to both reads
-    const run = query.run ?? query.execution!.split(':')[0]!
+    const run = query.run ?? runIdOf(query.execution!)
     const { rows, cursor } = readPage(
       query,
       (after) => new InvalidMetricCursorError(after),

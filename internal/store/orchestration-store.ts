@@ -7,6 +7,7 @@
  * (semantics.md §23.2); there the store is an `OrchestrationStore` opened read-only on the archive.
  */
 import type { Database } from 'bun:sqlite'
+import { parseExecutionId, parseInputId } from '../protocol/ids.ts'
 import type { AssetStore } from './assets.ts'
 import { migrate, openArchiveDatabase, openDatabase } from './db.ts'
 import { Epoch } from './epoch.ts'
@@ -119,9 +120,9 @@ export class OrchestrationStore {
 
   /** An execution by external id, in the active epoch or (read-only) an archive. */
   findExecution(externalId: string): Located<ExecutionRecord, OrchestrationStore> | null {
-    const parts = externalId.split(':')
-    if (parts.length !== 3 || !/^\d+$/.test(parts[1]!) || !/^\d+$/.test(parts[2]!)) return null
-    const exec = this.runs.getExecutionByParts(parts[0]!, Number(parts[1]), Number(parts[2]))
+    const parts = parseExecutionId(externalId)
+    if (!parts) return null
+    const exec = this.runs.getExecutionByParts(parts.runId, parts.step, parts.attempt)
     if (exec) return { value: exec, store: this, epochId: null }
     return this.epochs?.findExecution(externalId) ?? null
   }
@@ -130,8 +131,8 @@ export class OrchestrationStore {
   findInput(externalId: string): Located<InputRecord, OrchestrationStore> | null {
     const input = this.inputs.getByExternalId(externalId)
     if (input) return { value: input, store: this, epochId: null }
-    const at = externalId.lastIndexOf('/i')
-    const run = at > 0 ? this.epochs?.findRun(externalId.slice(0, at)) : null
+    const parts = parseInputId(externalId)
+    const run = parts ? this.epochs?.findRun(parts.runId) : null
     const archived = run?.store.inputs.getByExternalId(externalId)
     return run && archived ? { value: archived, store: run.store, epochId: run.epochId } : null
   }

@@ -4,7 +4,7 @@
  */
 import type { Database } from 'bun:sqlite'
 import type { CacheConfig, TagSet } from '../protocol/api.ts'
-import { generateId } from '../protocol/ids.ts'
+import { executionIdOf, generateId } from '../protocol/ids.ts'
 import type { ExecutionRecord, RunRecord, StepRecord } from './types.ts'
 
 interface RunRow {
@@ -114,7 +114,7 @@ function toStep(r: StepRow): StepRecord {
 function toExecution(r: ExecutionRow): ExecutionRecord {
   return {
     id: r.id,
-    externalId: `${r.run_external_id}:${r.step_number}:${r.attempt}`,
+    externalId: executionIdOf(r.run_external_id, r.step_number, r.attempt),
     stepId: r.step_id,
     runId: r.run_id,
     runExternalId: r.run_external_id,
@@ -340,7 +340,7 @@ export class RunStore {
   }
 
   getExecutionByParts(runExternalId: string, step: number, attempt: number): ExecutionRecord | null {
-    const cached = this.#executionsByExternal.get(`${runExternalId}:${step}:${attempt}`)
+    const cached = this.#executionsByExternal.get(executionIdOf(runExternalId, step, attempt))
     if (cached) return cached
     const r = this.q.executionByParts.get(runExternalId, step, attempt)
     return r ? this.#remember(toExecution(r)) : null
