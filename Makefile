@@ -29,8 +29,9 @@ test: build
 demo: build
 	@bash scripts/demo.sh
 
+# make bench BENCH_ARGS="--quick --json": figures and ratios to the fork floor (scripts/bench.ts)
 bench: build
-	@bun scripts/bench.ts
+	@bun scripts/bench.ts $(BENCH_ARGS)
 
 clean:
 	rm -rf dist

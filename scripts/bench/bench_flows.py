@@ -1,4 +1,8 @@
-"""Workflows measured by `make bench`."""
+"""Workflows measured by `make bench`.
+
+Each workflow's last argument is a path it creates just before returning: the bench waits for that
+file instead of polling the server, so the server's CPU during a run is the run's alone.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,28 @@ import os
 import coflux as cf
 
 
+def _done(path: str) -> None:
+    open(path, "w").close()
+
+
 @cf.task()
 def noop(i: int) -> int:
     return i
 
 
 @cf.workflow()
-def fan_out(n: int) -> int:
+def fan_out(n: int, done: str) -> int:
     handles = [noop.submit(i) for i in range(n)]
-    return len([h.result() for h in handles])
+    count = len([h.result() for h in handles])
+    _done(done)
+    return count
 
 
 @cf.workflow()
-def chain(n: int) -> int:
+def chain(n: int, done: str) -> int:
     for i in range(n):
         noop(i)
+    _done(done)
     return n
 
 
@@ -42,7 +53,7 @@ def sometimes_fails(marker_dir: str, i: int) -> int:
 
 
 @cf.workflow()
-def mixed(n: int, marker_dir: str) -> int:
+def mixed(n: int, marker_dir: str, done: str) -> int:
     handles = []
     for i in range(n):
         if i % 3 == 0:
@@ -51,4 +62,6 @@ def mixed(n: int, marker_dir: str) -> int:
             handles.append(sometimes_fails.submit(marker_dir, i))
         else:
             handles.append(noop.submit(i))
-    return len([h.result() for h in handles])
+    count = len([h.result() for h in handles])
+    _done(done)
+    return count
