@@ -103,7 +103,7 @@ export function renderText(r: Report): string {
     `  server memory       before ${f(r.serverBefore.rssMiB, 0)} MiB RSS, after ${f(mixed.server.rssMiB, 0)} MiB RSS, peak ${f(mixed.server.peakMiB, 0)} MiB`,
     '',
     'targets (issue 8):',
-    ...r.targets.map((t) => `  ${t.isMet ? '✓' : '✗'} ${t.name.padEnd(48)} ${f(t.value, 2).padStart(7)} ${t.unit.padEnd(3)} (${t.op} ${t.limit})`),
+    ...r.targets.map((t) => `  ${t.isMet ? '✓' : '✗'} ${t.name.padEnd(48)} ${f(t.value, 2).padStart(8)} ${t.unit.padEnd(3)} (${t.op} ${t.limit})`),
   ]
   return lines.join('\n')
 }
