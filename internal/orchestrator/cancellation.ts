@@ -85,7 +85,7 @@ export function rerunStep(o: Core, stepExternalId: string, workspaceId: number):
   for (const e of executions) {
     if (e.workspaceId === workspaceId && !o.store.results.get(e.id)) cancelExecution(o, e.id, workspaceId)
   }
-  const exec = o.store.runs.createExecution(step.id, workspaceId, null, o.now())
+  const exec = o.store.runs.createExecution(step.id, workspaceId, null, o.now(), null, step)
   o.track(exec)
   o.emit({ kind: 'run', runId: run.id })
   o.wake()

@@ -51,6 +51,8 @@ export interface Core {
   emit(event: ChangeEvent): void
   /** Schedules one scheduler pass at the end of this event-loop turn. */
   wake(): void
+  /** Commits this turn's write batch now (before an epoch rotation, a shutdown). */
+  commit(): void
   execution(id: number): ExecutionRecord | null
   executionByExternalId(externalId: string): ExecutionRecord | null
   /** Follows successors to the final result, or to the execution that is still pending. */

@@ -20,7 +20,7 @@ export function assignExecution(o: Core, live: QueuedExecution, session: LiveSes
 }
 
 export function sendExecute(o: Core, session: LiveSession, live: QueuedExecution): void {
-  const workspace = o.store.workspaces.get(live.exec.workspaceId)!
+  const workspace = o.store.workspaces.externalIdOf(live.exec.workspaceId)!
   const args = live.step.argumentIds.map((vid) => o.refillValue(o.store.values.get(vid)!))
   o.queue.markSent(live.exec.id, o.now())
   session.send([
@@ -33,7 +33,7 @@ export function sendExecute(o: Core, session: LiveSession, live: QueuedExecution
         live.step.target,
         args,
         live.exec.runExternalId,
-        workspace.externalId,
+        workspace,
         live.step.timeout > 0 ? live.step.timeout : null,
       ],
     },

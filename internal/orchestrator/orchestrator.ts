@@ -48,7 +48,13 @@ export class Orchestrator implements Core {
   readonly reconnectionTimeoutMs: number
   readonly now: () => number
   readonly #listeners = new Set<(event: ChangeEvent) => void>()
-  #wakeScheduled = false
+  /** a pass is due at the end of this turn */
+  #passDue = false
+  /** the end-of-turn callback (pass, then commit) is scheduled */
+  #turnScheduled = false
+  #batchOpen = false
+  /** what waits for this turn's writes to be committed (frames to workers) */
+  #afterCommit: (() => void)[] = []
   #timer: ReturnType<typeof setTimeout> | null = null
   #timerAt = Infinity
   #safety: ReturnType<typeof setInterval> | null = null
@@ -81,6 +87,7 @@ export class Orchestrator implements Core {
   }
 
   close(): void {
+    this.commit()
     this.#closed = true
     this.pools.close()
     if (this.#safety) clearInterval(this.#safety)
@@ -111,12 +118,57 @@ export class Orchestrator implements Core {
 
   /** Schedules one pass at the end of this event loop turn (events are batched). */
   wake(): void {
-    if (this.#wakeScheduled || this.#closed) return
-    this.#wakeScheduled = true
+    if (this.#closed) return
+    this.#passDue = true
+    this.#scheduleTurnEnd()
+  }
+
+  /**
+   * Opens this turn's write batch (if none is open): every write until the end of the turn
+   * shares one transaction, committed before anything that depends on it leaves the process
+   * (`afterCommit`). One commit per turn instead of one per statement.
+   */
+  batch(): void {
+    if (this.#batchOpen || this.#closed) return
+    this.#openBatch()
+    this.#scheduleTurnEnd()
+  }
+
+  #openBatch(): void {
+    if (this.#batchOpen) return
+    this.store.beginBatch()
+    this.#batchOpen = true
+  }
+
+  /** Runs `send` once this turn's writes are on disk (at once when no batch is open). */
+  afterCommit(send: () => void): void {
+    if (this.#batchOpen) this.#afterCommit.push(send)
+    else send()
+  }
+
+  /** Commits the open batch now, then sends what waited for it. */
+  commit(): void {
+    if (!this.#batchOpen) return
+    this.#batchOpen = false
+    this.store.commitBatch()
+    const waiting = this.#afterCommit
+    this.#afterCommit = []
+    for (const send of waiting) send()
+  }
+
+  #scheduleTurnEnd(): void {
+    if (this.#turnScheduled) return
+    this.#turnScheduled = true
     setImmediate(() => {
-      this.#wakeScheduled = false
+      this.#turnScheduled = false
       if (this.#closed) return
-      this.#armTimer(runSchedulerPass(this))
+      if (this.#passDue) {
+        this.#passDue = false
+        // the pass's own writes (assignments, cache hits) join the batch
+        this.#openBatch()
+        this.#armTimer(runSchedulerPass(this))
+      }
+      this.commit()
     })
   }
 
@@ -179,6 +231,8 @@ export class Orchestrator implements Core {
   }
 
   executionByExternalId(externalId: string): ExecutionRecord | null {
+    const queued = this.queue.getByExternalId(externalId)
+    if (queued) return queued.exec
     const parts = parseExecutionId(externalId)
     return parts ? this.store.runs.getExecutionByParts(parts.runId, parts.step, parts.attempt) : null
   }
@@ -198,6 +252,8 @@ export class Orchestrator implements Core {
       ? `${stepRecord.module}\0${stepRecord.target}\0${exec.workspaceId}\0${Buffer.from(stepRecord.deferKey).toString('hex')}`
       : null
     const live = this.queue.add(exec, stepRecord, effectiveRequires(run.requires, stepRecord.requires), deferKey)
+    // frames keep naming it after its result, when it has left the queue
+    this.store.runs.remember(exec)
     computeDependencies(this, live)
     this.emit({ kind: 'queue', workspaceId: exec.workspaceId })
     return live

@@ -75,6 +75,8 @@ class Entry implements QueuedExecution {
 export class ExecutionQueue {
   readonly #pending = new Map<number, Entry>()
   readonly #assigned = new Map<number, Entry>()
+  /** external id → entry, for frames that name executions (every frame from a worker does) */
+  readonly #byExternalId = new Map<string, Entry>()
   /** dependency execution id → executions whose wait_for or gate includes it */
   readonly #dependents = new Map<number, Set<number>>()
   /** unanswered input id → executions whose wait_for or gate includes it */
@@ -84,11 +86,15 @@ export class ExecutionQueue {
   add(exec: ExecutionRecord, step: StepRecord, requires: TagSet, deferKey: string | null): QueuedExecution {
     const entry = new Entry(exec, step, requires, deferKey)
     this.#pending.set(exec.id, entry)
+    this.#byExternalId.set(exec.externalId, entry)
     return entry
   }
 
   get(id: number): QueuedExecution | undefined {
     return this.#pending.get(id) ?? this.#assigned.get(id)
+  }
+  getByExternalId(externalId: string): QueuedExecution | undefined {
+    return this.#byExternalId.get(externalId)
   }
   isPending(id: number): boolean {
     return this.#pending.has(id)
@@ -188,6 +194,7 @@ export class ExecutionQueue {
     if (!entry) return undefined
     this.#pending.delete(id)
     this.#assigned.delete(id)
+    this.#byExternalId.delete(entry.exec.externalId)
     this.#setDependencies(entry, NO_DEPENDENCIES)
     this.#clearBackstop(entry)
     return entry

@@ -31,26 +31,27 @@ export function resolveCall(store: OrchestrationStore, executionId: number): Res
 
 /** Records a result unless one exists (first write wins); returns whether this call wrote it. */
 export function recordResult(o: Core, executionId: number, input: NewResult, context: ResultContext = {}): boolean {
-  if (o.store.results.get(executionId)) return false
-  const exec = o.execution(executionId)
+  // a queued execution has no result by definition (the queue drops it when one is written)
+  const queued = o.queue.get(executionId)
+  if (!queued && o.store.results.get(executionId)) return false
+  const exec = queued?.exec ?? o.execution(executionId)
   if (!exec) return false
-  const step = o.queue.get(executionId)?.step ?? o.store.runs.getStep(exec.stepId)!
+  const step = queued?.step ?? o.store.runs.getStep(exec.stepId)!
   const now = o.now()
   let result: NewResult = input
   let successor: ExecutionRecord | null = null
   const written = o.store.transaction(() => {
-    if (o.store.results.get(executionId)) return false
     if (input.successorId == null && isRetryable(input.type, input.retryable ?? null) && step.retryLimit !== 0) {
       const policy = { limit: step.retryLimit, backoffMin: step.backoffMin, backoffMax: step.backoffMax }
       const delay = retryDelay(policy, previousResults(o, exec))
-      if (delay !== null) successor = o.store.runs.createExecution(step.id, exec.workspaceId, delay > 0 ? now + delay : null, now)
+      if (delay !== null) successor = o.store.runs.createExecution(step.id, exec.workspaceId, delay > 0 ? now + delay : null, now, null, step)
     }
     if (successor === null && input.successorId == null && input.type === 'abandoned' && context.workerLost && shouldResume(o, exec, step)) {
       // durable waiting: a workflow lost with its worker resumes (re-attaching its children)
-      successor = o.store.runs.createExecution(step.id, exec.workspaceId, null, now)
+      successor = o.store.runs.createExecution(step.id, exec.workspaceId, null, now, null, step)
     } else if (input.type === 'value' && step.recurrent && isNullValue(o, input.valueId ?? null)) {
       result = { ...input, type: 'recurred' }
-      successor = o.store.runs.createExecution(step.id, exec.workspaceId, step.delay > 0 ? now + step.delay : null, now)
+      successor = o.store.runs.createExecution(step.id, exec.workspaceId, step.delay > 0 ? now + step.delay : null, now, null, step)
     }
     const successorId = input.successorId ?? (successor as ExecutionRecord | null)?.id ?? null
     return o.store.results.record(executionId, { ...result, successorId }, now)

@@ -23,6 +23,8 @@ export function rotateEpoch(o: Core): string {
   if (!epochs) throw new Error('this store has no epochs (in-memory or archived)')
   const executions = new Set([...o.queue.referencedIds(), ...o.waiters.referencedIds()])
   for (const session of o.sessions.all()) for (const id of session.heldIds()) executions.add(id)
+  // the open write batch belongs to the database being archived
+  o.commit()
   const epochId = epochs.rotate(o.now(), { executions, inputs: awaitedInputIds(o) })
   // "rebuild pending dependencies": the same ids, re-read from the new database
   for (const live of o.queue.pending()) computeDependencies(o, live)

@@ -149,7 +149,7 @@ function spawnChildRun(o: Core, live: QueuedExecution, now: number): void {
       },
       now,
     )
-    return { step: childStep, exec: o.store.runs.createExecution(childStep.id, exec.workspaceId, null, now) }
+    return { step: childStep, exec: o.store.runs.createExecution(childStep.id, exec.workspaceId, null, now, null, childStep) }
   })
   o.recordResult(exec.id, { type: 'spawned', successorId: child.exec.id })
   o.track(child.exec, child.step)

@@ -92,7 +92,8 @@ export function acknowledge(o: Core, session: LiveSession, executionId: number):
 }
 
 export function markStarted(o: Core, session: LiveSession, executionId: number): void {
-  acknowledge(o, session, executionId)
+  // one write: marking it started also records the first acknowledgement
+  session.acknowledge(executionId)
   const now = o.now()
   o.store.results.markStarted(executionId, now)
   o.queue.markStarted(executionId, now)

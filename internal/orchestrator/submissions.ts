@@ -117,7 +117,7 @@ export function submitWorkflow(o: Core, input: WorkflowSubmission): SubmittedRun
       },
       now,
     )
-    const exec = o.store.runs.createExecution(step.id, input.workspaceId, input.delay > 0 ? now + input.delay : null, now, input.createdBy)
+    const exec = o.store.runs.createExecution(step.id, input.workspaceId, input.delay > 0 ? now + input.delay : null, now, input.createdBy, step)
     return { run, step, exec }
   })
   if ('existing' in created) {
@@ -186,7 +186,7 @@ export function submitStep(
       },
       now,
     )
-    const exec = o.store.runs.createExecution(step.id, parent.workspaceId, options.delay > 0 ? now + options.delay : null, now)
+    const exec = o.store.runs.createExecution(step.id, parent.workspaceId, options.delay > 0 ? now + options.delay : null, now, null, step)
     o.store.runs.addChild(parent.id, exec.id, groupId)
     return { step, exec }
   })

@@ -188,7 +188,9 @@ function acknowledgeResult(session: LiveSession, exec: ExecutionRecord): void {
 /** The execution named by a frame; it must be assigned to this session. */
 function held(o: Core, session: LiveSession, v: unknown): ExecutionRecord {
   const exec = typeof v === 'string' ? o.executionByExternalId(v) : null
-  if (!exec || o.store.results.assignment(exec.id)?.sessionId !== session.record.id) {
+  // the session's held set is the assignment in memory; the store answers for the rest (a
+  // completion re-sent after a server restart names an execution the session no longer holds)
+  if (!exec || (!session.holds(exec.id) && o.store.results.assignment(exec.id)?.sessionId !== session.record.id)) {
     throw new ExecutionInvalidError(`execution not held by this session: ${String(v)}`)
   }
   return exec

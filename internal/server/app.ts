@@ -49,6 +49,9 @@ export function createApp(server: ServerContext): Hono<AppEnv> {
         })
     c.set('access', access)
     await next()
+    // what a request changed is on disk before its answer goes out (worker frames in the same
+    // turn share the orchestrator's write batch)
+    server.projects.commitAll()
   })
 
   registerSessionRoutes(app, server)

@@ -100,6 +100,11 @@ export class ProjectRegistry {
   }
 
   /** The project, opening it if its directory exists, or creating it when `create`. */
+  /** Commits every open project's pending write batch. */
+  commitAll(): void {
+    for (const project of this.#open.values()) project.orchestrator.commit()
+  }
+
   get(id: string, options: { create?: boolean } = {}): Project | null {
     if (!isValidProjectId(id)) return null
     const open = this.#open.get(id)

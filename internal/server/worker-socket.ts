@@ -5,7 +5,7 @@
  */
 import type { ServerWebSocket } from 'bun'
 import { ProtocolError } from '../protocol/errors.ts'
-import { decodeFrame, encodeFrame, parseWorkerFrame, WORKER_SUBPROTOCOL, type FrameFormat } from '../protocol/worker.ts'
+import { decodeFrame, encodeFrame, parseWorkerFrame, WORKER_SUBPROTOCOL, type FrameFormat, type ServerFrame } from '../protocol/worker.ts'
 import {
   connectSession,
   disconnectSession,
@@ -26,6 +26,8 @@ export interface WorkerSocketData {
   project?: Project
   session?: LiveSession
   channel?: WorkerChannel
+  /** frames waiting for this turn's commit; sent together (one corked write) */
+  outbox?: ServerFrame[]
 }
 
 /** Picks the credential and frame format from the offered subprotocols. */
@@ -54,12 +56,24 @@ export function openWorkerSocket(ws: ServerWebSocket<WorkerSocketData>, server: 
   if (workspace.id !== session.workspaceId) return ws.close(4000, 'workspace_mismatch')
   const live = project.orchestrator.session(session.id)
   if (!live) return ws.close(4000, 'session_invalid')
+  // frames and closes wait for the writes they report to be committed (the orchestrator
+  // batches a turn's writes): an acknowledged result is on disk first
+  const orchestrator = project.orchestrator
+  const flush = () => {
+    const frames = data.outbox ?? []
+    data.outbox = undefined
+    ws.cork(() => {
+      for (const frame of frames) ws.send(encodeFrame(frame, data.format))
+    })
+  }
   const channel: WorkerChannel = {
     supportsAcks: data.format === 'cbor',
     send: (frame) => {
-      ws.send(encodeFrame(frame, data.format))
+      if (data.outbox) return void data.outbox.push(frame)
+      data.outbox = [frame]
+      orchestrator.afterCommit(flush)
     },
-    close: (code, reason) => ws.close(code, reason),
+    close: (code, reason) => orchestrator.afterCommit(() => ws.close(code, reason)),
   }
   data.project = project
   data.session = live
@@ -70,8 +84,10 @@ export function openWorkerSocket(ws: ServerWebSocket<WorkerSocketData>, server: 
 export function workerSocketMessage(ws: ServerWebSocket<WorkerSocketData>, message: string | Buffer, server: ServerContext): void {
   const { project, session, channel, format } = ws.data
   if (!project || !session || !channel) return
+  const close = (code: number, reason: string) => project.orchestrator.afterCommit(() => ws.close(code, reason))
   try {
     const frame = parseWorkerFrame(decodeFrame(message, format))
+    project.orchestrator.batch()
     handleWorkerFrame(project.orchestrator, {
       session,
       reply: (id, result) => channel.send([2, id, result]),
@@ -80,13 +96,13 @@ export function workerSocketMessage(ws: ServerWebSocket<WorkerSocketData>, messa
   } catch (err) {
     if (err instanceof ExecutionInvalidError) {
       server.logger.warn(`worker session ${session.record.externalId}: ${err.message}`)
-      ws.close(4000, 'execution_invalid')
+      close(4000, 'execution_invalid')
     } else if (err instanceof ProtocolError) {
       server.logger.warn(`worker session ${session.record.externalId}: ${err.message}`)
-      ws.close(1008, 'protocol_error')
+      close(1008, 'protocol_error')
     } else {
       server.logger.error(`worker session ${session.record.externalId}: ${(err as Error).stack ?? String(err)}`)
-      ws.close(1011, 'internal_error')
+      close(1011, 'internal_error')
     }
   }
 }

@@ -111,6 +111,19 @@ export class OrchestrationStore {
     return this.#source.active.transaction(fn)
   }
 
+  /**
+   * Opens a write batch: until `commitBatch`, writes share one transaction (transactions run
+   * inside it become savepoints). Whoever opens one must not let anything that depends on its
+   * writes leave the process (an acknowledgement, a reply) before it commits.
+   */
+  beginBatch(): void {
+    if (!this.db.inTransaction) this.db.exec('BEGIN')
+  }
+
+  commitBatch(): void {
+    if (this.db.inTransaction) this.db.exec('COMMIT')
+  }
+
   /** A run by external id: the active epoch first, then the archives (read-only there, §23.2). */
   findRun(externalId: string): Located<RunRecord, OrchestrationStore> | null {
     const run = this.runs.getRunByExternalId(externalId)

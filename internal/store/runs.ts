@@ -144,6 +144,14 @@ export interface CacheCandidate {
 
 /** Runs, steps, executions and the edges between them. */
 const EXECUTION_CACHE_SIZE = 50_000
+const RECORD_CACHE_SIZE = 20_000
+
+/** Keeps a record read from the database, evicting the oldest beyond the cache size. */
+function remember<T>(cache: Map<number, T>, id: number, record: T): T {
+  if (cache.size >= RECORD_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+  cache.set(id, record)
+  return record
+}
 
 export class RunStore {
   readonly #db: Database
@@ -151,6 +159,9 @@ export class RunStore {
   /** execution records never change once created: recent ones are kept by id and external id */
   readonly #executions = new Map<number, ExecutionRecord>()
   readonly #executionsByExternal = new Map<string, ExecutionRecord>()
+  /** run and step records never change either (steps and executions are read on every dispatch) */
+  readonly #runs = new Map<number, RunRecord>()
+  readonly #steps = new Map<number, StepRecord>()
   /** whether a run id is taken in an archived epoch (semantics.md §2: ids unique across epochs) */
   readonly #takenInArchives: (id: string) => boolean
 
@@ -263,8 +274,10 @@ export class RunStore {
   }
 
   getRun(id: number): RunRecord | null {
+    const cached = this.#runs.get(id)
+    if (cached) return cached
     const r = this.q.runById.get(id)
-    return r ? toRun(r) : null
+    return r ? remember(this.#runs, id, toRun(r)) : null
   }
 
   getRunByExternalId(externalId: string): RunRecord | null {
@@ -307,12 +320,17 @@ export class RunStore {
       JSON.stringify(step.argumentIds),
       now,
     )!
-    return this.getStep(row.id)!
+    // built from what was written (a read-back would cost a query per call); not cached: the
+    // surrounding transaction may still roll back and free the id
+    const run = this.getRun(step.runId)!
+    return { ...step, id: row.id, runExternalId: run.externalId, number, createdAt: now }
   }
 
   getStep(id: number): StepRecord | null {
+    const cached = this.#steps.get(id)
+    if (cached) return cached
     const r = this.q.stepById.get(id)
-    return r ? toStep(r) : null
+    return r ? remember(this.#steps, id, toStep(r)) : null
   }
 
   getStepByNumber(runId: number, number: number): StepRecord | null {
@@ -325,11 +343,35 @@ export class RunStore {
   }
 
   /** Creates the next attempt of a step. */
-  createExecution(stepId: number, workspaceId: number, executeAfter: number | null, now: number, createdBy: number | null = null): ExecutionRecord {
+  createExecution(
+    stepId: number,
+    workspaceId: number,
+    executeAfter: number | null,
+    now: number,
+    createdBy: number | null = null,
+    /** the step's record when the caller has it (saves a read) */
+    known?: StepRecord,
+  ): ExecutionRecord {
+    const step = known?.id === stepId ? known : this.getStep(stepId)!
     const attempt = (this.q.nextAttempt.get(stepId)?.n ?? 0) + 1
     const row = this.q.insertExecution.get(stepId, attempt, workspaceId, executeAfter, now, createdBy)!
-    // not cached here: the surrounding transaction may still roll back and free the id
-    return toExecution(this.q.executionById.get(row.id)!)
+    // built from what was written; not cached: the surrounding transaction may still roll back
+    return {
+      id: row.id,
+      externalId: `${step.runExternalId}:${step.number}:${attempt}`,
+      stepId,
+      runId: step.runId,
+      runExternalId: step.runExternalId,
+      stepNumber: step.number,
+      attempt,
+      workspaceId,
+      executeAfter,
+      createdAt: now,
+      createdBy,
+      module: step.module,
+      target: step.target,
+      type: step.type,
+    }
   }
 
   getExecution(id: number): ExecutionRecord | null {
@@ -344,6 +386,11 @@ export class RunStore {
     if (cached) return cached
     const r = this.q.executionByParts.get(runExternalId, step, attempt)
     return r ? this.#remember(toExecution(r)) : null
+  }
+
+  /** Keeps a committed execution's record (the orchestrator tracks it: later frames name it). */
+  remember(e: ExecutionRecord): void {
+    if (!this.#executions.has(e.id)) this.#remember(e)
   }
 
   #remember(e: ExecutionRecord): ExecutionRecord {

@@ -26,6 +26,7 @@ const COLUMNS = 'id, external_id, name, base_id, state, created_at'
 
 /** Workspaces and their history (semantics.md §18). */
 export class WorkspaceStore {
+  readonly #externalIds = new Map<number, string>()
   readonly #db: Database
   readonly #all
   readonly #byId
@@ -52,6 +53,15 @@ export class WorkspaceStore {
 
   list(): WorkspaceRecord[] {
     return this.#all.all().map(toRecord)
+  }
+
+  /** A workspace's external id (they never change): asked on every dispatch. */
+  externalIdOf(id: number): string | null {
+    const cached = this.#externalIds.get(id)
+    if (cached) return cached
+    const externalId = this.get(id)?.externalId ?? null
+    if (externalId) this.#externalIds.set(id, externalId)
+    return externalId
   }
 
   get(id: number): WorkspaceRecord | null {
