@@ -7,7 +7,7 @@
  */
 import type { TagSet } from '../protocol/api.ts'
 import type { ServerValue } from '../protocol/values.ts'
-import { hasPendingDependencies, type QueuedExecution } from './queue.ts'
+import { compareCandidates, hasPendingDependencies, type QueuedExecution } from './queue.ts'
 import { tagsMatch } from './routing.ts'
 import { targetKey } from './types.ts'
 
@@ -37,11 +37,20 @@ export type CacheHit =
 
 export interface PlanView {
   readonly now: number
-  /** queued executions of active workspaces */
+  /**
+   * Queued executions of active workspaces that this pass could act on: the first runnable
+   * ones of each routing class (as many as sessions have room for), those to spawn, those
+   * with a defer key or waiting for dependencies with a cache key. Not the whole queue.
+   */
   readonly candidates: readonly QueuedExecution[]
+  /** the earliest `execute_after` among runnable executions left out of `candidates` */
+  readonly laterDue?: number | null
   readonly sessions: readonly SessionView[]
-  /** §6.1 lookup for a first attempt with a cache key (reads only) */
-  cacheHit(live: QueuedExecution): CacheHit | null
+  /**
+   * §6.1 lookup for a first attempt with a cache key (reads only); `isSettled` names
+   * executions this pass already resolves otherwise (cached or deferred): not in flight.
+   */
+  cacheHit(live: QueuedExecution, isSettled: (executionId: number) => boolean): CacheHit | null
   /** picks among eligible sessions */
   random(): number
 }
@@ -68,6 +77,8 @@ export function planPass(view: PlanView): Plan {
   const candidates = [...view.candidates].sort(compareCandidates)
   const decisions: Decision[] = []
   const deferred = collapseDeferrals(candidates, decisions)
+  /** executions this pass resolves without running them: a later cache lookup must not pick them */
+  const settled = new Set(deferred)
   // running counts change as the plan assigns; the view itself is never changed
   const running = new Map(view.sessions.map((s) => [s.id, s.running]))
   const hasRoom = (s: SessionView) => s.isAvailable && running.get(s.id)! < s.concurrency && s.waiting < s.maxWaiting
@@ -75,7 +86,7 @@ export function planPass(view: PlanView): Plan {
   /** sessions that could run a due execution but for their waiting bound → how many */
   const blocked = new Map<number, number>()
   const unrouted: QueuedExecution[] = []
-  let nextDue: number | null = null
+  let nextDue: number | null = view.laterDue ?? null
   for (const live of candidates) {
     if (deferred.has(live.exec.id)) continue
     const after = live.exec.executeAfter
@@ -84,8 +95,9 @@ export function planPass(view: PlanView): Plan {
       continue
     }
     if (live.exec.attempt === 1 && live.step.cacheConfig && live.step.cacheKey) {
-      const hit = view.cacheHit(live)
+      const hit = view.cacheHit(live, (id) => settled.has(id))
       if (hit) {
+        settled.add(live.exec.id)
         decisions.push({ kind: 'cache', executionId: live.exec.id, hit })
         continue
       }
@@ -123,16 +135,6 @@ function planSuspensions(s: SessionView, blockedCount: number): Decision[] {
   const forWork = blockedCount > 0 ? Math.min(blockedCount, s.waiting - s.maxWaiting + 1) : 0
   const count = Math.min(Math.max(excess, forWork), s.suspendable.length)
   return s.suspendable.slice(0, count).map((executionId) => ({ kind: 'suspend' as const, executionId, sessionId: s.id }))
-}
-
-/** `execute_after` ascending (none first), then creation time, then priority descending. */
-export function compareCandidates(a: QueuedExecution, b: QueuedExecution): number {
-  const ea = a.exec.executeAfter ?? -Infinity
-  const eb = b.exec.executeAfter ?? -Infinity
-  if (ea !== eb) return ea < eb ? -1 : 1
-  if (a.exec.createdAt !== b.exec.createdAt) return a.exec.createdAt - b.exec.createdAt
-  if (a.step.priority !== b.step.priority) return b.step.priority - a.step.priority
-  return a.exec.id - b.exec.id
 }
 
 /** §11: among candidates sharing (module, target, workspace, defer key) all but the newest are deferred. */

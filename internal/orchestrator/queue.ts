@@ -7,9 +7,16 @@
  * - pending:  queued, possibly waiting on dependencies, a delay, a worker
  * - assigned: sent to a session (back to pending when the assignment is found lost, §20.6)
  * - gone:     removed when it gets a result
+ *
+ * So a scheduling pass never walks the whole queue, pending executions that wait for nothing
+ * but their due time and a worker ("runnable") are also kept in scheduling order per routing
+ * class (workspace, target, requires; child workflows to spawn apart), and those waiting on
+ * dependencies or carrying a defer key are listed apart.
  */
 import type { TagSet } from '../protocol/api.ts'
 import type { ExecutionRecord, StepRecord } from '../store/index.ts'
+import { OrderedList } from './ordered-list.ts'
+import { targetKey } from './types.ts'
 
 /** A queued execution as others see it. */
 export interface QueuedExecution {
@@ -63,13 +70,29 @@ class Entry implements QueuedExecution {
   misses = 0
   resent = false
   backstop: ReturnType<typeof setTimeout> | null = null
+  /** executions of one class are interchangeable for routing: the same sessions can take them */
+  readonly routingClass: string
 
   constructor(
     readonly exec: ExecutionRecord,
     readonly step: StepRecord,
     readonly requires: TagSet,
     readonly deferKey: string | null,
-  ) {}
+  ) {
+    const spawned = step.type === 'workflow' && step.parentExecutionId !== null
+    const tags = Object.keys(requires).sort().map((k) => `${k}=${requires[k]!.join('|')}`).join(',')
+    this.routingClass = `${exec.workspaceId}\0${spawned ? 'spawn' : targetKey(step.type, step.module, step.target)}\0${tags}`
+  }
+}
+
+/** Scheduling order (§5.2): `execute_after` ascending (none first), creation time, priority descending, id. */
+export function compareCandidates(a: QueuedExecution, b: QueuedExecution): number {
+  const ea = a.exec.executeAfter ?? -Infinity
+  const eb = b.exec.executeAfter ?? -Infinity
+  if (ea !== eb) return ea < eb ? -1 : 1
+  if (a.exec.createdAt !== b.exec.createdAt) return a.exec.createdAt - b.exec.createdAt
+  if (a.step.priority !== b.step.priority) return b.step.priority - a.step.priority
+  return a.exec.id - b.exec.id
 }
 
 export class ExecutionQueue {
@@ -81,12 +104,19 @@ export class ExecutionQueue {
   readonly #dependents = new Map<number, Set<number>>()
   /** unanswered input id → executions whose wait_for or gate includes it */
   readonly #inputDependents = new Map<number, Set<number>>()
+  /** runnable pending executions by routing class, in scheduling order */
+  readonly #runnable = new Map<string, OrderedList<Entry>>()
+  /** pending executions with dependencies still unresolved */
+  readonly #blocked = new Set<Entry>()
+  /** pending executions with a defer key (collapsed by each pass, delayed or not) */
+  readonly #deferKeyed = new Set<Entry>()
 
   /** Queues a result-less, unassigned execution. */
   add(exec: ExecutionRecord, step: StepRecord, requires: TagSet, deferKey: string | null): QueuedExecution {
     const entry = new Entry(exec, step, requires, deferKey)
     this.#pending.set(exec.id, entry)
     this.#byExternalId.set(exec.externalId, entry)
+    this.#index(entry)
     return entry
   }
 
@@ -115,6 +145,18 @@ export class ExecutionQueue {
   ofWorkspace(workspaceId: number): QueuedExecution[] {
     return this.all().filter((l) => l.exec.workspaceId === workspaceId)
   }
+  /** Runnable pending executions, one list per routing class, each in scheduling order. */
+  *runnableClasses(): Generator<readonly QueuedExecution[]> {
+    for (const list of this.#runnable.values()) yield list.items
+  }
+  /** Pending executions whose dependencies are not all resolved. */
+  blocked(): QueuedExecution[] {
+    return [...this.#blocked]
+  }
+  /** Pending executions with a defer key. */
+  deferKeyed(): QueuedExecution[] {
+    return [...this.#deferKeyed]
+  }
   /** Every id the queue refers to: its executions and what they wait on (epoch rotation). */
   referencedIds(): number[] {
     return [...this.#pending.keys(), ...this.#assigned.keys(), ...this.#dependents.keys()]
@@ -124,6 +166,7 @@ export class ExecutionQueue {
   assign(id: number, sessionId: number, now: number): void {
     const entry = this.#pending.get(id)
     if (!entry) return
+    this.#unindex(entry)
     this.#pending.delete(id)
     this.#assigned.set(id, entry)
     this.#setDependencies(entry, NO_DEPENDENCIES)
@@ -138,6 +181,7 @@ export class ExecutionQueue {
   restoreAssignment(id: number, sessionId: number | null, assignedAt: number, startedAt: number | null, now: number): void {
     const entry = this.#pending.get(id) ?? this.#assigned.get(id)
     if (!entry) return
+    this.#unindex(entry)
     this.#pending.delete(id)
     this.#assigned.set(id, entry)
     this.#setDependencies(entry, NO_DEPENDENCIES)
@@ -156,6 +200,7 @@ export class ExecutionQueue {
     entry.sessionId = null
     entry.assignedAt = null
     this.#pending.set(id, entry)
+    this.#index(entry)
   }
 
   markStarted(id: number, now: number): void {
@@ -192,6 +237,7 @@ export class ExecutionQueue {
   remove(id: number): QueuedExecution | undefined {
     const entry = this.#pending.get(id) ?? this.#assigned.get(id)
     if (!entry) return undefined
+    this.#unindex(entry)
     this.#pending.delete(id)
     this.#assigned.delete(id)
     this.#byExternalId.delete(entry.exec.externalId)
@@ -217,7 +263,11 @@ export class ExecutionQueue {
    */
   setDependencies(id: number, deps: Dependencies): boolean {
     const entry = this.#pending.get(id)
-    return entry ? this.#setDependencies(entry, deps) : false
+    if (!entry) return false
+    this.#unindex(entry)
+    const involvesInputs = this.#setDependencies(entry, deps)
+    this.#index(entry)
+    return involvesInputs
   }
 
   /** Executions that waited on this execution (each must be recomputed); forgets them. */
@@ -253,6 +303,30 @@ export class ExecutionQueue {
     for (const dep of [...entry.waitingOn, ...(entry.gate ?? [])]) addTo(this.#dependents, dep, id)
     for (const dep of [...entry.waitingOnInputs, ...entry.gateInputs]) addTo(this.#inputDependents, dep, id)
     return hadInputs || entry.waitingOnInputs.size > 0 || entry.gateInputs.size > 0
+  }
+
+  /** Files a pending entry where the scheduler looks for it. */
+  #index(entry: Entry): void {
+    if (entry.deferKey) this.#deferKeyed.add(entry)
+    if (hasPendingDependencies(entry)) {
+      this.#blocked.add(entry)
+      return
+    }
+    let list = this.#runnable.get(entry.routingClass)
+    if (!list) {
+      list = new OrderedList<Entry>(compareCandidates)
+      this.#runnable.set(entry.routingClass, list)
+    }
+    list.add(entry)
+  }
+
+  #unindex(entry: Entry): void {
+    this.#deferKeyed.delete(entry)
+    if (this.#blocked.delete(entry)) return
+    const list = this.#runnable.get(entry.routingClass)
+    if (!list) return
+    list.remove(entry)
+    if (list.size === 0) this.#runnable.delete(entry.routingClass)
   }
 
   #clearBackstop(entry: Entry): void {

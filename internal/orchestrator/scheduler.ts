@@ -29,13 +29,48 @@ export function planView(o: Core): PlanView {
     if (!active.has(id)) active.set(id, o.store.workspaces.get(id)?.state === 'active')
     return active.get(id)!
   }
-  return {
-    now,
-    candidates: o.queue.pending().filter((l) => isActive(l.exec.workspaceId)),
-    sessions: o.sessions.all().map((s) => sessionView(o, s)),
-    cacheHit: (live) => cacheHit(o, live, now),
-    random: Math.random,
+  const sessions = o.sessions.all().map((s) => sessionView(o, s))
+  const { candidates, laterDue } = selectCandidates(o, sessions, now, isActive)
+  return { now, candidates, laterDue, sessions, cacheHit: (live, isSettled) => cacheHit(o, live, now, isSettled), random: Math.random }
+}
+
+/**
+ * What a pass can act on, without walking the whole queue: from each runnable routing class,
+ * its first due executions, as many as the sessions able to take them have room for (at least
+ * one, which may launch a pool worker or press a waiting session to suspend); every due child
+ * workflow to spawn; executions with a defer key; and first attempts with a cache key still
+ * waiting for dependencies (a cache hit does not wait for them).
+ */
+function selectCandidates(o: Core, sessions: SessionView[], now: number, isActive: (workspaceId: number) => boolean) {
+  const candidates = new Set<QueuedExecution>()
+  let laterDue: number | null = null
+  for (const list of o.queue.runnableClasses()) {
+    const first = list[0]
+    if (!first || !isActive(first.exec.workspaceId)) continue
+    const spawns = first.step.type === 'workflow' && first.step.parentExecutionId !== null
+    let room = 0
+    if (!spawns) {
+      for (const s of sessions) {
+        if (s.waiting < s.maxWaiting && isSessionEligible(s, first)) room += Math.max(0, s.concurrency - s.running)
+      }
+    }
+    const take = spawns ? Infinity : Math.max(1, room)
+    let taken = 0
+    for (const live of list) {
+      const after = live.exec.executeAfter
+      if (after !== null && after > now) {
+        if (laterDue === null || after < laterDue) laterDue = after
+        break
+      }
+      candidates.add(live)
+      if (++taken >= take) break
+    }
   }
+  for (const live of o.queue.deferKeyed()) if (isActive(live.exec.workspaceId)) candidates.add(live)
+  for (const live of o.queue.blocked()) {
+    if (live.exec.attempt === 1 && live.step.cacheKey && live.step.cacheConfig && isActive(live.exec.workspaceId)) candidates.add(live)
+  }
+  return { candidates: [...candidates], laterDue }
 }
 
 export function sessionView(o: Core, s: LiveSession): SessionView {
@@ -97,12 +132,12 @@ function suspendWaiting(o: Core, executionId: number, sessionId: number): void {
 }
 
 /** §6.1: the newest in-flight or fresh-enough value of another step with the same key, in the ancestry. */
-function cacheHit(o: Core, live: QueuedExecution, now: number): CacheHit | null {
+function cacheHit(o: Core, live: QueuedExecution, now: number, isSettled: (executionId: number) => boolean): CacheHit | null {
   const maxAge = live.step.cacheConfig!.maxAge
   const ancestry = new Set(o.store.workspaces.ancestry(live.exec.workspaceId))
   for (const c of o.store.runs.cacheCandidates(live.step.cacheKey!)) {
     if (c.stepId === live.step.id || !ancestry.has(c.workspaceId)) continue
-    if (c.resultType === null) return { kind: 'execution', executionId: c.executionId }
+    if (c.resultType === null && !isSettled(c.executionId)) return { kind: 'execution', executionId: c.executionId }
     if (c.resultType === RESULT_TYPE.value && (maxAge === null || c.resultCreatedAt! >= now - maxAge)) {
       return { kind: 'execution', executionId: c.executionId }
     }
