@@ -166,13 +166,7 @@ export class ExecutionQueue {
   assign(id: number, sessionId: number, now: number): void {
     const entry = this.#pending.get(id)
     if (!entry) return
-    this.#unindex(entry)
-    this.#pending.delete(id)
-    this.#assigned.set(id, entry)
-    this.#setDependencies(entry, NO_DEPENDENCIES)
-    entry.sessionId = sessionId
-    entry.assignedAt = now
-    entry.startedAt = null
+    this.#toAssigned(entry, sessionId, now, null)
     entry.misses = 0
     entry.resent = false
   }
@@ -181,13 +175,7 @@ export class ExecutionQueue {
   restoreAssignment(id: number, sessionId: number | null, assignedAt: number, startedAt: number | null, now: number): void {
     const entry = this.#pending.get(id) ?? this.#assigned.get(id)
     if (!entry) return
-    this.#unindex(entry)
-    this.#pending.delete(id)
-    this.#assigned.set(id, entry)
-    this.#setDependencies(entry, NO_DEPENDENCIES)
-    entry.sessionId = sessionId
-    entry.assignedAt = assignedAt
-    entry.startedAt = startedAt
+    this.#toAssigned(entry, sessionId, assignedAt, startedAt)
     entry.lastSentAt = now
   }
 
@@ -303,6 +291,16 @@ export class ExecutionQueue {
     for (const dep of [...entry.waitingOn, ...(entry.gate ?? [])]) addTo(this.#dependents, dep, id)
     for (const dep of [...entry.waitingOnInputs, ...entry.gateInputs]) addTo(this.#inputDependents, dep, id)
     return hadInputs || entry.waitingOnInputs.size > 0 || entry.gateInputs.size > 0
+  }
+
+  #toAssigned(entry: Entry, sessionId: number | null, assignedAt: number, startedAt: number | null): void {
+    this.#unindex(entry)
+    this.#pending.delete(entry.exec.id)
+    this.#assigned.set(entry.exec.id, entry)
+    this.#setDependencies(entry, NO_DEPENDENCIES)
+    entry.sessionId = sessionId
+    entry.assignedAt = assignedAt
+    entry.startedAt = startedAt
   }
 
   /** Files a pending entry where the scheduler looks for it. */

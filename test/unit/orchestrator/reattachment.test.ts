@@ -16,10 +16,7 @@ beforeEach(() => {
 })
 afterEach(() => h.close())
 
-async function running(run: string): Promise<string> {
-  await until(() => w.executed().includes(run))
-  return run
-}
+const running = (run: string) => w.running(run)
 
 /** Suspends the execution (cf.suspend) and returns its successor, once it is running. */
 async function suspendAndResume(exec: string): Promise<string> {

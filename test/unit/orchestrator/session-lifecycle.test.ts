@@ -19,10 +19,7 @@ afterEach(() => h.close())
 
 const retries = { limit: 1, backoffMin: 0, backoffMax: 0 }
 
-async function running(run: string): Promise<string> {
-  await until(() => w.executed().includes(run))
-  return run
-}
+const running = (run: string) => w.running(run)
 
 describe('expiry (§20.1)', () => {
   test('abandons what the session held, drops their waiters; the retry policy makes successors', async () => {

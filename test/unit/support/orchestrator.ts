@@ -172,6 +172,12 @@ export class ScriptedWorker {
     this.notify('record_heartbeats', [Object.fromEntries(executionIds.map((id) => [id, 1]))])
   }
 
+  /** Waits until `execute` was received for the execution; returns its id. */
+  async running(executionId: string): Promise<string> {
+    await until(() => this.executed().includes(executionId))
+    return executionId
+  }
+
   /** Execution ids in the `execute` commands received, in order. */
   executed(): string[] {
     return this.#commands('execute')
