@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 
 import _thread
 
@@ -46,10 +47,27 @@ class RequestError(RuntimeError):
         self.message = message
 
 
+_DEFAULT = json.JSONEncoder().default  # raises "Object of type … is not JSON serializable"
+_DECODER = json.JSONDecoder()
+_JSON_WHITESPACE = " \t\n\r"
+
+
+def dumps_compact(value: Any, ensure_ascii: bool = True) -> str:
+    """``json.dumps(value, separators=(",", ":"), ensure_ascii=…, allow_nan=False)``.
+
+    Calls the C encoder directly: ``dumps`` builds a ``JSONEncoder`` and runs four Python frames
+    per call, and in a forked child every object they touch is a page copied from the template.
+    """
+    if c_make_encoder is None:  # no C accelerator (other Python implementations)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=ensure_ascii, allow_nan=False)
+    encode_string = encode_basestring_ascii if ensure_ascii else encode_basestring
+    encoder = c_make_encoder({}, _DEFAULT, encode_string, None, ":", ",", False, False, False)
+    return "".join(encoder(value, 0))
+
+
 def encode_message(message: dict[str, Any]) -> bytes:
     """One protocol line: ASCII JSON, compact separators, newline-terminated."""
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    return text.encode("ascii") + b"\n"
+    return dumps_compact(message).encode("ascii") + b"\n"
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -107,9 +125,13 @@ class LineReader:
 
 
 def decode_line(line: bytes) -> dict[str, Any]:
-    """Parse one protocol line into a JSON object."""
+    """Parse one protocol line (UTF-8) into a JSON object."""
     try:
-        message = json.loads(line)
+        # json.loads without its encoding detection and wrapper frames (see dumps_compact)
+        text = line.decode().strip(_JSON_WHITESPACE)
+        message, end = _DECODER.raw_decode(text)
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
     except ValueError as e:
         raise ProtocolError(f"invalid JSON: {e}") from None
     if not isinstance(message, dict):

@@ -18,6 +18,7 @@ import sys
 from collections import OrderedDict
 
 from . import models
+from .protocol import dumps_compact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -207,11 +208,11 @@ def encode(value: Any, temp_dir: str | None = None, *, lenient: bool = False) ->
 def serialize(value: Any, temp_dir: str | None = None, *, lenient: bool = False) -> dict[str, Any]:
     """Encode a value as an executor-channel Value (inline, or a file above 64 KiB)."""
     data, references = encode(value, temp_dir, lenient=lenient)
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = dumps_compact(data, ensure_ascii=False)
     try:
         raw = text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: keep them as JSON escapes
-        raw = json.dumps(data, separators=(",", ":"), allow_nan=False).encode("ascii")
+        raw = dumps_compact(data).encode("ascii")
     if len(raw) > INLINE_LIMIT:
         path = write_temp_file(raw, temp_dir)
         return {"type": "file", "format": "json", "path": path, "references": references}

@@ -221,3 +221,36 @@ def t():
     assert template.finish() == 0
     for peer in peers.values():
         peer.close()
+
+
+def test_child_streams_are_utf8_whatever_the_templates(app_dir, worker_factory, fork_socket, tmp_path):
+    path, server = fork_socket
+    app_dir.write("flows.py", """
+import sys
+import coflux as cf
+
+@cf.task()
+def streams():
+    sys.__stderr__.write("h\\u00e9llo \\u20ac \\udcff\\n")  # sent at once: line-buffered
+    std = (sys.__stdin__, sys.__stdout__, sys.__stderr__)
+    return {"streams": [[s.fileno(), s.encoding, s.errors] for s in std], "line": std[2].line_buffering}
+""")
+    env = {"COFLUX_EXECUTOR_MODULES": "flows", "COFLUX_FORK_SOCKET": path, "PYTHONIOENCODING": "latin-1:replace"}
+    template = worker_factory(app_dir.path, env=env)
+    template.read()
+    template.send({"method": "fork", "params": {"count": 1}})
+    peers = {p.hello["params"]["channel"]: p for p in (Peer(server.accept()[0]) for _ in range(2))}
+    protocol = peers["protocol"]
+    protocol.read()
+    protocol.send({"method": "execute", "params": {
+        "execution_id": "R:1:1", "module": "flows", "target": "streams", "arguments": [], "working_dir": str(tmp_path)}})
+    from coflux.serialization import deserialize
+
+    result = deserialize(protocol.read()["params"]["result"])
+    assert result == {"streams": [[0, "utf-8", "strict"], [1, "utf-8", "strict"], [2, "utf-8", "backslashreplace"]],
+                      "line": True}
+    assert peers["stderr"].rest() == "h\u00e9llo \u20ac \\udcff\n".encode()
+    assert template.read()["params"]["status"] == 0
+    assert template.finish() == 0
+    for peer in peers.values():
+        peer.close()

@@ -156,6 +156,37 @@ def test_messages_are_ascii_single_lines():
         protocol.encode_message({"value": float("nan")})
 
 
+@pytest.mark.parametrize(
+    "value",
+    [None, 1, -2.5, True, "é ✓ \U0001f600", "\ud800", [], {}, {"b": [1, {"a": None}], 1: "x", None: 2}, [[[]]]],
+)
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_dumps_compact_is_json_dumps(value, ensure_ascii):
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=ensure_ascii, allow_nan=False)
+    assert protocol.dumps_compact(value, ensure_ascii=ensure_ascii) == expected
+
+
+@pytest.mark.parametrize(
+    "value, error",
+    [(float("inf"), ValueError), ({1.5j: 1}, TypeError), (object(), TypeError), ([float("nan")], ValueError)],
+)
+def test_dumps_compact_rejects_what_json_dumps_rejects(value, error):
+    with pytest.raises(error):
+        protocol.dumps_compact(value)
+    circular: list = []
+    circular.append(circular)
+    with pytest.raises(ValueError, match="Circular"):
+        protocol.dumps_compact(circular)
+
+
+def test_decode_line_accepts_surrounding_whitespace_only():
+    assert protocol.decode_line(b' \t{"method": "x"}\r ') == {"method": "x"}
+    assert protocol.decode_line('{"t":"é"}'.encode()) == {"t": "é"}
+    for line in (b'{"a": 1} {"b": 2}', b'{"a": 1}x', b"", b"\xff{}"):
+        with pytest.raises(ProtocolError, match="invalid JSON"):
+            protocol.decode_line(line)
+
+
 def test_large_messages_are_written_whole():
     channel, worker_in, _ = make_channel()
     payload = "x" * (3 * 1024 * 1024)
