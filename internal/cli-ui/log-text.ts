@@ -7,7 +7,7 @@ import type { LogEntry } from '../protocol/api.ts'
 import type { Colors } from './colors.ts'
 import { formatDate, formatTime } from './format.ts'
 import { valueColors } from './result-text.ts'
-import { renderLogMessage } from './value-text.ts'
+import { renderLogMessage } from '../client/value-text.ts'
 
 const LEVEL_NAMES = ['DEBUG', 'STDOUT', 'INFO', 'STDERR', 'WARN', 'ERROR']
 

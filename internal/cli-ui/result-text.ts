@@ -5,7 +5,7 @@
 import type { Json } from '../protocol/json.ts'
 import type { Result } from '../protocol/api.ts'
 import type { Colors } from './colors.ts'
-import { formatSize, renderValueData, type ValueColors } from './value-text.ts'
+import { formatSize, renderValueData, type ValueColors } from '../client/value-text.ts'
 
 export function valueColors(c: Colors): ValueColors {
   return { string: c.green, number: c.cyan, keyword: c.magenta, reference: c.blue, muted: c.dim }

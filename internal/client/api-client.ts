@@ -56,18 +56,31 @@ function connectionError(host: string, url: string, err: unknown): ConnectionErr
   return new ConnectionError(`could not connect to the server at ${host} (${new URL(url).origin}): ${why}${hint}`)
 }
 
+export interface ApiClientOptions {
+  /**
+   * The client runs in a web page served by this server (the built-in UI): it connects to the
+   * host as given, because a page cannot set `Host` and `127.0.0.1` would be another origin,
+   * and it opens sockets the browser's way (no headers; the project goes in the query string).
+   */
+  inBrowser?: boolean
+}
+
 /** Typed HTTP access to one server; every method throws `ApiError` or `ConnectionError`. */
 export class ApiClient {
   readonly address: ServerAddress
   #connect: string
   readonly #hostHeader: string
   readonly #loopbackName: boolean
+  readonly #inBrowser: boolean
   /** default per-request timeout (ms) for `request`; streams are not limited */
   timeoutMs = 60_000
 
-  constructor(address: ServerAddress) {
+  constructor(address: ServerAddress, options: ApiClientOptions = {}) {
     this.address = address
-    const { connect, hostHeader, loopbackName } = connectHost(address.host)
+    this.#inBrowser = options.inBrowser ?? false
+    const { connect, hostHeader, loopbackName } = this.#inBrowser
+      ? { connect: address.host, hostHeader: address.host, loopbackName: false }
+      : connectHost(address.host)
     this.#connect = connect
     this.#hostHeader = hostHeader
     this.#loopbackName = loopbackName
@@ -82,9 +95,9 @@ export class ApiClient {
     return `${this.address.secure ? 'wss' : 'ws'}://${this.#connect}`
   }
 
-  /** Headers every request carries (cli.md §5.8). */
+  /** Headers every request carries (cli.md §5.8); a page's browser sets `Host` itself. */
   headers(extra?: Record<string, string>, token = this.address.token): Record<string, string> {
-    const h: Record<string, string> = { host: this.#hostHeader, 'x-api-version': API_VERSION, ...extra }
+    const h: Record<string, string> = { ...(this.#inBrowser ? {} : { host: this.#hostHeader }), 'x-api-version': API_VERSION, ...extra }
     if (token) h.authorization = `Bearer ${token}`
     if (this.address.project) h['x-project'] = this.address.project
     return h
@@ -133,6 +146,19 @@ export class ApiClient {
   /** `POST /api/<name>` */
   post<T = unknown>(name: string, body: unknown = {}, extraHeaders?: Record<string, string>): Promise<T> {
     return this.request<T>('POST', `/api/${name}`, body, extraHeaders)
+  }
+
+  /**
+   * Opens the topics WebSocket (http-api.md §11.1) offering `protocols`. The token travels in a
+   * subprotocol; outside a browser the Host header stays the original name (see `connectHost`).
+   */
+  openTopicsSocket(protocols: string[]): WebSocket {
+    const query = new URLSearchParams({ version: API_VERSION })
+    if (this.#inBrowser) {
+      if (this.address.project) query.set('project', this.address.project)
+      return new WebSocket(`${this.wsBaseUrl}/topics?${query}`, protocols)
+    }
+    return new WebSocket(`${this.wsBaseUrl}/topics?${query}`, { headers: this.headers(undefined, ''), protocols })
   }
 
   /** `GET /topics/<segments…>` (each segment URL-encoded). */

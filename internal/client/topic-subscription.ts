@@ -8,7 +8,7 @@
  */
 import { ApiError } from '../protocol/errors.ts'
 import { parseJson, type Json } from '../protocol/json.ts'
-import { applyTopicUpdates, parseTopicServerFrame, TOPICS_BEARER_PREFIX, TOPICS_SUBPROTOCOL } from '../protocol/topics.ts'
+import { applyTopicUpdates, parseTopicServerFrame, TOPIC_CLIENT_FRAME, topicsSubprotocols } from '../protocol/topics.ts'
 import { API_VERSION } from '../protocol/version.ts'
 import { ConnectionError, readJsonResponse, type ApiClient } from './api-client.ts'
 
@@ -98,23 +98,18 @@ class LiveTopic implements TopicSubscription {
   }
 
   #connect(): void {
-    const token = this.#client.address.token
-    const protocols = token ? [TOPICS_BEARER_PREFIX + Buffer.from(token).toString('base64url'), TOPICS_SUBPROTOCOL] : [TOPICS_SUBPROTOCOL]
-    // the token travels in the subprotocol; the Host header stays the original name (api-client.ts)
-    const headers = this.#client.headers(undefined, '')
-    const url = `${this.#client.wsBaseUrl}/topics?version=${API_VERSION}`
     let socket: WebSocket
     try {
-      socket = new WebSocket(url, { headers, protocols })
+      socket = this.#client.openTopicsSocket(topicsSubprotocols(this.#client.address.token))
     } catch (err) {
-      return this.#end(new ConnectionError(`could not connect to ${url}: ${(err as Error).message}`))
+      return this.#end(new ConnectionError(`could not connect to ${this.#client.wsBaseUrl}/topics: ${(err as Error).message}`))
     }
     this.#socket = socket
     this.#value = undefined
     let opened = false
     socket.onopen = () => {
       opened = true
-      socket.send(JSON.stringify([2, CHANNEL, this.#path]))
+      socket.send(JSON.stringify([TOPIC_CLIENT_FRAME.subscribe, CHANNEL, this.#path]))
     }
     socket.onmessage = (event) => {
       if (this.#socket === socket) this.#receive(socket, event.data)

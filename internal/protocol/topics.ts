@@ -12,6 +12,18 @@ export { isJsonObject, setOwn }
 export const TOPICS_SUBPROTOCOL = 'v1'
 export const TOPICS_BEARER_PREFIX = 'bearer.'
 
+/**
+ * The subprotocols a client offers for `token` (none: only `v1`). Encoded without `Buffer`, so
+ * the web UI's bundle uses this same function.
+ */
+export function topicsSubprotocols(token: string | undefined): string[] {
+  if (!token) return [TOPICS_SUBPROTOCOL]
+  let binary = ''
+  for (const byte of new TextEncoder().encode(token)) binary += String.fromCharCode(byte)
+  const base64url = btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return [TOPICS_BEARER_PREFIX + base64url, TOPICS_SUBPROTOCOL]
+}
+
 export const TOPIC_CLIENT_FRAME = { notify: 0, execute: 1, subscribe: 2, unsubscribe: 3 } as const
 export const TOPIC_SERVER_FRAME = { error: 0, result: 1, value: 2, updates: 3, alias: 4 } as const
 export const TOPIC_UPDATE = { set: 0, remove: 1, insert: 2, delete: 3, merge: 4 } as const

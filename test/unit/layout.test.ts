@@ -228,6 +228,47 @@ describe('dependency direction (STYLE §3)', () => {
     expect(importCycles([edge('a', 'b'), edge('b', 'c')])).toEqual([])
   })
 
+  // The web UI runs in a browser: it shares the CLI's logic through protocol and the client's
+  // browser entry, and nothing else (STYLE §13: no logic twice, no server code in a page)
+  test('web-ui imports only itself, protocol, client/browser.ts and hono/jsx', () => {
+    const bad = violations((e, pkg) => {
+      if (pkg !== 'web-ui') return
+      if (e.local) {
+        const to = packageOf(e.to)
+        if (to === 'web-ui' || to === 'protocol' || e.to === 'internal/client/browser.ts') return
+      } else if (e.to === 'hono/jsx' || e.to.startsWith('hono/jsx/')) return
+      return `${e.from} → ${e.to}`
+    })
+    expect(bad).toEqual([])
+  })
+
+  test('nothing imports web-ui (the server embeds its bundle, scripts/build.ts builds it)', () => {
+    const bad = violations((e, pkg) => (pkg !== 'web-ui' && e.local && packageOf(e.to) === 'web-ui' ? `${e.from} → ${e.to}` : undefined))
+    expect(bad).toEqual([])
+  })
+
+  test('what client/browser.ts reaches loads in a browser (no node:, bun:, config or credentials)', () => {
+    const reached = new Set<string>(['internal/client/browser.ts'])
+    const queue = ['internal/client/browser.ts']
+    const bad: string[] = []
+    while (queue.length > 0) {
+      const file = queue.shift()!
+      for (const e of all.filter((x) => x.from === file)) {
+        if (!e.local) {
+          if (e.to !== '@cfworker/json-schema') bad.push(`${e.from} → ${e.to}`)
+          continue
+        }
+        if (e.to === 'internal/client/credentials.ts' || packageOf(e.to) === 'config') bad.push(`${e.from} → ${e.to}`)
+        if (!reached.has(e.to)) {
+          reached.add(e.to)
+          queue.push(e.to)
+        }
+      }
+    }
+    expect(bad).toEqual([])
+    expect(reached.size).toBeGreaterThan(5)
+  })
+
   test('@clack/prompts is only imported lazily', () => {
     const bad: string[] = []
     for (const root of ['cmd', 'internal']) {

@@ -1,6 +1,7 @@
 /**
  * Text rendering of values for people (values.md §9, cli.md §8.5, §8.15): `runs result`, log
- * lines and live views. JSON output never goes through here; it passes values through unchanged.
+ * lines and live views in the terminal, and the same text in the web UI (so it lives here, below
+ * both). JSON output never goes through here; it passes values through unchanged.
  */
 import { compareCodePoints, JsonNumber, parseJson, RawJson, toNumber, type Json } from '../protocol/json.ts'
 import type { LogReference, TopicReference } from '../protocol/values.ts'

@@ -7,7 +7,7 @@ import {
   renderValueData,
   type RenderableReference,
   type RenderableValue,
-} from '../../../internal/cli-ui/value-text.ts'
+} from '../../../internal/client/value-text.ts'
 import { parseJson, RawJson, type Json } from '../../../internal/protocol/json.ts'
 
 const KEY = 'a'.repeat(64)
