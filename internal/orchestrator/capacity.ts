@@ -41,3 +41,23 @@ export function suspendableWaiting(o: Core, session: LiveSession): number[] {
   }
   return waiting.sort((a, b) => a.since - b.since || a.id - b.id).map((w) => w.id)
 }
+
+/** The map key of a concurrency limit: limits count per workspace. */
+export function limitKey(workspaceId: number, key: string): string {
+  return `${workspaceId}\0${key}`
+}
+
+/**
+ * Running executions per concurrency-limit key (`limitKey`): assigned ones with a limit that are
+ * not blocked in a wait (one waiting on its children does not hold its limit).
+ */
+export function limitLoads(o: Core): Map<string, number> {
+  const loads = new Map<string, number>()
+  for (const live of o.queue.assigned()) {
+    const limit = live.step.concurrency
+    if (!limit || o.waiters.isWaiting(live.exec.id)) continue
+    const key = limitKey(live.exec.workspaceId, limit.key)
+    loads.set(key, (loads.get(key) ?? 0) + 1)
+  }
+  return loads
+}

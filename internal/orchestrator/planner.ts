@@ -7,6 +7,7 @@
  */
 import type { TagSet } from '../protocol/api.ts'
 import type { ServerValue } from '../protocol/values.ts'
+import { limitKey } from './capacity.ts'
 import { compareCandidates, hasPendingDependencies, type QueuedExecution } from './queue.ts'
 import { tagsMatch } from './routing.ts'
 import { targetKey } from './types.ts'
@@ -45,6 +46,8 @@ export interface PlanView {
   readonly candidates: readonly QueuedExecution[]
   /** the earliest `execute_after` among runnable executions left out of `candidates` */
   readonly laterDue?: number | null
+  /** running executions per concurrency-limit key (`limitKey`); absent: none running */
+  readonly limitLoads?: ReadonlyMap<string, number>
   readonly sessions: readonly SessionView[]
   /**
    * §6.1 lookup for a first attempt with a cache key (reads only); `isSettled` names
@@ -87,6 +90,12 @@ export function planPass(view: PlanView): Plan {
   const blocked = new Map<number, number>()
   const unrouted: QueuedExecution[] = []
   let nextDue: number | null = view.laterDue ?? null
+  // limit loads change as the plan assigns, like session loads
+  const limitLoads = new Map(view.limitLoads ?? [])
+  const isLimited = (live: QueuedExecution) => {
+    const limit = live.step.concurrency
+    return !!limit && (limitLoads.get(limitKey(live.exec.workspaceId, limit.key)) ?? 0) >= limit.limit
+  }
   for (const live of candidates) {
     if (deferred.has(live.exec.id)) continue
     const after = live.exec.executeAfter
@@ -107,6 +116,8 @@ export function planPass(view: PlanView): Plan {
       decisions.push({ kind: 'spawn', executionId: live.exec.id })
       continue
     }
+    // waits for a running execution with its key to end: not a worker's doing, so not unrouted
+    if (isLimited(live)) continue
     const eligible = anyRoom ? view.sessions.filter((s) => hasRoom(s) && isSessionEligible(s, live)) : []
     if (eligible.length === 0) {
       unrouted.push(live)
@@ -120,6 +131,10 @@ export function planPass(view: PlanView): Plan {
     const session = eligible[Math.floor(view.random() * eligible.length)]!
     decisions.push({ kind: 'assign', executionId: live.exec.id, sessionId: session.id })
     running.set(session.id, running.get(session.id)! + 1)
+    if (live.step.concurrency) {
+      const key = limitKey(live.exec.workspaceId, live.step.concurrency.key)
+      limitLoads.set(key, (limitLoads.get(key) ?? 0) + 1)
+    }
     anyRoom = view.sessions.some(hasRoom)
   }
   for (const s of view.sessions) decisions.push(...planSuspensions(s, blocked.get(s.id) ?? 0))

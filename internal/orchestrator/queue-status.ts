@@ -4,7 +4,7 @@
  */
 import type { TagSet } from '../protocol/api.ts'
 import type { WorkspaceStateName } from '../store/index.ts'
-import { hasRoom, sessionLoad } from './capacity.ts'
+import { hasRoom, limitKey, limitLoads, sessionLoad } from './capacity.ts'
 import type { Core } from './core.ts'
 import { launchingPool } from './pool-queries.ts'
 import { pendingDependencyIds } from './queries.ts'
@@ -28,6 +28,11 @@ export function queueStatus(o: Core, live: QueuedExecution, workspaceState: Work
   if (workspaceState === 'paused') return { status: 'paused', reason: 'workspace paused' }
   const deps = pendingDependencyIds(o, live)
   if (deps.length > 0) return { status: 'waiting', reason: `waiting for ${deps.join(', ')}` }
+  const limit = live.step.concurrency
+  if (limit) {
+    const running = limitLoads(o).get(limitKey(live.exec.workspaceId, limit.key)) ?? 0
+    if (running >= limit.limit) return { status: 'waiting', reason: `limit ${limit.key} ${running}/${limit.limit}` }
+  }
   if (live.step.type === 'workflow' && live.step.parentExecutionId !== null) return { status: 'ready', reason: 'ready' }
   const pool = launchingPool(o, live)
   if (pool !== null) return { status: 'launching', reason: `pool '${pool}' launching a worker` }

@@ -81,17 +81,29 @@ class Entry implements QueuedExecution {
   ) {
     const spawned = step.type === 'workflow' && step.parentExecutionId !== null
     const tags = Object.keys(requires).sort().map((k) => `${k}=${requires[k]!.join('|')}`).join(',')
-    this.routingClass = `${exec.workspaceId}\0${spawned ? 'spawn' : targetKey(step.type, step.module, step.target)}\0${tags}`
+    const target = spawned ? 'spawn' : targetKey(step.type, step.module, step.target)
+    this.routingClass = `${exec.workspaceId}\0${target}\0${tags}\0${step.concurrency?.key ?? ''}`
   }
 }
 
-/** Scheduling order (§5.2): `execute_after` ascending (none first), creation time, priority descending, id. */
+/**
+ * Each level of priority counts as this much waiting (our improvement to §5.2's order): higher
+ * priority goes first, FIFO within a priority, and work of a lower priority that has waited
+ * longer than the difference goes before newer work of a higher one, so none starves.
+ */
+export const PRIORITY_AGEING_MS = 60_000
+
+/** When an execution became (or becomes) due, less its priority's head start. */
+export function schedulingKey(live: QueuedExecution): number {
+  return (live.exec.executeAfter ?? live.exec.createdAt) - live.step.priority * PRIORITY_AGEING_MS
+}
+
+/** Scheduling order: the scheduling key, then creation time, then id. */
 export function compareCandidates(a: QueuedExecution, b: QueuedExecution): number {
-  const ea = a.exec.executeAfter ?? -Infinity
-  const eb = b.exec.executeAfter ?? -Infinity
-  if (ea !== eb) return ea < eb ? -1 : 1
+  const ka = schedulingKey(a)
+  const kb = schedulingKey(b)
+  if (ka !== kb) return ka - kb
   if (a.exec.createdAt !== b.exec.createdAt) return a.exec.createdAt - b.exec.createdAt
-  if (a.step.priority !== b.step.priority) return b.step.priority - a.step.priority
   return a.exec.id - b.exec.id
 }
 

@@ -11,7 +11,7 @@ import type { DeclaredTargets } from '../protocol/executor.ts'
 import type { ErrorInfo } from '../store/index.ts'
 import { RequestError } from './request-errors.ts'
 import { parseTagSet } from './routing.ts'
-import type { StepOptions } from './submissions.ts'
+import type { ConcurrencyLimit, StepOptions } from './submissions.ts'
 
 export function str(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new ProtocolError(`${what} must be a string`)
@@ -135,7 +135,19 @@ export function parseStepOptions(p: unknown[]): StepOptions {
   const timeout = p[14] === null || p[14] === undefined ? 0 : Math.max(0, int(p[14], 'timeout'))
   const resumes = p[15] === null || p[15] === undefined ? null : int(p[15], 'resumes')
   if (resumes !== null && resumes < 0) throw new RequestError('invalid resumes')
-  return { type, waitFor, cache, defer, memo, delay, retries, resumes, recurrent: p[12] === true, timeout, requires }
+  const priority = p[16] === null || p[16] === undefined ? null : int(p[16], 'priority')
+  return { type, waitFor, cache, defer, memo, delay, retries, resumes, recurrent: p[12] === true, timeout, requires, priority, concurrency: parseLimit(p[17]) }
+}
+
+/** `[limit, key]`: at most `limit` running executions with that key (p[17] of `submit`). */
+function parseLimit(v: unknown): ConcurrencyLimit | null {
+  if (v === null || v === undefined) return null
+  if (!Array.isArray(v) || v.length !== 2) throw new RequestError('concurrency must be [limit, key]')
+  const limit = int(v[0], 'concurrency limit')
+  if (limit < 1) throw new RequestError('concurrency limit must be at least 1')
+  const key = str(v[1], 'concurrency key')
+  if (key.length === 0 || key.length > 200) throw new RequestError('concurrency key must be 1 to 200 characters')
+  return { limit, key }
 }
 
 export function parseAssetEntries(v: unknown): Record<string, { blobKey: string; size: number; metadata: Record<string, unknown> }> {

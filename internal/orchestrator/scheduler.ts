@@ -5,7 +5,7 @@
  */
 import { RESULT_TYPE } from '../store/index.ts'
 import type { Core } from './core.ts'
-import { hasRoom, sessionLoad, suspendableWaiting } from './capacity.ts'
+import { hasRoom, limitKey, limitLoads, sessionLoad, suspendableWaiting } from './capacity.ts'
 import { assignExecution } from './dispatch.ts'
 import type { LiveSession } from './live-session.ts'
 import { isSessionEligible, planPass, type CacheHit, type Decision, type PlanView, type SessionView } from './planner.ts'
@@ -30,8 +30,17 @@ export function planView(o: Core): PlanView {
     return active.get(id)!
   }
   const sessions = o.sessions.all().map((s) => sessionView(o, s))
-  const { candidates, laterDue } = selectCandidates(o, sessions, now, isActive)
-  return { now, candidates, laterDue, sessions, cacheHit: (live, isSettled) => cacheHit(o, live, now, isSettled), random: Math.random }
+  const loads = limitLoads(o)
+  const { candidates, laterDue } = selectCandidates(o, sessions, now, isActive, loads)
+  return {
+    now,
+    candidates,
+    laterDue,
+    limitLoads: loads,
+    sessions,
+    cacheHit: (live, isSettled) => cacheHit(o, live, now, isSettled),
+    random: Math.random,
+  }
 }
 
 /**
@@ -39,14 +48,23 @@ export function planView(o: Core): PlanView {
  * its first due executions, as many as the sessions able to take them have room for (at least
  * one, which may launch a pool worker or press a waiting session to suspend); every due child
  * workflow to spawn; executions with a defer key; and first attempts with a cache key still
- * waiting for dependencies (a cache hit does not wait for them).
+ * waiting for dependencies (a cache hit does not wait for them). A class whose concurrency
+ * limit is reached is left out (the class includes the limit's key).
  */
-function selectCandidates(o: Core, sessions: SessionView[], now: number, isActive: (workspaceId: number) => boolean) {
+function selectCandidates(
+  o: Core,
+  sessions: SessionView[],
+  now: number,
+  isActive: (workspaceId: number) => boolean,
+  loads: ReadonlyMap<string, number>,
+) {
   const candidates = new Set<QueuedExecution>()
   let laterDue: number | null = null
   for (const list of o.queue.runnableClasses()) {
     const first = list[0]
     if (!first || !isActive(first.exec.workspaceId)) continue
+    const limit = first.step.concurrency
+    if (limit && (loads.get(limitKey(first.exec.workspaceId, limit.key)) ?? 0) >= limit.limit) continue
     const spawns = first.step.type === 'workflow' && first.step.parentExecutionId !== null
     let room = 0
     if (!spawns) {
@@ -57,10 +75,11 @@ function selectCandidates(o: Core, sessions: SessionView[], now: number, isActiv
     const take = spawns ? Infinity : Math.max(1, room)
     let taken = 0
     for (const live of list) {
+      // with priorities, a due execution may sort after a delayed one: skip, don't stop
       const after = live.exec.executeAfter
       if (after !== null && after > now) {
         if (laterDue === null || after < laterDue) laterDue = after
-        break
+        continue
       }
       candidates.add(live)
       if (++taken >= take) break
@@ -174,6 +193,7 @@ function spawnChildRun(o: Core, live: QueuedExecution, now: number): void {
         memoKey: null,
         retryLimit: step.retryLimit,
         resumeLimit: step.resumeLimit,
+        concurrency: step.concurrency,
         backoffMin: step.backoffMin,
         backoffMax: step.backoffMax,
         recurrent: false,

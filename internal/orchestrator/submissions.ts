@@ -3,6 +3,7 @@
  * cache and defer keys (§6.2) and idempotency keys (§22).
  */
 import type { CacheConfig, TagSet } from '../protocol/api.ts'
+import { ApiError } from '../protocol/errors.ts'
 import { RawJson } from '../protocol/json.ts'
 import { computeStepKey, type ServerValue } from '../protocol/values.ts'
 import type { ExecutionRecord, RunRecord } from '../store/index.ts'
@@ -25,9 +26,18 @@ export interface StepOptions {
   recurrent: boolean
   timeout: number
   requires: TagSet | null
+  /** higher runs first (null: the caller's, or 0 at the top of a run) */
+  priority: number | null
+  /** at most `limit` executions with this key run at once in the workspace (key already resolved) */
+  concurrency: ConcurrencyLimit | null
 }
 
-export interface WorkflowSubmission extends Omit<StepOptions, 'type' | 'memo' | 'requires'> {
+export interface ConcurrencyLimit {
+  limit: number
+  key: string
+}
+
+export interface WorkflowSubmission extends Omit<StepOptions, 'type' | 'memo' | 'requires' | 'concurrency'> {
   workspaceId: number
   module: string
   target: string
@@ -37,6 +47,8 @@ export interface WorkflowSubmission extends Omit<StepOptions, 'type' | 'memo' | 
   memo: boolean
   idempotencyKey: string | null
   createdBy: number | null
+  /** the key is a template (`{customer_id}`) resolved with the arguments; null: `module/target` */
+  concurrency: { limit: number; key: string | null } | null
 }
 
 export interface SubmittedRun {
@@ -72,6 +84,24 @@ function waitForIndexes(waitFor: number[] | true, argCount: number): number[] {
   return waitFor === true ? Array.from({ length: argCount }, (_, i) => i) : [...waitFor].sort((a, b) => a - b)
 }
 
+/**
+ * The limit's key for a submission from outside (the adapter resolves its own calls' keys):
+ * `{name}` is replaced by the argument of that parameter (strings as they are, other values as
+ * JSON), parameter names coming from the workflow's manifest; no template: `module/target`.
+ */
+function resolveLimit(o: Core, input: WorkflowSubmission, limit: { limit: number; key: string | null }): ConcurrencyLimit {
+  if (limit.key === null) return { limit: limit.limit, key: `${input.module}/${input.target}` }
+  const parameters = o.store.manifests.get(input.workspaceId, input.module, input.target)?.parameters ?? []
+  const key = limit.key.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const index = parameters.findIndex((p) => p.name === name)
+    const data = index >= 0 ? input.arguments[index] : undefined
+    if (!data) throw new ApiError(400, 'bad_request', `concurrency key names an unknown argument: ${name}`, { concurrency: 'invalid' })
+    const value: unknown = JSON.parse(data.text)
+    return typeof value === 'string' ? value : data.text
+  })
+  return { limit: limit.limit, key }
+}
+
 export function idempotencyHash(workspaceExternalId: string, key: string): Uint8Array {
   return new Bun.CryptoHasher('sha256').update(`${workspaceExternalId}\0${key}`).digest() as Uint8Array
 }
@@ -101,7 +131,7 @@ export function submitWorkflow(o: Core, input: WorkflowSubmission): SubmittedRun
         module: input.module,
         target: input.target,
         type: 'workflow',
-        priority: 0,
+        priority: input.priority ?? 0,
         waitFor: waitForIndexes(input.waitFor, args.length),
         cacheConfig: input.cache,
         cacheKey,
@@ -109,6 +139,7 @@ export function submitWorkflow(o: Core, input: WorkflowSubmission): SubmittedRun
         memoKey: null,
         ...retryFields(input.retries),
         resumeLimit: resumeLimit('workflow', input.resumes),
+        concurrency: input.concurrency ? resolveLimit(o, input, input.concurrency) : null,
         recurrent: input.recurrent,
         delay: input.delay,
         timeout: input.timeout,
@@ -170,7 +201,8 @@ export function submitStep(
         module,
         target,
         type: options.type,
-        priority: 0,
+        // a call without a priority of its own inherits its caller's
+        priority: options.priority ?? o.store.runs.getStep(parent.stepId)?.priority ?? 0,
         waitFor: waitForIndexes(options.waitFor, args.length),
         cacheConfig: options.cache,
         cacheKey,
@@ -178,6 +210,7 @@ export function submitStep(
         memoKey,
         ...retryFields(options.retries),
         resumeLimit: resumeLimit(options.type, options.resumes),
+        concurrency: options.concurrency,
         recurrent: options.recurrent,
         delay: options.delay,
         timeout: options.timeout,

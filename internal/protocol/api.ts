@@ -90,6 +90,16 @@ export interface RetriesConfig {
   backoffMax: number
 }
 
+/**
+ * A concurrency limit as declared (ours, issue 11): at most `limit` (≥ 1) running executions
+ * with the same key in the workspace. `key` is the template (`"{customer_id}"`), resolved with
+ * each call's arguments; null: one key for the target, `"<module>/<target>"`.
+ */
+export interface ConcurrencyConfig {
+  limit: number
+  key: string | null
+}
+
 export interface Step {
   stepNumber: number
   module: string
@@ -142,6 +152,9 @@ export interface WorkflowConfiguration {
   memo: boolean
   /** how often an abandoned execution is resumed; null = the server's default (3), 0 = never */
   resumes: number | null
+  /** higher runs first; null: not set (a run submitted without one gets 0) */
+  priority: number | null
+  concurrency: ConcurrencyConfig | null
 }
 
 export interface WorkflowTopic {
@@ -188,6 +201,10 @@ export interface SubmitWorkflowRequest {
   memo?: boolean
   /** how often the run's workflow execution is resumed when abandoned (integer ≥ 0); null or absent = the server's default (3) */
   resumes?: number | null
+  /** an integer, higher runs first; null or absent = 0 */
+  priority?: number | null
+  /** caps the workflow's running executions by key; the template is resolved by the server */
+  concurrency?: ConcurrencyConfig | null
   idempotencyKey?: string
 }
 
@@ -209,6 +226,8 @@ export interface QueueEntry {
   assignedAt: number | null
   dependencies: string[]
   requires: TagSet
+  /** higher runs first; each level is a minute of waiting (no starvation) */
+  priority: number
   status: string
   reason: string
 }

@@ -34,6 +34,8 @@ interface StepRow {
   memo_key: Uint8Array | null
   retry_limit: number
   resume_limit: number
+  concurrency_key: string | null
+  concurrency_limit: number | null
   backoff_min: number
   backoff_max: number
   recurrent: number
@@ -63,7 +65,7 @@ interface ExecutionRow {
 const RUN_COLUMNS = 'id, external_id, parent_execution_id, requires, memo, created_at, created_by'
 const STEP_COLUMNS =
   's.id, s.run_id, r.external_id AS run_external_id, s.number, s.parent_execution_id, s.module, s.target, s.type, ' +
-  's.priority, s.wait_for, s.cache_config, s.cache_key, s.defer_key, s.memo_key, s.retry_limit, s.resume_limit, s.backoff_min, ' +
+  's.priority, s.wait_for, s.cache_config, s.cache_key, s.defer_key, s.memo_key, s.retry_limit, s.resume_limit, s.concurrency_key, s.concurrency_limit, s.backoff_min, ' +
   's.backoff_max, s.recurrent, s.delay, s.timeout, s.requires, s.arguments, s.created_at'
 const EXECUTION_COLUMNS =
   'e.id, e.step_id, s.run_id, r.external_id AS run_external_id, s.number AS step_number, e.attempt, e.workspace_id, ' +
@@ -100,6 +102,7 @@ function toStep(r: StepRow): StepRecord {
     memoKey: r.memo_key,
     retryLimit: r.retry_limit,
     resumeLimit: r.resume_limit,
+    concurrency: r.concurrency_key !== null && r.concurrency_limit !== null ? { limit: r.concurrency_limit, key: r.concurrency_key } : null,
     backoffMin: r.backoff_min,
     backoffMax: r.backoff_max,
     recurrent: r.recurrent === 1,
@@ -181,8 +184,8 @@ export class RunStore {
       runsForParent: db.query<RunRow, [number]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE parent_execution_id = ?`),
       nextStepNumber: db.query<{ n: number | null }, [number]>('SELECT MAX(number) AS n FROM steps WHERE run_id = ?'),
       insertStep: db.query<{ id: number }, any[]>(
-        'INSERT INTO steps (run_id, number, parent_execution_id, module, target, type, priority, wait_for, cache_config, cache_key, defer_key, memo_key, retry_limit, resume_limit, backoff_min, backoff_max, recurrent, delay, timeout, requires, arguments, created_at) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+        'INSERT INTO steps (run_id, number, parent_execution_id, module, target, type, priority, wait_for, cache_config, cache_key, defer_key, memo_key, retry_limit, resume_limit, concurrency_key, concurrency_limit, backoff_min, backoff_max, recurrent, delay, timeout, requires, arguments, created_at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
       ),
       stepById: db.query<StepRow, [number]>(`SELECT ${STEP_COLUMNS} FROM steps s JOIN runs r ON r.id = s.run_id WHERE s.id = ?`),
       stepByNumber: db.query<StepRow, [number, number]>(
@@ -311,6 +314,8 @@ export class RunStore {
       step.memoKey,
       step.retryLimit,
       step.resumeLimit,
+      step.concurrency?.key ?? null,
+      step.concurrency?.limit ?? null,
       step.backoffMin,
       step.backoffMax,
       step.recurrent ? 1 : 0,

@@ -61,6 +61,8 @@ export interface StepRecord {
   retryLimit: number
   /** workflows: how many times an abandoned execution is resumed by a new attempt (0 for tasks) */
   resumeLimit: number
+  /** at most `limit` executions with this key run at once in the workspace (null: no limit) */
+  concurrency: { limit: number; key: string } | null
   backoffMin: number
   backoffMax: number
   recurrent: boolean

@@ -152,6 +152,17 @@ export class Fields {
     return { limit, backoffMin, backoffMax }
   }
 
+  /** `{limit ≥ 1, key: template or null}` (a concurrency limit by key), or null. */
+  concurrency(field: string, value: unknown = this.body[field]): { limit: number; key: string | null } | null | undefined {
+    if (value === undefined || value === null) return null
+    if (typeof value !== 'object' || Array.isArray(value)) return this.fail(field, 'invalid')
+    const c = value as Record<string, unknown>
+    if (typeof c.limit !== 'number' || !Number.isInteger(c.limit) || c.limit < 1) return this.fail(`${field}.limit`, 'invalid')
+    const key = c.key ?? null
+    if (key !== null && (typeof key !== 'string' || key.length === 0 || key.length > 200)) return this.fail(`${field}.key`, 'invalid')
+    return { limit: c.limit, key: key as string | null }
+  }
+
   /** Throws the collected problems as one 400. */
   finish(): void {
     if (Object.keys(this.details).length > 0) throw new ApiError(400, 'bad_request', 'bad_request', this.details)

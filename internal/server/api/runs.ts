@@ -57,6 +57,8 @@ function parseSubmitWorkflow(body: JsonBody): SubmitWorkflowBody {
   const requires = v.tags('requires') ?? {}
   const memo = v.boolean('memo') ?? false
   const idempotencyKey = v.string('idempotencyKey', { max: 200 }) ?? null
+  const priority = v.integer('priority') ?? null
+  const concurrency = v.concurrency('concurrency')
   v.finish()
   return {
     workspaceId: body.workspaceId,
@@ -69,6 +71,8 @@ function parseSubmitWorkflow(body: JsonBody): SubmitWorkflowBody {
     delay,
     retries: retries ?? null,
     resumes,
+    priority,
+    concurrency: concurrency ?? null,
     recurrent,
     timeout,
     requires,

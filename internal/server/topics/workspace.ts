@@ -82,6 +82,8 @@ export function workflowTopic(project: Project, ws: WorkspaceRecord, module: str
           requires: manifest.requires ?? {},
           memo: manifest.memo,
           resumes: manifest.resumes ?? null,
+          priority: manifest.priority ?? null,
+          concurrency: manifest.concurrency ?? null,
         }
       : null,
     runs: Object.fromEntries(runs.map((r) => [r.externalId, { id: r.externalId, createdAt: r.createdAt, createdBy: null }])),
@@ -105,6 +107,7 @@ export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string
       assignedAt: live.assignedAt,
       dependencies: pendingDependencyIds(project.orchestrator, live),
       requires: live.requires,
+      priority: step.priority,
       ...project.orchestrator.queueStatusOf(live, ws.state, now),
     }
   }

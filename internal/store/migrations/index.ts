@@ -5,6 +5,7 @@ import m0003 from './0003_inputs.sql' with { type: 'text' }
 import m0004 from './0004_pools.sql' with { type: 'text' }
 import m0005 from './0005_epochs.sql' with { type: 'text' }
 import m0006 from './0006_step_resumes.sql' with { type: 'text' }
+import m0007 from './0007_step_limits.sql' with { type: 'text' }
 
 /** Orchestration store migrations, embedded in the binary. Never edit a shipped one. */
 export const ORCHESTRATION_MIGRATIONS: Migration[] = [
@@ -14,4 +15,5 @@ export const ORCHESTRATION_MIGRATIONS: Migration[] = [
   { version: 4, name: 'pools', sql: m0004 },
   { version: 5, name: 'epochs', sql: m0005 },
   { version: 6, name: 'step_resumes', sql: m0006 },
+  { version: 7, name: 'step_limits', sql: m0007 },
 ]

@@ -114,7 +114,7 @@ const assigned = (p: ReturnType<typeof plan>) => p.decisions.flatMap((d) => (d.k
 const unroutedIds = (p: ReturnType<typeof plan>) => p.unrouted.map((l) => l.exec.id)
 
 describe('order', () => {
-  test('due delays first (earliest first), then creation time, then priority (highest first), then id', () => {
+  test('by when each became due less its priority head start, then creation time, then id', () => {
     const candidates = [
       queued({ id: 1, createdAt: 5 }),
       queued({ id: 2, createdAt: 3, step: { priority: 1 } }),
@@ -123,8 +123,19 @@ describe('order', () => {
       queued({ id: 5, executeAfter: NOW - 20, createdAt: 9 }),
       queued({ id: 6, createdAt: 3, step: { priority: 7 } }),
     ]
-    // execute_after: none sorts before any time, so undelayed work goes ahead of due delayed work
+    // priority 7 is 7 minutes of waiting ahead; delayed work became due at its execute_after
     expect(assigned(plan(candidates, [session(1)]))).toEqual([3, 6, 2, 1, 5, 4])
+  })
+
+  test('higher priority overtakes newer work, but not work that has waited longer than the head start', () => {
+    const minute = 60_000
+    const candidates = [
+      queued({ id: 1, createdAt: NOW - 10 * minute }),
+      queued({ id: 2, createdAt: NOW - 2 * minute }),
+      queued({ id: 3, createdAt: NOW, step: { priority: 5 } }),
+    ]
+    // 3 is five minutes ahead: before 2 (two minutes old), after 1 (ten minutes old)
+    expect(assigned(plan(candidates, [session(1)]))).toEqual([1, 3, 2])
   })
 
   test('with room for only two, the first two in that order get it', () => {

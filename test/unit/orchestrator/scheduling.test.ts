@@ -61,3 +61,55 @@ test('executions wait out of the runnable lists while their dependencies are pen
   await until(() => w.executed().includes(second))
   expect(h.o.queue.blocked()).toEqual([])
 })
+
+test('a concurrency limit: executions with the same key run one at a time; a waiting one does not hold the key', async () => {
+  w = h.worker({ concurrency: 10 })
+  const run = h.submit()
+  await w.running(run)
+  const limited = (name: string) => w.call(run, 'child', { args: [value(name)], concurrency: [1, 'customer-42'] })
+  const a = limited('a')
+  const b = limited('b')
+  const other = w.call(run, 'child', { args: [value('c')], concurrency: [1, 'customer-43'] })
+  await until(() => w.executed().includes(a) && w.executed().includes(other))
+  await settle()
+  expect(w.executed()).not.toContain(b)
+  const queued = h.o.queueOf(h.ws.id).find((l) => l.exec.externalId === b)!
+  expect(h.o.queueStatusOf(queued, 'active')).toEqual({ status: 'waiting', reason: 'limit customer-42 1/1' })
+  // a blocked in a select on a child of its own: it holds no slot and not its key
+  const grandchild = w.call(a, 'grandchild')
+  w.select(a, [['execution', grandchild]])
+  await until(() => w.executed().includes(b))
+})
+
+test('priorities: higher first, inherited by calls that set none', async () => {
+  w = h.worker({ concurrency: 2 })
+  const run = h.submit({ priority: 3 })
+  await w.running(run)
+  const inherited = w.call(run, 'child', { args: [value(1)] })
+  const own = w.call(run, 'child', { args: [value(2)], priority: -1 })
+  expect(h.o.queue.get(h.id(inherited))!.step.priority).toBe(3)
+  expect(h.o.queue.get(h.id(own))!.step.priority).toBe(-1)
+  // one slot left: the newest call, with priority 10, overtakes both; then 3 before -1
+  const urgent = w.call(run, 'child', { args: [value(3)], priority: 10 })
+  await until(() => w.executed().length === 2)
+  expect(w.executed()[1]).toBe(urgent)
+  for (const [done, next] of [[urgent, inherited], [inherited, own]] as const) {
+    w.notify('put_result', [done, value(1)])
+    w.notify('notify_terminated', [[done]])
+    await until(() => w.executed().includes(next))
+  }
+  expect(w.executed().slice(1)).toEqual([urgent, inherited, own])
+})
+
+test('a submitted workflow resolves its limit key from its arguments by parameter name', async () => {
+  w = h.worker()
+  h.store.manifests.replace(
+    h.ws.id,
+    { app: { main: { parameters: [{ name: 'customer', default: null, annotation: null }], waitFor: [], cache: null, defer: null, delay: 0, retries: null, recurrent: false, requires: null, instruction: null, timeout: 0, memo: false } as never } },
+    h.clock,
+  )
+  const run = h.submit({ arguments: [new RawJson('"acme"')], concurrency: { limit: 2, key: 'customer-{customer}' } })
+  expect(h.o.queue.get(h.id(run))!.step.concurrency).toEqual({ limit: 2, key: 'customer-acme' })
+  const plain = h.submit({ concurrency: { limit: 1, key: null } })
+  expect(h.o.queue.get(h.id(plain))!.step.concurrency).toEqual({ limit: 1, key: 'app/main' })
+})

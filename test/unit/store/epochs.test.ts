@@ -48,6 +48,7 @@ function step(runId: number, over: Partial<NewStep> = {}): NewStep {
     memoKey: null,
     retryLimit: 0,
     resumeLimit: 0,
+    concurrency: null,
     backoffMin: 0,
     backoffMax: 0,
     recurrent: false,

@@ -181,7 +181,7 @@ describe('definitions in the orchestration store', () => {
     const step = orchestration.runs.createStep(
       {
         runId, parentExecutionId: null, module: 'app', target: 'main', type: 'task', priority: 0, waitFor: [], cacheConfig: null,
-        cacheKey: null, deferKey: null, memoKey: null, retryLimit: 0, resumeLimit: 0, backoffMin: 0, backoffMax: 0, recurrent: false, delay: 0,
+        cacheKey: null, deferKey: null, memoKey: null, retryLimit: 0, resumeLimit: 0, concurrency: null, backoffMin: 0, backoffMax: 0, recurrent: false, delay: 0,
         timeout: 0, requires: null, argumentIds: [],
       },
       1,

@@ -139,7 +139,19 @@ export class ScriptedWorker {
   }
 
   /** `submit` from `parent`; returns the new execution's id. */
-  call(parent: string, target: string, options: { type?: 'task' | 'workflow'; args?: unknown[]; retries?: number; timeout?: number; waitFor?: number[] } = {}): string {
+  call(
+    parent: string,
+    target: string,
+    options: {
+      type?: 'task' | 'workflow'
+      args?: unknown[]
+      retries?: number
+      timeout?: number
+      waitFor?: number[]
+      priority?: number
+      concurrency?: [number, string]
+    } = {},
+  ): string {
     const retries = options.retries ? { limit: options.retries, backoff_min: 0, backoff_max: 0 } : null
     const id = this.request('submit', [
       'app',
@@ -157,6 +169,9 @@ export class ScriptedWorker {
       false,
       null,
       options.timeout ?? null,
+      null,
+      options.priority ?? null,
+      options.concurrency ?? null,
     ])
     const reply = this.replies.get(id)
     if (!Array.isArray(reply)) throw new Error(`submit refused: ${JSON.stringify(reply)}`)

@@ -17,6 +17,8 @@ export function workflowSubmission(workspaceId: number, overrides: Partial<Workf
     delay: 0,
     retries: null,
     resumes: null,
+    priority: null,
+    concurrency: null,
     recurrent: false,
     timeout: 0,
     ...overrides,
