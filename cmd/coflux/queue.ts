@@ -27,12 +27,13 @@ const STATUS_COLOR: Record<string, keyof Colors> = {
   at_capacity: 'yellow',
 }
 
+/** Higher priority first, then oldest first. */
 function renderQueue(queue: Record<string, QueueEntry>, c: Colors): string[] | string {
-  const entries = Object.entries(queue).sort(([, a], [, b]) => a.createdAt - b.createdAt)
+  const entries = Object.entries(queue).sort(([, a], [, b]) => b.priority - a.priority || a.createdAt - b.createdAt)
   if (entries.length === 0) return 'Queue is empty.'
   const rows = entries.map(([id, e]) => {
     const paint = (c[STATUS_COLOR[e.status] ?? 'dim'] as (s: string) => string) ?? c.dim
-    return [id, `${e.module}/${e.target}`, formatTags(e.requires), e.dependencies.join(', ') || '-', `${paint('●')} ${e.reason || e.status}`]
+    return [id, `${e.module}/${e.target}`, String(e.priority), formatTags(e.requires), e.dependencies.join(', ') || '-', `${paint('●')} ${e.reason || e.status}`]
   })
-  return renderTable(['Execution', 'Target', 'Requires', 'Dependencies', 'Status'], rows, c)
+  return renderTable(['Execution', 'Target', 'Priority', 'Requires', 'Dependencies', 'Status'], rows, c)
 }

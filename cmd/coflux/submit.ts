@@ -23,6 +23,7 @@ export default defineCommand({
     delay: { type: 'string', valueHint: 'SECONDS', description: 'Override the delay' },
     retries: { type: 'string', valueHint: 'N', description: 'Override the retry limit (≤ 0: none)' },
     resumes: { type: 'string', valueHint: 'N', description: "Override how often the run is resumed after its worker dies (0: never)" },
+    priority: { type: 'string', valueHint: 'N', description: "Override the run's priority (an integer, may be negative; higher runs first)" },
   },
   async run(ctx) {
     const a = ctx.args
@@ -74,6 +75,13 @@ function submitOverrides(ctx: CommandContext<any>): SubmitOverrides {
       throw new UsageError(`invalid value for --resumes: "${a.resumes}" (expected an integer ≥ 0)`)
     }
     o.resumes = resumes
+  }
+  if (a.priority !== undefined) {
+    const priority = Number(a.priority)
+    if (!/^[+-]?\d+$/.test(String(a.priority)) || !Number.isSafeInteger(priority)) {
+      throw new UsageError(`invalid value for --priority: "${a.priority}" (expected an integer)`)
+    }
+    o.priority = priority
   }
   return o
 }

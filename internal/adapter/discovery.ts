@@ -119,6 +119,8 @@ export function parseDiscoveryOutput(text: string): TargetDefinition[] {
       if (raw.type !== 'workflow') throw new Error(`${where}.resumes is set on a task (workflows only)`)
       def.resumes = resumes
     }
+    if (raw.priority != null) def.priority = int(raw.priority, `${where}.priority`)
+    if (raw.concurrency != null) def.concurrency = concurrency(raw.concurrency, `${where}.concurrency`)
     if (raw.requires != null) def.requires = tagSet(raw.requires, `${where}.requires`)
     if (raw.memo === true) def.memo = true
     else if (Array.isArray(raw.memo)) def.memo = indexes(raw.memo, `${where}.memo`)
@@ -153,6 +155,13 @@ function indexes(v: unknown, where: string): number[] {
 
 function paramsField(v: unknown, where: string): true | number[] {
   return v === true ? true : indexes(v, where)
+}
+
+function concurrency(v: unknown, where: string): { limit: number; key: string | null } {
+  if (!isObject(v)) throw new Error(`${where} is not an object`)
+  const limit = int(v.limit, `${where}.limit`)
+  if (limit < 1) throw new Error(`${where}.limit is below 1`)
+  return { limit, key: v.key == null ? null : str(v.key, `${where}.key`) }
 }
 
 function tagSet(v: unknown, where: string): Record<string, string[]> {

@@ -49,6 +49,8 @@ export function buildManifest(t: TargetDefinition): WorkflowManifest {
     instruction: t.instruction ?? null,
     memo: t.memo === true,
     resumes: t.resumes ?? null,
+    priority: t.priority ?? null,
+    concurrency: t.concurrency ?? null,
   }
 }
 
@@ -93,6 +95,8 @@ export function discoverOutput(t: TargetDefinition): Record<string, unknown> {
   if (t.recurrent) out.recurrent = true
   if (t.timeout) out.timeout = t.timeout
   if (t.resumes != null) out.resumes = t.resumes
+  if (t.priority != null) out.priority = t.priority
+  if (t.concurrency) out.concurrency = t.concurrency
   if (t.instruction != null) out.instruction = t.instruction
   return out
 }

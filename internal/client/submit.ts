@@ -3,7 +3,7 @@
  * supplies defaults, flags override, and arguments are checked locally as JSON first.
  */
 import { parseJson } from '../protocol/json.ts'
-import type { RetriesConfig, SubmitWorkflowRequest, TagSet, WorkflowConfiguration } from '../protocol/api.ts'
+import type { ConcurrencyConfig, RetriesConfig, SubmitWorkflowRequest, TagSet, WorkflowConfiguration } from '../protocol/api.ts'
 
 /** `module/target`, split on the last `/` (cli.md §1). */
 export function parseTargetSpec(text: string): { module: string; target: string } {
@@ -55,6 +55,10 @@ export interface SubmitOverrides {
   retries?: number
   /** `--resumes N` (N ≥ 0; 0 = never resume) */
   resumes?: number
+  /** `--priority N` (any integer; higher runs first) */
+  priority?: number
+  /** replace the workflow's limit; null: none */
+  concurrency?: ConcurrencyConfig | null
   idempotencyKey?: string
 }
 
@@ -78,6 +82,9 @@ export function buildSubmitRequest(
     if (c.timeout > 0) req.timeout = c.timeout
     // manifests registered before `resumes` existed have none: leave it to the server's default
     if (c.resumes != null) req.resumes = c.resumes
+    // the template is sent as declared: the server resolves it with the arguments
+    if (c.priority != null) req.priority = c.priority
+    if (c.concurrency != null) req.concurrency = c.concurrency
   }
   if (overrides.requires !== undefined) req.requires = overrides.requires
   if (overrides.memo !== undefined) req.memo = overrides.memo
@@ -86,6 +93,8 @@ export function buildSubmitRequest(
     req.retries = overrides.retries <= 0 ? null : ({ limit: overrides.retries, backoffMin: 0, backoffMax: 0 } satisfies RetriesConfig)
   }
   if (overrides.resumes !== undefined) req.resumes = overrides.resumes
+  if (overrides.priority !== undefined) req.priority = overrides.priority
+  if (overrides.concurrency !== undefined) req.concurrency = overrides.concurrency
   if (overrides.idempotencyKey) req.idempotencyKey = overrides.idempotencyKey
   return req
 }

@@ -95,6 +95,10 @@ export interface ExecutorRequestParams {
     timeout?: number
     /** ours: how often an abandoned workflow execution is resumed (absent: the server's default); workflows only */
     resumes?: number
+    /** ours: higher runs first (absent: the caller's) */
+    priority?: number
+    /** ours: `[limit ≥ 1, key]`, the key already resolved from the call's arguments */
+    concurrency?: [limit: number, key: string]
   }
   /** §6.2: `handles` is not empty */
   select: { execution_id?: string; handles: ExecutorHandle[]; timeout_ms?: number; suspend?: boolean; cancel_remaining?: boolean }
@@ -203,6 +207,23 @@ function resumesOf(p: Fields): number | undefined {
   if (!Number.isInteger(resumes) || resumes < 0) return fail('resumes must be a non-negative integer')
   if ((p.type ?? 'task') !== 'workflow') return fail('resumes applies to workflows only')
   return resumes
+}
+
+/** An integer that survives as a JavaScript number (priorities may be negative). */
+function priorityOf(p: Fields): number | undefined {
+  const priority = maybe(asNumber, p.priority, 'priority')
+  if (priority !== undefined && !Number.isSafeInteger(priority)) return fail('priority must be an integer')
+  return priority
+}
+
+function concurrencyOf(p: Fields): [number, string] | undefined {
+  const concurrency = maybe(asArray, p.concurrency, 'concurrency')
+  if (concurrency === undefined) return undefined
+  const [limit, key] = concurrency
+  if (concurrency.length !== 2 || typeof key !== 'string') return fail('concurrency must be [limit, key]')
+  const n = asNumber(limit, 'concurrency limit')
+  if (!Number.isSafeInteger(n) || n < 1) return fail('concurrency limit must be an integer of at least 1')
+  return [n, key]
 }
 
 function handles(v: Json | undefined): ExecutorHandle[] {
@@ -323,6 +344,8 @@ const REQUESTS: Parsers<ExecutorRequestParams> = {
       requires: maybe(asObject, p.requires, 'requires'),
       timeout: maybe(asNumber, p.timeout, 'timeout'),
       resumes: resumesOf(p),
+      priority: priorityOf(p),
+      concurrency: concurrencyOf(p),
     }
   },
   select: (p) => {

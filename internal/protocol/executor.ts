@@ -5,6 +5,7 @@
  * JSON objects; their value payloads are parsed with the lossless reader (json.ts) so numbers
  * survive verbatim.
  */
+import type { ConcurrencyConfig } from './api.ts'
 import { ProtocolError } from './errors.ts'
 import type { Json } from './json.ts'
 
@@ -49,6 +50,10 @@ export interface TargetDefinition {
   memo?: true | number[]
   /** workflows only (ours): resumptions after the worker died; absent = the server's default */
   resumes?: number
+  /** ours: higher runs first; absent = the caller's (0 at the top of a run) */
+  priority?: number
+  /** ours: the limit and its key *template* (null: `module/target`) */
+  concurrency?: ConcurrencyConfig
   instruction?: string
   is_stub?: boolean
 }
@@ -70,6 +75,10 @@ export interface WorkflowManifest {
    * registered before this field existed are stored without it: read it as `?? null`.
    */
   resumes: number | null
+  /** null: not set (0 for a run). Absent from manifests stored before it existed: `?? null`. */
+  priority: number | null
+  /** the key is the template; absent from manifests stored before it existed: `?? null` */
+  concurrency: ConcurrencyConfig | null
   instruction: string | null
 }
 

@@ -99,10 +99,14 @@ export interface WorkerFrame {
  *   submit            [module, target, type, arguments: ServerValue[], parentId, groupId|null,
  *                      waitFor: number[]|true|null, cache|null, defer|null, memo: true|number[]|false|null,
  *                      delay: number, retries|null, recurrent: boolean, requires|null, timeout|null,
- *                      resumes: number|null]
+ *                      resumes: number|null, priority: number|null, concurrency: [limit, key]|null]
  *                     (reply: [executionId, module, target])
  *                     resumes (ours, p[15]; 0.12 workers send 15 params): how often the workflow's
  *                       execution is resumed when abandoned; null: the server's default (3), 0: never
+ *                     priority (ours, p[16]): an integer, higher runs first; null: the caller's
+ *                     concurrency (ours, p[17]): [limit ≥ 1, key], the key resolved by the adapter
+ *                       from the call's arguments; at most `limit` running executions with that
+ *                       key in the workspace; null: no limit
  *                     cache   {params: true|number[], max_age: ms|null, namespace: string|null, version: string|null}
  *                     retries {limit: number|null, backoff_min?: ms, backoff_max?: ms}
  *   select            [handles: SelectHandle[], fromExecutionId, timeoutMs|null, suspend: boolean, cancelRemaining: boolean]

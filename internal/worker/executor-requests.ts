@@ -112,6 +112,8 @@ const HANDLERS: { [M in ExecutorRequestMethod]: Handler<M> } = {
       p.requires ?? null,
       timeout ? Math.trunc(timeout) : null,
       p.resumes ?? null,
+      p.priority ?? null,
+      p.concurrency ?? null,
     ])
     const [executionId, module, target] = reply as [string, string, string]
     return { execution_id: executionId, module, target }

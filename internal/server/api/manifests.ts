@@ -100,9 +100,12 @@ function parseManifest(v: Fields, path: string, raw: unknown): WorkflowManifest 
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0) return v.fail(`${path}.timeout`, 'invalid')
   const resumes = m.resumes ?? null
   if (resumes !== null && (typeof resumes !== 'number' || !Number.isInteger(resumes) || resumes < 0)) return v.fail(`${path}.resumes`, 'invalid')
+  const priority = m.priority ?? null
+  if (priority !== null && (typeof priority !== 'number' || !Number.isSafeInteger(priority))) return v.fail(`${path}.priority`, 'invalid')
+  const concurrency = v.concurrency(`${path}.concurrency`, m.concurrency)
   const instruction = m.instruction ?? null
   if (instruction !== null && (typeof instruction !== 'string' || instruction.length > 5000)) return v.fail(`${path}.instruction`, 'invalid')
-  if (waitFor === undefined || cache === undefined || defer === undefined || retries === undefined || requires === undefined) return undefined
+  if (waitFor === undefined || cache === undefined || defer === undefined || retries === undefined || requires === undefined || concurrency === undefined) return undefined
   return {
     parameters,
     waitFor,
@@ -115,6 +118,8 @@ function parseManifest(v: Fields, path: string, raw: unknown): WorkflowManifest 
     requires: requires && Object.keys(requires).length ? requires : null,
     memo: m.memo === true,
     resumes,
+    priority,
+    concurrency,
     instruction: instruction as string | null,
   }
 }

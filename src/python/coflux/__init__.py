@@ -42,7 +42,7 @@ from .errors import (
 from .inputs import Prompt
 from .metrics import Metric, MetricGroup, MetricScale, metric, progress
 from .models import Asset, AssetEntry, AssetMetadata, Execution, Input
-from .options import Cache, Defer, Retries
+from .options import Cache, Defer, Limit, Retries
 from .target import Target
 from .version import __version__
 
@@ -60,6 +60,7 @@ __all__ = [
     "ExecutionTimeout",
     "Input",
     "InputDismissed",
+    "Limit",
     "Metric",
     "MetricGroup",
     "MetricScale",

@@ -95,13 +95,16 @@ class ExecutionContext:
 
     def submit(self, target: Target, call_options: dict[str, Any], arguments: list[Any]) -> models.Execution:
         """Send ``submit_execution`` for a call and return the new handle."""
+        o = call_options
+        # resolved first: a key that can't be formatted fails the call before anything is sent
+        limit = o.get("concurrency")
+        concurrency = [limit["limit"], target.concurrency_key(limit["key"], arguments)] if limit else None
         params: dict[str, Any] = {
             "module": target.module,
             "target": target.name,
             "type": target.type,
             "arguments": [self.serialize(a) for a in arguments],
         }
-        o = call_options
         if o.get("wait_for"):
             params["wait_for"] = o["wait_for"]
         if self._groups:
@@ -119,6 +122,10 @@ class ExecutionContext:
             params["timeout"] = o["timeout"]
         if o.get("resumes") is not None:
             params["resumes"] = o["resumes"]  # workflows only; 0 (never resume) is sent too
+        if o.get("priority") is not None:
+            params["priority"] = o["priority"]  # absent: the server gives the caller's
+        if concurrency:
+            params["concurrency"] = concurrency
         result = self.request("submit_execution", params)
         return models.Execution(
             result["execution_id"], result.get("module", target.module), result.get("target", target.name)

@@ -28,6 +28,8 @@ def task(
     memo: Any = None,
     requires: dict[str, Any] | None = None,
     recurrent: bool = False,
+    priority: int | None = None,
+    concurrency: Any = None,
 ) -> Any:
     """Declare a task. Usable bare (``@cf.task``) or with options::
 
@@ -38,14 +40,22 @@ def task(
     execution references must resolve first); ``cache`` (``True``, seconds, a timedelta or
     ``cf.Cache``); ``retries`` (``True``, a count or ``cf.Retries``); ``defer`` (``True`` or
     ``cf.Defer``); ``delay`` and ``timeout`` (seconds or timedelta); ``memo`` (``True``, ``False``
-    or parameter names); ``requires`` (``{tag: str | bool | list[str]}``); ``recurrent``.
-    Invalid options and unsupported signatures raise immediately.
+    or parameter names); ``requires`` (``{tag: str | bool | list[str]}``); ``recurrent``;
+    ``priority`` (an int, higher runs first; ``None``, the default, takes the caller's priority,
+    0 at the top of a run); ``concurrency`` (``N`` or ``cf.Limit(N, key="{param}")``: at most N
+    executions with that key run at once in the workspace; the key is formatted with each call's
+    arguments, default ``"<module>/<target>"``). Invalid options and unsupported signatures raise
+    immediately::
+
+        @cf.task(priority=5, concurrency=cf.Limit(2, key="{customer_id}"))
+        def sync(customer_id: str): ...
     """
     return _decorate(
         fn,
         "task",
         dict(name=name, wait=wait, cache=cache, retries=retries, defer=defer, delay=delay,
-             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent),
+             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent, priority=priority,
+             concurrency=concurrency),
     )
 
 
@@ -63,6 +73,8 @@ def workflow(
     requires: dict[str, Any] | None = None,
     recurrent: bool = False,
     resumes: int | None = None,
+    priority: int | None = None,
+    concurrency: Any = None,
 ) -> Any:
     """Declare a workflow (a target that can be submitted as a run). Options as for ``task``;
     ``memo=True`` makes memoisation the default for every call in the run::
@@ -74,12 +86,17 @@ def workflow(
     or lost its session is resumed by a new attempt that re-attaches its children; ``None`` (the
     default) leaves it to the server (3), ``0`` disables. Independent of ``retries``, which apply
     to errors. Tasks have no such option: a task may have side effects.
+
+    ``priority`` and ``concurrency`` as for ``task``; on a workflow they also apply to runs
+    submitted from outside (``coflux submit``), whose priority the run's calls inherit, and a
+    workflow-level limit caps how many of its runs execute at once.
     """
     return _decorate(
         fn,
         "workflow",
         dict(name=name, wait=wait, cache=cache, retries=retries, defer=defer, delay=delay,
-             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent, resumes=resumes),
+             timeout=timeout, memo=memo, requires=requires, recurrent=recurrent, resumes=resumes,
+             priority=priority, concurrency=concurrency),
     )
 
 
@@ -98,6 +115,8 @@ def stub(
     requires: dict[str, Any] | None = None,
     recurrent: bool = False,
     resumes: int | None = None,
+    priority: int | None = None,
+    concurrency: Any = None,
 ) -> Callable[[Callable[..., Any]], Target]:
     """Reference a target hosted elsewhere (another module or worker) by its signature::
 
@@ -115,7 +134,8 @@ def stub(
         return Target(
             fn, type, name=name, module=module, wait=wait, cache=cache, retries=retries,
             defer=defer, delay=delay, timeout=timeout, memo=memo, requires=requires,
-            recurrent=recurrent, resumes=resumes, is_stub=True,
+            recurrent=recurrent, resumes=resumes, priority=priority, concurrency=concurrency,
+            is_stub=True,
         )
 
     return decorate

@@ -1,4 +1,4 @@
-"""Option objects (``Retries``, ``Cache``, ``Defer``) and their wire forms (executor-protocol.md §2.2).
+"""Option objects (``Retries``, ``Cache``, ``Defer``, ``Limit``) and their wire forms (executor-protocol.md §2.2).
 
 Every ``normalize_*`` function turns what a decorator or a ``with_*`` call accepts into the JSON
 shape used both in discovery and in ``submit_execution``, or ``None`` when the option is off.
@@ -83,6 +83,37 @@ class Defer:
 
     def __repr__(self) -> str:
         return f"Defer(params={self.params!r})"
+
+
+class Limit:
+    """A concurrency limit: at most ``limit`` executions with the same key run at once, across
+    all workers of the workspace (an execution waiting on its children does not count).
+
+    ``key`` is a template formatted with the call's arguments by parameter name when the call is
+    submitted (``str.format`` syntax); ``None`` (the default) shares one limit between all calls
+    of the target (key ``"<module>/<target>"``). A constant key shares a limit between targets.
+    ``concurrency=N`` on a decorator is ``Limit(N)``. Example::
+
+        @cf.task(concurrency=cf.Limit(2, key="{customer_id}"))
+        def sync(customer_id: str, full: bool = False): ...
+    """
+
+    def __init__(self, limit: int, key: str | None = None) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise TypeError("Limit limit must be an int")
+        if limit < 1:
+            raise ValueError("Limit limit must be at least 1")
+        if key is not None:
+            if not isinstance(key, str):
+                raise TypeError("Limit key must be a string or None")
+            if not key:
+                raise ValueError("Limit key must not be empty")
+            _template_fields(key)  # raises ValueError for a malformed template
+        self.limit = limit
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Limit({self.limit!r}, key={self.key!r})"
 
 
 def to_milliseconds(value: Any, what: str) -> int:
@@ -201,6 +232,76 @@ def normalize_resumes(resumes: Any) -> int | None:
     if resumes < 0:
         raise ValueError("resumes must not be negative")
     return resumes
+
+
+# Integers beyond this lose precision as JSON numbers on the TypeScript side.
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def normalize_priority(priority: Any) -> int | None:
+    """``priority=None/n`` → ``None`` (inherit the caller's, 0 at the top) or ``n``; higher runs first."""
+    if priority is None:
+        return None
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise TypeError("priority must be an int or None")
+    if abs(priority) > _MAX_SAFE_INTEGER:
+        raise ValueError("priority is out of range")
+    return priority
+
+
+def normalize_concurrency(concurrency: Any, parameters: Sequence[str]) -> dict[str, Any] | None:
+    """``concurrency=None/n/Limit(...)`` → ``{"limit": n, "key": template or None}`` or ``None``.
+
+    The template's fields must name parameters (``ValueError`` otherwise); it is resolved with
+    the call's arguments when the call is submitted (``resolve_concurrency_key``).
+    """
+    if concurrency is None:
+        return None
+    if not isinstance(concurrency, Limit):
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+            raise TypeError("concurrency must be an int, cf.Limit(...) or None")
+        concurrency = Limit(concurrency)
+    if concurrency.key is not None:
+        for name in _template_fields(concurrency.key):
+            if name not in parameters:
+                raise ValueError(f"concurrency key {concurrency.key!r}: unknown parameter {name!r}")
+    return {"limit": concurrency.limit, "key": concurrency.key}
+
+
+def resolve_concurrency_key(template: str, arguments: dict[str, Any], target: str) -> str:
+    """A key template formatted with a call's arguments (by parameter name); ``ValueError``
+    naming the template, the ``target`` and the cause when it cannot be (a missing name, a bad
+    attribute, index or format spec)."""
+    try:
+        return template.format(**arguments)
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError) as e:
+        missing = isinstance(e, KeyError) and e.args and e.args[0] not in arguments
+        if missing and e.args[0] in _template_fields(template):
+            cause = f"the call has no argument {e.args[0]!r}"
+        else:
+            cause = f"{type(e).__name__}: {e}"
+        raise ValueError(
+            f"cannot resolve the concurrency key {template!r} of {target} from the call's arguments ({cause})"
+        ) from None
+
+
+def _template_fields(template: str) -> list[str]:
+    """The parameter names a key template refers to (``"{a.b}-{c[0]}"`` → ``["a", "c"]``)."""
+    import string  # only for key templates: keeps the import off the common path
+
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as e:
+        raise ValueError(f"concurrency key {template!r} is not a valid template: {e}") from None
+    names = []
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        name = field.split(".", 1)[0].split("[", 1)[0]
+        if not name or name.isdigit():
+            raise ValueError(f"concurrency key {template!r}: each field must name a parameter, like {{customer_id}}")
+        names.append(name)
+    return names
 
 
 def normalize_memo(memo: Any, parameters: Sequence[str], is_workflow: bool) -> bool | list[int] | None:

@@ -245,7 +245,7 @@ MESSAGES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         {
             "type": _S, "wait_for": (list, bool), "group_id": _I, "cache": _D, "defer": _D,
             "memo": (bool, list), "delay": _N, "retries": _D, "recurrent": _B,
-            "requires": _D, "timeout": _I, "resumes": _I,
+            "requires": _D, "timeout": _I, "resumes": _I, "priority": _I, "concurrency": _L,
         },
     ),
     "select": (
@@ -333,6 +333,18 @@ def _check_resumes(params: dict[str, Any]) -> None:
         raise ProtocolError("submit_execution.resumes applies to workflows only")
 
 
+def _check_concurrency(params: dict[str, Any]) -> None:
+    # concurrency (ours): [limit, key], the key already resolved from the call's arguments
+    concurrency = params.get("concurrency")
+    if concurrency is None:
+        return
+    if len(concurrency) != 2 or not isinstance(concurrency[1], str):
+        raise ProtocolError("submit_execution.concurrency must be [limit, key]")
+    limit = concurrency[0]
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ProtocolError("submit_execution.concurrency limit must be an integer of at least 1")
+
+
 def parse_message(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
     """Validate one message of the executor protocol and classify it.
 
@@ -379,6 +391,7 @@ def parse_message(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
         _check_values(method, params)
         if method == "submit_execution":
             _check_resumes(params)
+            _check_concurrency(params)
     result = {"kind": kind, "method": method, "params": params}
     if message_id is not None:
         result["id"] = message_id

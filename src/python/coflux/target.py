@@ -174,6 +174,22 @@ class _Invocable:
         _require_workflow(self._target.type)
         return self._override(resumes=options.normalize_resumes(resumes))
 
+    def with_priority(self, priority: int | None) -> TargetCall:
+        """Override the priority of this call (higher runs first; ``None``: the caller's)::
+
+            report.with_priority(10).submit(customer_id)
+        """
+        return self._override(priority=options.normalize_priority(priority))
+
+    def with_concurrency(self, concurrency: Any) -> TargetCall:
+        """Override the concurrency limit of this call: ``N``, ``cf.Limit(N, key="{param}")``
+        or ``None`` (no limit)::
+
+            sync.with_concurrency(cf.Limit(1, key="{customer_id}")).submit(customer_id)
+        """
+        value = options.normalize_concurrency(concurrency, self._target.parameter_names)
+        return self._override(concurrency=value)
+
     def submit(self, *args: Any, **kwargs: Any) -> models.Execution:
         """Submit the call and return its ``Execution`` handle without waiting.
 
@@ -217,6 +233,8 @@ class Target(_Invocable):
         requires: Any = None,
         recurrent: bool = False,
         resumes: Any = None,
+        priority: Any = None,
+        concurrency: Any = None,
         is_stub: bool = False,
     ) -> None:
         if not callable(fn):
@@ -249,6 +267,8 @@ class Target(_Invocable):
             "requires": options.normalize_requires(requires),
             "memo": options.normalize_memo(memo, names, type == "workflow"),
             "resumes": options.normalize_resumes(resumes),
+            "priority": options.normalize_priority(priority),
+            "concurrency": options.normalize_concurrency(concurrency, names),
         }
         # Name, docstring and __wrapped__ (so inspect.signature(target) shows the function's).
         functools.update_wrapper(self, fn, updated=())  # type: ignore[arg-type]
@@ -293,6 +313,20 @@ class Target(_Invocable):
             raise TypeError(f"{self.name}() missing argument(s): {', '.join(map(repr, missing))}")
         return values
 
+    def concurrency_key(self, template: str | None, arguments: list[Any]) -> str:
+        """The key of a concurrency limit for one call (``arguments`` as ``bind`` returns them):
+        ``template`` formatted with the arguments by parameter name, defaults included, or
+        ``"<module>/<target>"`` without a template. ``ValueError`` when it can't be formatted."""
+        if template is None:
+            return f"{self.module}/{self.name}"
+        named = {}
+        for i, p in enumerate(self.parameters):
+            if i < len(arguments):
+                named[p.name] = arguments[i]
+            elif p.has_default:
+                named[p.name] = p.default
+        return options.resolve_concurrency_key(template, named, f"{self.module}/{self.name}")
+
     def input_model(self, index: int) -> Any:
         """The model of an ``Input[Model]`` annotation on parameter ``index``, if any."""
         annotations = getattr(self.fn, "__annotations__", None) or {}
@@ -335,6 +369,10 @@ class Target(_Invocable):
             result["recurrent"] = True
         if o["resumes"] is not None:
             result["resumes"] = o["resumes"]
+        if o["priority"] is not None:
+            result["priority"] = o["priority"]
+        if o["concurrency"] is not None:
+            result["concurrency"] = o["concurrency"]
         instruction = _clean_doc(getattr(self.fn, "__doc__", None))
         if instruction:
             result["instruction"] = instruction

@@ -75,7 +75,7 @@ describe('parseDiscoveryOutput', () => {
             module: 'm', name: 'w', type: 'workflow', parameters: [],
             wait_for: [1], cache: { params: true, max_age_ms: 5 }, defer: { params: [0] }, delay: 3,
             retries: { limit: 2 }, recurrent: true, timeout: 9, requires: { gpu: 'A100', fast: true }, memo: [0],
-            resumes: 0, instruction: 'doc', future_field: {},
+            resumes: 0, priority: -3, concurrency: { limit: 2, key: '{x}' }, instruction: 'doc', future_field: {},
           },
         ],
       }),
@@ -84,7 +84,7 @@ describe('parseDiscoveryOutput', () => {
       module: 'm', name: 'w', type: 'workflow', parameters: [],
       wait_for: [1], cache: { params: true, max_age_ms: 5 }, defer: { params: [0] }, delay: 3,
       retries: { limit: 2 }, recurrent: true, timeout: 9, requires: { gpu: ['A100'], fast: ['true'] }, memo: [0],
-      resumes: 0, instruction: 'doc',
+      resumes: 0, priority: -3, concurrency: { limit: 2, key: '{x}' }, instruction: 'doc',
     })
   })
 
@@ -97,5 +97,15 @@ describe('parseDiscoveryOutput', () => {
     expect(() => parseDiscoveryOutput(target('workflow', 1.5))).toThrow('targets[0].resumes is not an integer')
     expect(() => parseDiscoveryOutput(target('task', 2))).toThrow('targets[0].resumes is set on a task')
     expect(parseDiscoveryOutput(target('workflow', null))[0]).not.toHaveProperty('resumes')
+  })
+
+  test('priority and concurrency, on tasks and workflows', () => {
+    const target = (fields: object) => JSON.stringify({ targets: [{ module: 'm', name: 'n', type: 'task', ...fields }] })
+    expect(parseDiscoveryOutput(target({ priority: 5, concurrency: { limit: 1 } }))[0]).toMatchObject({ priority: 5, concurrency: { limit: 1, key: null } })
+    expect(parseDiscoveryOutput(target({ priority: null, concurrency: null }))[0]).not.toHaveProperty('concurrency')
+    expect(() => parseDiscoveryOutput(target({ priority: 1.5 }))).toThrow('targets[0].priority is not an integer')
+    expect(() => parseDiscoveryOutput(target({ concurrency: 2 }))).toThrow('targets[0].concurrency is not an object')
+    expect(() => parseDiscoveryOutput(target({ concurrency: { limit: 0 } }))).toThrow('targets[0].concurrency.limit is below 1')
+    expect(() => parseDiscoveryOutput(target({ concurrency: { limit: 1, key: 7 } }))).toThrow('targets[0].concurrency.key is not a string')
   })
 })

@@ -20,6 +20,8 @@ const full: TargetDefinition = {
   timeout: 300000,
   recurrent: true,
   resumes: 5,
+  priority: -2,
+  concurrency: { limit: 2, key: '{source}' },
   instruction: 'Fetches data.',
 }
 
@@ -40,6 +42,8 @@ describe('buildManifests', () => {
           instruction: 'Fetches data.',
           memo: true,
           resumes: 5,
+          priority: -2,
+          concurrency: { limit: 2, key: '{source}' },
         },
       },
     })
@@ -67,6 +71,8 @@ describe('buildManifests', () => {
       instruction: null,
       memo: false,
       resumes: null,
+      priority: null,
+      concurrency: null,
     })
     expect(out.m!.memo_list!.memo).toBe(false)
     expect(out.m!.memo_list!.requires).toBeNull()
@@ -77,6 +83,14 @@ test('discoverOutput shows resumes when set, 0 included', () => {
   expect(discoverOutput(full).resumes).toBe(5)
   expect(discoverOutput({ module: 'm', name: 'w', type: 'workflow', parameters: [], resumes: 0 }).resumes).toBe(0)
   expect(discoverOutput({ module: 'm', name: 'w', type: 'workflow', parameters: [] })).not.toHaveProperty('resumes')
+})
+
+test('discoverOutput shows priority (0 included) and concurrency when set, the key as its template', () => {
+  expect(discoverOutput(full)).toMatchObject({ priority: -2, concurrency: { limit: 2, key: '{source}' } })
+  const plain: TargetDefinition = { module: 'm', name: 't', type: 'task', parameters: [] }
+  expect(discoverOutput({ ...plain, priority: 0, concurrency: { limit: 1, key: null } })).toMatchObject({ priority: 0, concurrency: { limit: 1, key: null } })
+  expect(discoverOutput(plain)).not.toHaveProperty('priority')
+  expect(discoverOutput(plain)).not.toHaveProperty('concurrency')
 })
 
 test('declaredTargets and preloadModules', () => {

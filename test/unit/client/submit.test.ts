@@ -29,6 +29,8 @@ test('buildSubmitRequest: workflow defaults, flags override', () => {
     requires: { gpu: ['A100'] },
     memo: true,
     resumes: null,
+    priority: null,
+    concurrency: null,
   }
   const target = { workspaceId: 'W', module: 'm', target: 't' }
   expect(buildSubmitRequest(target, [['json', '1']], configuration)).toEqual({
@@ -52,10 +54,28 @@ test('buildSubmitRequest: resumes from the workflow, overridable, absent when un
   const configuration = {
     waitFor: [], cache: null, defer: null, delay: 0, retries: null, recurrent: false, timeout: 0, requires: null, memo: false,
     resumes: 5 as number | null,
+    priority: null,
+    concurrency: null,
   }
   expect(buildSubmitRequest(target, [], configuration).resumes).toBe(5)
   expect(buildSubmitRequest(target, [], configuration, { resumes: 0 }).resumes).toBe(0)
   expect(buildSubmitRequest(target, [], { ...configuration, resumes: null })).not.toHaveProperty('resumes')
   expect(buildSubmitRequest(target, [], null)).not.toHaveProperty('resumes')
   expect(buildSubmitRequest(target, [], null, { resumes: 7 }).resumes).toBe(7)
+})
+
+test('buildSubmitRequest: priority and concurrency from the workflow (the key as its template), overridable', () => {
+  const target = { workspaceId: 'W', module: 'm', target: 't' }
+  const configuration = {
+    waitFor: [], cache: null, defer: null, delay: 0, retries: null, recurrent: false, timeout: 0, requires: null, memo: false, resumes: null,
+    priority: 3 as number | null,
+    concurrency: { limit: 2, key: '{customer_id}' as string | null } as { limit: number; key: string | null } | null,
+  }
+  expect(buildSubmitRequest(target, [], configuration)).toMatchObject({ priority: 3, concurrency: { limit: 2, key: '{customer_id}' } })
+  expect(buildSubmitRequest(target, [], configuration, { priority: -1, concurrency: null })).toMatchObject({ priority: -1, concurrency: null })
+  expect(buildSubmitRequest(target, [], configuration, { priority: 0 }).priority).toBe(0)
+  const unset = buildSubmitRequest(target, [], { ...configuration, priority: null, concurrency: null })
+  expect(unset).not.toHaveProperty('priority')
+  expect(unset).not.toHaveProperty('concurrency')
+  expect(buildSubmitRequest(target, [], null, { priority: 9 }).priority).toBe(9)
 })

@@ -45,9 +45,11 @@ async function submit(...flags: string[]) {
   return { code, err: io.err(), body: submitted[0] }
 }
 
+const BASE = { waitFor: [], cache: null, defer: null, delay: 0, retries: null, recurrent: false, timeout: 0, requires: null, memo: false, resumes: null, priority: null, concurrency: null }
+
 describe('--resumes', () => {
   test('N ≥ 0 is sent as `resumes`, overriding the workflow', async () => {
-    configuration = { waitFor: [], cache: null, defer: null, delay: 0, retries: null, recurrent: false, timeout: 0, requires: null, memo: false, resumes: 5 }
+    configuration = { ...BASE, resumes: 5 }
     expect((await submit()).body!.resumes).toBe(5)
     const zero = await submit('--resumes', '0')
     expect(zero.code).toBe(0)
@@ -73,5 +75,38 @@ describe('--resumes', () => {
     const io = memoryIO()
     expect(await run(rootCommand, ['submit', '--help'], io)).toBe(0)
     expect(io.out()).toContain('--resumes')
+  })
+})
+
+describe('--priority', () => {
+  test('an integer, negative included, is sent as `priority`, overriding the workflow; its limit passes as declared', async () => {
+    configuration = { ...BASE, priority: 4, concurrency: { limit: 2, key: '{customer_id}' } }
+    const declared = await submit()
+    expect(declared.body).toMatchObject({ priority: 4, concurrency: { limit: 2, key: '{customer_id}' } })
+    expect((await submit('--priority', '10')).body!.priority).toBe(10)
+    expect((await submit('--priority=-5')).body!.priority).toBe(-5)
+    expect((await submit('--priority', '-5')).body!.priority).toBe(-5)
+    expect((await submit('--priority', '0')).body!.priority).toBe(0)
+  })
+
+  test('absent from the flags and the workflow: absent from the request (the server uses 0)', async () => {
+    configuration = { ...BASE }
+    const r = await submit()
+    expect(r.code).toBe(0)
+    expect(r.body).not.toHaveProperty('priority')
+    expect(r.body).not.toHaveProperty('concurrency')
+  })
+
+  test.each(['1.5', 'high', '', '99999999999999999999', '1e3'])('%p is a usage error (exit 2), nothing submitted', async (value) => {
+    const r = await submit(`--priority=${value}`)
+    expect(r.code).toBe(2)
+    expect(r.err).toContain(`invalid value for --priority: "${value}" (expected an integer)`)
+    expect(r.body).toBeUndefined()
+  })
+
+  test('documented in the help', async () => {
+    const io = memoryIO()
+    expect(await run(rootCommand, ['submit', '--help'], io)).toBe(0)
+    expect(io.out()).toMatch(/--priority.*higher runs first/)
   })
 })

@@ -97,6 +97,14 @@ describe('malformed messages', () => {
     ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "w", "type": "workflow", "arguments": [], "resumes": true}}', 'resumes must be a number'],
     ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "type": "task", "arguments": [], "resumes": 2}}', 'resumes applies to workflows only'],
     ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "resumes": 0}}', 'resumes applies to workflows only'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "priority": 1.5}}', 'priority must be an integer'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "priority": "high"}}', 'priority must be a number'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "concurrency": 2}}', 'concurrency must be an array'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "concurrency": [2]}}', 'concurrency must be [limit, key]'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "concurrency": [2, null]}}', 'concurrency must be [limit, key]'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "concurrency": [0, "k"]}}', 'concurrency limit must be an integer of at least 1'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "concurrency": [1.5, "k"]}}', 'concurrency limit must be an integer of at least 1'],
+    ['{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "concurrency": [true, "k"]}}', 'concurrency limit must be a number'],
     ['{"id": 3, "method": "future_thing"}', 'unknown method: future_thing'],
   ])('%s: %s', (raw, message) => {
     expect(() => parse(raw)).toThrow(ProtocolError)
@@ -110,6 +118,9 @@ describe('malformed messages', () => {
     expect(paramsOf('{"method": "log", "params": {"level": 1, "template": null}}')).toEqual({ level: 1 })
     const submit = (resumes: string) => paramsOf(`{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], "resumes": ${resumes}}}`)
     expect(submit('null')).toMatchObject({ resumes: undefined })
+    const limited = (fields: string) => paramsOf(`{"id": 1, "method": "submit_execution", "params": {"module": "m", "target": "t", "arguments": [], ${fields}}}`)
+    expect(limited('"priority": null, "concurrency": null')).toMatchObject({ priority: undefined, concurrency: undefined })
+    expect(limited('"priority": -3, "concurrency": [1, "customer-42"]')).toMatchObject({ priority: -3, concurrency: [1, 'customer-42'] })
   })
 })
 

@@ -337,3 +337,47 @@ def test_handles_are_usable_as_values(channel):
     assert a != cf.Input("R:1:1")
     assert repr(a) == "Execution('R:1:1', 'm', 't')"
     assert Path(__file__).exists()
+
+
+# --- Priority and concurrency --------------------------------------------------------------------
+
+
+def test_submit_sends_priority_and_the_resolved_concurrency_key(channel):
+    channel.answers["submit_execution"] = lambda p: {"execution_id": "R:2:1", "module": p["module"], "target": p["target"]}
+
+    @cf.task(priority=3, concurrency=cf.Limit(2, key="{region}/{customer_id}"))
+    def sync(customer_id, region="eu"):
+        pass
+
+    @cf.task(concurrency=1)
+    def plain(x):
+        pass
+
+    sync.submit("c1")
+    sync.submit(region="us", customer_id=42)
+    sync.with_priority(0).with_concurrency(None).submit("c2")
+    plain.submit(1)
+    plain.with_priority(-1).submit(2)
+    submits = [p for m, p in channel.sent if m == "submit_execution"]
+    assert [(p.get("priority"), p.get("concurrency")) for p in submits] == [
+        (3, [2, "eu/c1"]),  # the default fills in
+        (3, [2, "us/42"]),  # keyword arguments by name
+        (0, None),  # an explicit 0 is sent; no limit: no field
+        (None, [1, f"{plain.module}/plain"]),  # the default key names the target
+        (-1, [1, f"{plain.module}/plain"]),
+    ]
+    assert "concurrency" not in submits[2] and "priority" not in submits[3]  # unset: absent, not null
+
+
+def test_an_unresolvable_key_fails_the_call_in_the_caller(channel):
+    channel.answers["submit_execution"] = {"execution_id": "R:2:1"}
+
+    @cf.task(concurrency=cf.Limit(1, key="{customer.id}"))
+    def sync(customer):
+        pass
+
+    with pytest.raises(ValueError, match=r"cannot resolve the concurrency key '\{customer.id\}' of .*/sync .*AttributeError"):
+        sync.submit({"id": 1})
+    with pytest.raises(ValueError, match="cannot resolve the concurrency key"):
+        sync({"id": 1})  # a call inside an execution submits too
+    assert channel.sent == []  # nothing was sent

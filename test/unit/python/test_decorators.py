@@ -173,6 +173,128 @@ def test_with_resumes_overrides_the_decorator():
         job.with_retries(1).with_resumes(1)
 
 
+@pytest.mark.parametrize("kind", ["task", "workflow"])
+def test_priority(kind):
+    assert extra(definition(kind=kind)) == {}  # None: the caller's priority, 0 at the top
+    assert extra(definition(kind=kind, priority=0)) == {"priority": 0}  # an explicit 0 is sent
+    assert extra(definition(kind=kind, priority=10)) == {"priority": 10}
+    assert extra(definition(kind=kind, priority=-3)) == {"priority": -3}
+    for wrong in (True, 1.5, "high"):
+        with pytest.raises(TypeError, match="priority must be an int or None"):
+            definition(kind=kind, priority=wrong)
+    with pytest.raises(ValueError, match="out of range"):
+        definition(kind=kind, priority=2**53)
+
+
+@pytest.mark.parametrize("kind", ["task", "workflow"])
+def test_concurrency(kind):
+    assert "concurrency" not in definition(kind=kind)
+    assert extra(definition(kind=kind, concurrency=3)) == {"concurrency": {"limit": 3, "key": None}}
+    assert extra(definition(kind=kind, concurrency=cf.Limit(1))) == {"concurrency": {"limit": 1, "key": None}}
+    limited = definition(kind=kind, concurrency=cf.Limit(2, key="{a}-{c}"))
+    assert limited["concurrency"] == {"limit": 2, "key": "{a}-{c}"}  # the template, resolved per call
+    constant = definition(kind=kind, concurrency=cf.Limit(5, key="shared-api"))
+    assert constant["concurrency"] == {"limit": 5, "key": "shared-api"}
+
+
+@pytest.mark.parametrize(
+    "concurrency, error, kind",
+    [
+        (0, "at least 1", ValueError),
+        (-2, "at least 1", ValueError),
+        (True, "concurrency must be an int, cf.Limit", TypeError),
+        ("2", "concurrency must be an int, cf.Limit", TypeError),
+        (2.0, "concurrency must be an int, cf.Limit", TypeError),
+        (lambda: cf.Limit(0), "at least 1", ValueError),
+        (lambda: cf.Limit(1.5), "limit must be an int", TypeError),
+        (lambda: cf.Limit(1, key=3), "key must be a string or None", TypeError),
+        (lambda: cf.Limit(1, key=""), "must not be empty", ValueError),
+        (lambda: cf.Limit(1, key="{a"), "not a valid template", ValueError),
+        (lambda: cf.Limit(1, key="a}"), "not a valid template", ValueError),
+        (lambda: cf.Limit(1, key="{}"), "each field must name a parameter", ValueError),
+        (lambda: cf.Limit(1, key="{0}"), "each field must name a parameter", ValueError),
+        (cf.Limit(1, key="{nope}"), "unknown parameter 'nope'", ValueError),
+        (cf.Limit(1, key="{a.x}-{nope[0]}"), "unknown parameter 'nope'", ValueError),
+    ],
+)
+def test_invalid_concurrency_raises_at_decoration(concurrency, error, kind):
+    with pytest.raises(kind, match=error):
+        definition(concurrency=concurrency() if callable(concurrency) else concurrency)
+
+
+def test_limit_is_public():
+    assert "Limit" in cf.__all__
+    limit = cf.Limit(2, key="{customer_id}")
+    assert (limit.limit, limit.key) == (2, "{customer_id}")
+    assert repr(limit) == "Limit(2, key='{customer_id}')"
+    assert cf.Limit.__doc__ and "key=" in cf.Limit.__doc__
+
+
+def test_with_priority_and_with_concurrency_override_the_decorator():
+    @cf.task(priority=1, concurrency=2)
+    def sync(customer_id, full=False):
+        return "ran"
+
+    call = sync.with_priority(9)
+    assert call._options["priority"] == 9 and sync._options["priority"] == 1
+    assert sync.with_priority(None)._options["priority"] is None
+    assert sync.with_priority(-4).with_retries(1)._options["priority"] == -4
+    limited = call.with_concurrency(cf.Limit(1, key="{customer_id}"))
+    assert limited._options["concurrency"] == {"limit": 1, "key": "{customer_id}"}
+    assert limited._options["priority"] == 9 and sync._options["concurrency"] == {"limit": 2, "key": None}
+    assert sync.with_concurrency(4)._options["concurrency"] == {"limit": 4, "key": None}
+    assert sync.with_concurrency(None)._options["concurrency"] is None
+    assert limited("c1") == "ran"  # outside an execution it is still a plain call
+    with pytest.raises(TypeError, match="priority must be an int"):
+        sync.with_priority("9")
+    with pytest.raises(ValueError, match="at least 1"):
+        sync.with_concurrency(0)
+    with pytest.raises(ValueError, match="unknown parameter 'customer'"):
+        sync.with_concurrency(cf.Limit(1, key="{customer}"))
+
+
+def test_stubs_take_priority_and_concurrency():
+    stub = cf.stub("other.app", name="sync", priority=2, concurrency=cf.Limit(1, key="{customer_id}"))(lambda customer_id: None)
+    assert stub._options["priority"] == 2
+    assert stub._options["concurrency"] == {"limit": 1, "key": "{customer_id}"}
+    assert stub.concurrency_key(None, ["c1"]) == "other.app/sync"  # the default key names the target called
+    with pytest.raises(ValueError, match="unknown parameter"):
+        cf.stub("other.app", concurrency=cf.Limit(1, key="{x}"))(lambda customer_id: None)
+
+
+def test_concurrency_key_by_parameter_name_with_defaults():
+    @cf.task()
+    def sync(customer_id, region="eu", options={"tier": "gold"}):  # noqa: B006
+        pass
+
+    assert sync.concurrency_key(None, ["c1"]) == f"{sync.module}/sync"
+    assert sync.concurrency_key("{customer_id}", ["c1"]) == "c1"
+    assert sync.concurrency_key("{region}/{customer_id}", ["c1"]) == "eu/c1"  # a default fills in
+    assert sync.concurrency_key("{options[tier]}:{customer_id:>4}", ["c1", "us"]) == "gold:  c1"
+    assert sync.concurrency_key("customer-{customer_id}", [42]) == "customer-42"
+
+
+@pytest.mark.parametrize(
+    "template, arguments, cause",
+    [
+        ("{customer_id.name}", [42], "AttributeError: 'int' object has no attribute 'name'"),
+        ("{customer_id:d}", ["c1"], "ValueError: Unknown format code 'd'"),
+        ("{options[plan]}", ["c1", "eu", {}], "KeyError: 'plan'"),
+        ("{customer_id[3]}", [[1]], "IndexError"),
+        ("{missing}", ["c1"], "the call has no argument 'missing'"),
+    ],
+)
+def test_concurrency_key_errors_name_the_template_target_and_cause(template, arguments, cause):
+    @cf.task()
+    def sync(customer_id, region="eu", options=None):
+        pass
+
+    with pytest.raises(ValueError, match="cannot resolve the concurrency key") as raised:
+        sync.concurrency_key(template, arguments)
+    message = str(raised.value)
+    assert repr(template) in message and f"{sync.module}/sync" in message and cause in message
+
+
 def test_full_example_from_the_spec():
     @cf.workflow(
         wait=["source"],

@@ -360,6 +360,30 @@ def p():
     assert submits == [("child", 4), ("child", 0), ("plain", None), ("plain", 9)]
 
 
+def test_priority_and_resolved_concurrency_keys_go_over_the_channel(run):
+    source = """
+import coflux as cf
+
+@cf.task(priority=2, concurrency=cf.Limit(1, key="customer-{customer_id}"))
+def sync(customer_id, full=False): ...
+
+@cf.workflow()
+def p():
+    sync.submit(42)
+    sync.with_priority(-1).with_concurrency(3).submit("c7", full=True)
+"""
+    submits = []
+
+    def respond(message):
+        assert protocol.parse_message(message)["kind"] == "request"
+        params = message["params"]
+        submits.append((params.get("priority"), params.get("concurrency")))
+        return {"result": {"execution_id": "R:2:1", "module": "flows", "target": params["target"]}}
+
+    run(source, "p", [], respond)
+    assert submits == [(2, [1, "customer-42"]), (-1, [3, "flows/sync"])]
+
+
 def test_large_values_travel_as_files(run):
     source = "import coflux as cf\n@cf.task()\ndef t(data):\n    return data * 2\n"
     argument_file = run.xfer.parent / "blob"

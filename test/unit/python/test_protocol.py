@@ -44,6 +44,12 @@ def _submit(**params):
     return json.dumps({"id": 1, "method": "submit_execution", "params": {**base, **params}})
 
 
+def test_submit_priority_and_concurrency_may_be_absent_or_null():
+    assert parse_message(_submit(priority=None, concurrency=None))["kind"] == "request"
+    params = parse_message(_submit(priority=-2, concurrency=[2, "customer-42"]))["params"]
+    assert (params["priority"], params["concurrency"]) == (-2, [2, "customer-42"])
+
+
 def test_submit_resumes_may_be_absent_or_null():
     assert parse_message(_submit(type="workflow", resumes=None))["kind"] == "request"
     assert parse_message(_submit(type="workflow", resumes=0))["params"]["resumes"] == 0
@@ -72,6 +78,14 @@ def test_submit_resumes_may_be_absent_or_null():
         (_submit(type="workflow", resumes=True), "resumes must be a number"),
         (_submit(type="task", resumes=2), "resumes applies to workflows only"),
         (_submit(resumes=0), "resumes applies to workflows only"),
+        (_submit(priority=1.5), "priority has the wrong type"),
+        (_submit(priority=True), "priority must be a number"),
+        (_submit(concurrency=2), "concurrency has the wrong type"),
+        (_submit(concurrency=[2]), r"concurrency must be \[limit, key\]"),
+        (_submit(concurrency=[2, None]), r"concurrency must be \[limit, key\]"),
+        (_submit(concurrency=[0, "k"]), "concurrency limit must be an integer of at least 1"),
+        (_submit(concurrency=[True, "k"]), "concurrency limit must be an integer of at least 1"),
+        (_submit(concurrency=[1.5, "k"]), "concurrency limit must be an integer of at least 1"),
     ],
 )
 def test_invalid_messages_are_rejected(raw, error):

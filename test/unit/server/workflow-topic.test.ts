@@ -42,3 +42,14 @@ test('resumes: null for a manifest stored before the field existed', () => {
   project.store.manifests.replace(ws.id, { app: { old: legacy as never } }, Date.now())
   expect(configurationOf(ws.externalId, 'old')).toMatchObject({ resumes: null, timeout: 0 })
 })
+
+test('priority and concurrency: as registered (the key as its template), null when unset or stored before they existed', () => {
+  const ws = project.store.workspaces.create('w', null, Date.now())
+  const urgent = buildManifest({ module: 'app', name: 'urgent', type: 'workflow', parameters: [{ name: 'customer_id' }], priority: 7, concurrency: { limit: 2, key: '{customer_id}' } })
+  const lowest = buildManifest({ module: 'app', name: 'lowest', type: 'workflow', parameters: [], priority: -1, concurrency: { limit: 1, key: null } })
+  const { priority: _p, concurrency: _c, ...legacy } = buildManifest({ module: 'app', name: 'old', type: 'workflow', parameters: [] })
+  project.store.manifests.replace(ws.id, { app: { urgent, lowest, old: legacy as never } }, Date.now())
+  expect(configurationOf(ws.externalId, 'urgent')).toMatchObject({ priority: 7, concurrency: { limit: 2, key: '{customer_id}' } })
+  expect(configurationOf(ws.externalId, 'lowest')).toMatchObject({ priority: -1, concurrency: { limit: 1, key: null } })
+  expect(configurationOf(ws.externalId, 'old')).toMatchObject({ priority: null, concurrency: null })
+})

@@ -52,7 +52,7 @@ describe('forwarding', () => {
     const submit = mine[1]!
     expect(submit.key).toBe('R1:1:1#1')
     expect(typeof submit.id).toBe('number')
-    const [module, target, type, args, parent, group, waitFor, cache, defer, memo, delay, retries, recurrent, requires, timeout, resumes] =
+    const [module, target, type, args, parent, group, waitFor, cache, defer, memo, delay, retries, recurrent, requires, timeout, resumes, priority, concurrency] =
       submit.params as any[]
     expect([module, target, type, parent, group, waitFor]).toEqual(['app', 'child', 'task', 'R1:1:1', 0, [0]])
     expect(args[0][0]).toBe('raw')
@@ -61,8 +61,8 @@ describe('forwarding', () => {
     expect(args[1][2]).toBe(202)
     expect(server.blobs.has(args[1][1])).toBe(true)
     expect(cache).toEqual({ params: true, max_age: 600000, namespace: null, version: null })
-    expect([defer, memo, delay, recurrent, requires, timeout, resumes]).toEqual([null, null, 1500, false, null, null, null])
-    expect(submit.params).toHaveLength(16)
+    expect([defer, memo, delay, recurrent, requires, timeout, resumes, priority, concurrency]).toEqual([null, null, 1500, false, null, null, null, null, null])
+    expect(submit.params).toHaveLength(18)
     expect(retries).toEqual({ limit: 3, backoff_min: 1000 })
     expect(decode(server.named('put_result')[0]!.params[1] as unknown[])).toEqual({ id: 1, result: { execution_id: 'R1:2:1', module: 'app', target: 'child' } })
   })
@@ -155,6 +155,17 @@ describe('forwarding', () => {
     expect(server.named('submit')[0]!.params[15]).toBe(4)
     const refused = await roundTrip('W2:1:1', 'submit_execution', { module: 'app', target: 't', type: 'task', arguments: [], resumes: 4 })
     expect(refused.error).toEqual({ code: 'parse_error', message: 'resumes applies to workflows only' })
+    expect(server.named('submit')).toHaveLength(1)
+  })
+
+  test('submit_execution: priority is p[16], concurrency [limit, key] is p[17]; a bad limit is refused', async () => {
+    await start((f) => (f.request === 'submit' ? { result: ['L1:2:1', 'app', 'sync'] } : undefined))
+    const call = (execution: string, fields: object) =>
+      roundTrip(execution, 'submit_execution', { module: 'app', target: 'sync', type: 'task', arguments: [], ...fields })
+    expect((await call('L1:1:1', { priority: -2, concurrency: [2, 'customer-42'] })).result).toEqual({ execution_id: 'L1:2:1', module: 'app', target: 'sync' })
+    expect(server.named('submit')[0]!.params.slice(16)).toEqual([-2, [2, 'customer-42']])
+    const refused = await call('L2:1:1', { concurrency: [0, 'k'] })
+    expect(refused.error).toEqual({ code: 'parse_error', message: 'concurrency limit must be an integer of at least 1' })
     expect(server.named('submit')).toHaveLength(1)
   })
 
