@@ -3,7 +3,7 @@ BUN_VERSION := 1.4.5
 SHELL := /bin/bash
 BUN := $(shell command -v bun 2>/dev/null)
 
-.PHONY: all bun deps build check test demo bench clean
+.PHONY: all bun deps build check test demo bench image clean
 
 all: build
 
@@ -32,6 +32,11 @@ demo: build
 # make bench BENCH_ARGS="--quick --json": figures and ratios to the fork floor (scripts/bench.ts)
 bench: build
 	@bun scripts/bench.ts $(BENCH_ARGS)
+
+# make image IMAGE=coflux:dev: the server image, built offline from dist/coflux (Dockerfile, scripts/image.ts)
+IMAGE ?= coflux:latest
+image: build
+	@bun scripts/image.ts --tag $(IMAGE)
 
 clean:
 	rm -rf dist

@@ -122,7 +122,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
       for (const ws of sockets) ws.close(1001, 'going away')
       await bun.stop(true)
       topics.close()
-      launchers.close()
+      await launchers.close()
       projects.close()
     },
   }

@@ -1,14 +1,15 @@
 /**
  * The worker launchers of this server, behind the orchestrator's `WorkerLauncher` interface (one
  * binding per project, which the worker environment names). Only the types enabled with
- * `COFLUX_LAUNCHER_TYPES` launch. The process launcher is complete; this build has no Docker or
- * Kubernetes client, so those pools are stored and validated but their launches fail with a
- * start error that says so.
+ * `COFLUX_LAUNCHER_TYPES` launch: process workers (process.ts) and docker containers
+ * (docker.ts). This build has no Kubernetes client, so kubernetes pools are stored and
+ * validated but their launches fail with a start error that says so.
  */
 import type { LaunchedWorker, LaunchRequest, PollResult, WorkerLauncher } from '../../orchestrator/index.ts'
 import type { LaunchHandle } from '../../store/index.ts'
 import type { SecretBox } from '../secrets.ts'
 import type { ServerSettings } from '../settings.ts'
+import { dockerHostOf, DockerWorkerLauncher } from './docker.ts'
 import { inheritedEnvironment, workerEnvironment, workerHost, type ServerEndpoint } from './environment.ts'
 import { ProcessWorkerLauncher } from './process.ts'
 
@@ -19,6 +20,7 @@ export class WorkerLaunchers {
   readonly #secrets: SecretBox
   readonly #endpoint: ServerEndpoint
   readonly #process: ProcessWorkerLauncher
+  readonly #docker = new DockerWorkerLauncher()
 
   constructor(settings: ServerSettings, secrets: SecretBox, endpoint: ServerEndpoint) {
     this.#settings = settings
@@ -36,28 +38,42 @@ export class WorkerLaunchers {
     }
   }
 
-  /** Server shutdown: stop the worker processes this server started. */
-  close(): void {
+  /** Server shutdown: stop the workers this server started. */
+  async close(): Promise<void> {
     this.#process.close()
+    await this.#docker.close()
   }
 
-  #launch(projectId: string, request: LaunchRequest): LaunchHandle {
+  async #launch(projectId: string, request: LaunchRequest): Promise<LaunchHandle> {
     const { type } = request.launcher
     if (!this.#settings.launcherTypes.includes(type)) {
       throw new Error(`launcher type '${type}' is not enabled on this server (COFLUX_LAUNCHER_TYPES)`)
     }
-    if (type !== 'process') {
-      throw new Error(`the ${type} launcher is not available in this server build (no ${type === 'docker' ? 'Docker engine' : 'Kubernetes'} client); use a process pool`)
+    const contract = workerEnvironment(request, {
+      host: workerHost(request.launcher.serverHost, this.#endpoint, projectId),
+      projectId,
+      secretEnv: this.#revealSecretEnv(request.launcher.secretEnv),
+    })
+    switch (type) {
+      case 'process':
+        return this.#process.launch(request.workerId, String(request.launcher.directory), request.modules, { ...inheritedEnvironment(), ...contract })
+      case 'docker':
+        // a container gets the contract only: the server's PATH and the rest mean nothing inside the image
+        return this.#docker.launch({
+          workerId: request.workerId,
+          image: String(request.launcher.image),
+          dockerHost: dockerHostOf(request.launcher.dockerHost),
+          modules: request.modules,
+          env: contract,
+          labels: { 'coflux.project': projectId, 'coflux.workspace': request.workspaceName, 'coflux.pool': request.poolName },
+        })
+      case 'kubernetes':
+        throw new Error('the kubernetes launcher is not available in this server build (no Kubernetes client); use a process or docker pool')
+      default: {
+        const never: never = type
+        throw new Error(`unknown launcher type '${String(never)}'`)
+      }
     }
-    const env = {
-      ...inheritedEnvironment(),
-      ...workerEnvironment(request, {
-        host: workerHost(request.launcher.serverHost, this.#endpoint, projectId),
-        projectId,
-        secretEnv: this.#revealSecretEnv(request.launcher.secretEnv),
-      }),
-    }
-    return this.#process.launch(request.workerId, String(request.launcher.directory), request.modules, env)
   }
 
   #revealSecretEnv(sealed: unknown): Record<string, string> {
@@ -66,10 +82,13 @@ export class WorkerLaunchers {
   }
 
   #poll(worker: LaunchedWorker): Promise<PollResult> | PollResult {
-    return worker.handle.type === 'process' ? this.#process.poll(worker.workerId) : { status: 'lost' }
+    if (worker.handle.type === 'process') return this.#process.poll(worker.workerId)
+    if (worker.handle.type === 'docker') return this.#docker.poll(worker.workerId, worker.handle)
+    return { status: 'lost' }
   }
 
   async #stop(worker: LaunchedWorker): Promise<void> {
     if (worker.handle.type === 'process') await this.#process.stop(worker.workerId)
+    else if (worker.handle.type === 'docker') await this.#docker.stop(worker.handle)
   }
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A Docker daemon for the docker tests (test/e2e/docker-launcher.test.ts, server-image.test.ts):
+# installs Debian's docker.io when dockerd is absent and starts the daemon when it does not
+# answer. CI machines are fresh, run as root and start no services, so nothing else does this.
+#
+# The daemon gets no default bridge (and so no 172.17.0.0/16 network and no NAT rules): the tests
+# use host networking only, and every connection stays on loopback.
+set -euo pipefail
+
+answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "installing docker.io with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq docker.io >&2
+fi
+
+if answers; then exit 0; fi
+echo "starting dockerd (log: /tmp/coflux-dockerd.log)" >&2
+nohup dockerd --bridge=none --iptables=false --ip6tables=false >/tmp/coflux-dockerd.log 2>&1 &
+for _ in $(seq 1 60); do
+  if answers; then exit 0; fi
+  sleep 1
+done
+echo "dockerd did not answer within 60 s:" >&2
+tail -20 /tmp/coflux-dockerd.log >&2
+exit 1
