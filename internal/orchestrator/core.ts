@@ -10,6 +10,8 @@
  * - `sessions` (live-session.ts):    worker sessions, connections, capacity, held executions
  * - `replies`  (replies.ts):         remembered replies to keyed requests
  * - `pools`    (pool-registry.ts):   live pools and the workers they launched
+ * - `schedules` (schedule-runner.ts): the timer that starts schedules' runs (on `Orchestrator`;
+ *                                      no rule needs it, so it is not part of `Core`)
  * - `store`:                          everything durable
  */
 import type { ServerValue } from '../protocol/values.ts'

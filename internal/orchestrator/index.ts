@@ -17,4 +17,7 @@ export { createPool, updatePool, deletePool, setPoolDisabled, replacePools, stop
 export { launchingPool, sessionWorker } from './pool-queries.ts'
 export { rotateEpoch, startEpochRotation, ensureRunActive, ensureExecutionActive, ensureInputActive } from './rotation.ts'
 export { runSchedulerPass } from './scheduler.ts'
+export { ScheduleRunner, type FiredSchedule } from './schedule-runner.ts'
+export { planSchedule, ON_TIME_GRACE_MS, type ScheduleDecision, type ScheduleState } from './schedule-plan.ts'
+export { CronSchedule, CronError } from './cron.ts'
 export { planPass, type Plan, type PlanView, type Decision, type SessionView, type CacheHit } from './planner.ts'

@@ -19,6 +19,7 @@ import { ReplyCache } from './replies.ts'
 import { recordResult, resolveCall } from './results.ts'
 import { restoreState } from './restore.ts'
 import { effectiveRequires } from './routing.ts'
+import { ScheduleRunner } from './schedule-runner.ts'
 import { runSchedulerPass } from './scheduler.ts'
 import type { ChangeEvent } from './types.ts'
 import { WaiterRegistry } from './waiter-registry.ts'
@@ -31,6 +32,11 @@ export interface OrchestratorOptions {
   now?: () => number
   /** starts pool workers (semantics.md §21); without one, pools launch nothing */
   launcher?: WorkerLauncher
+  /**
+   * Test-only: the schedule runner's clock runs this far ahead of `now`, so an end-to-end test
+   * can reach a due time (or miss one) without waiting for the wall clock.
+   */
+  scheduleClockOffsetMs?: number
 }
 
 /** The scheduler also runs this often, whatever happens (a missed wake-up costs at most this). */
@@ -43,6 +49,8 @@ export class Orchestrator implements Core {
   readonly replies = new ReplyCache()
   readonly waiters: WaiterRegistry
   readonly pools: PoolRegistry
+  /** starts the runs of schedules when they fall due (schedule-runner.ts) */
+  readonly schedules: ScheduleRunner
   readonly launcher: WorkerLauncher | null
   readonly backstopGraceMs: number
   readonly reconnectionTimeoutMs: number
@@ -67,6 +75,8 @@ export class Orchestrator implements Core {
     this.now = options.now ?? Date.now
     this.launcher = options.launcher ?? null
     this.pools = new PoolRegistry(store, this.sessions, this.now)
+    const offset = options.scheduleClockOffsetMs ?? 0
+    this.schedules = new ScheduleRunner(this, offset ? { now: () => this.now() + offset } : {})
     this.waiters = new WaiterRegistry(
       {
         pendingExecution: (id) => {
@@ -82,11 +92,14 @@ export class Orchestrator implements Core {
   /** Rebuilds the in-memory state from the store and starts the scheduler. */
   start(): void {
     restoreState(this)
+    // after the queue is rebuilt: what fell due while the server was down starts now
+    this.schedules.start()
     this.#safety = setInterval(() => this.wake(), SAFETY_PASS_MS)
     this.wake()
   }
 
   close(): void {
+    this.schedules.close()
     this.commit()
     this.#closed = true
     this.pools.close()

@@ -18,6 +18,8 @@ export type ChangeEvent =
   | { kind: 'sessions'; workspaceId: number }
   | { kind: 'manifests'; workspaceId: number }
   | { kind: 'pools'; workspaceId: number }
+  /** a schedule was created, changed, removed or fired (the `schedules` topic) */
+  | { kind: 'schedules'; workspaceId: number }
   /** an input was created or answered, or the executions waiting on one changed */
   | { kind: 'inputs' }
 

@@ -7,6 +7,7 @@
  */
 import type { ConcurrencyConfig } from './api.ts'
 import { ProtocolError } from './errors.ts'
+import type { ScheduleCatchUp, ScheduleOverlap, ScheduleSpec } from './schedules.ts'
 import type { Json } from './json.ts'
 
 export const TARGET_TYPES = ['task', 'workflow'] as const
@@ -54,8 +55,21 @@ export interface TargetDefinition {
   priority?: number
   /** ours: the limit and its key *template* (null: `module/target`) */
   concurrency?: ConcurrencyConfig
+  /** workflows only (ours): started on this schedule once registered */
+  schedule?: DiscoveredSchedule
   instruction?: string
   is_stub?: boolean
+}
+
+/** `schedule` of a discovered workflow (ours, issue 11); absent fields take the server's defaults. */
+export interface DiscoveredSchedule {
+  cron: string
+  /** IANA name; absent: UTC */
+  timezone?: string
+  /** JSON texts, one per positional argument */
+  arguments?: string[]
+  catch_up?: ScheduleCatchUp
+  overlap?: ScheduleOverlap
 }
 
 /** The camelCase manifest of one workflow, as `register_manifests` parses it (http-api.md §9.4). */
@@ -79,6 +93,8 @@ export interface WorkflowManifest {
   priority: number | null
   /** the key is the template; absent from manifests stored before it existed: `?? null` */
   concurrency: ConcurrencyConfig | null
+  /** ours (issue 11): the workflow is started on this schedule; absent when it has none */
+  schedule?: ScheduleSpec
   instruction: string | null
 }
 

@@ -13,6 +13,7 @@ import { PoolStore } from './pools.ts'
 import { PrincipalStore } from './principals.ts'
 import { ResultStore } from './results.ts'
 import { RunStore } from './runs.ts'
+import { ScheduleStore } from './schedules.ts'
 import { SessionStore } from './sessions.ts'
 import { TokenStore } from './tokens.ts'
 import { ValueStore } from './values.ts'
@@ -40,6 +41,7 @@ export class Epoch {
   readonly metricDefinitions: MetricDefinitionStore
   readonly pools: PoolStore
   readonly workers: WorkerStore
+  readonly schedules: ScheduleStore
 
   /** `archived`: the ids of the archives, for the active epoch (none for an archive itself). */
   constructor(db: Database, archived: ArchivedIds | null = null) {
@@ -57,6 +59,7 @@ export class Epoch {
     this.metricDefinitions = new MetricDefinitionStore(db)
     this.pools = new PoolStore(db)
     this.workers = new WorkerStore(db)
+    this.schedules = new ScheduleStore(db)
   }
 
   transaction<T>(fn: () => T): T {

@@ -20,6 +20,7 @@ import type { PoolStore } from './pools.ts'
 import type { PrincipalStore } from './principals.ts'
 import type { ResultStore } from './results.ts'
 import type { RunStore } from './runs.ts'
+import type { ScheduleStore } from './schedules.ts'
 import type { SessionStore } from './sessions.ts'
 import type { TokenStore } from './tokens.ts'
 import type { ExecutionRecord, RunRecord } from './types.ts'
@@ -105,6 +106,9 @@ export class OrchestrationStore {
   }
   get workers(): WorkerStore {
     return this.#source.active.workers
+  }
+  get schedules(): ScheduleStore {
+    return this.#source.active.schedules
   }
 
   transaction<T>(fn: () => T): T {

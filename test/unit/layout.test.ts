@@ -213,6 +213,12 @@ describe('dependency direction (STYLE §3)', () => {
     expect(bad).toEqual([])
   })
 
+  // one wrapper, so the cron dialect users write is decided in one place
+  test('only orchestrator/cron.ts imports croner and cronstrue', () => {
+    const bad = violations((e) => ((e.to === 'croner' || e.to === 'cronstrue') && e.from !== 'internal/orchestrator/cron.ts' ? `${e.from} → ${e.to}` : undefined))
+    expect(bad).toEqual([])
+  })
+
   test('only cli-ui/colors.ts imports picocolors', () => {
     const bad = violations((e) => (e.to === 'picocolors' && e.from !== 'internal/cli-ui/colors.ts' ? `${e.from} → ${e.to}` : undefined))
     expect(bad).toEqual([])

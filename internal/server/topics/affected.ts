@@ -32,6 +32,7 @@ const WORKSPACE_KINDS = {
   sessions: new Set(['sessions', 'queue', 'pools']),
   manifests: new Set(['manifests', 'modules', 'workflows']),
   pools: new Set(['pools']),
+  schedules: new Set(['schedules']),
 } as const
 
 export function changeMatcher(project: Project, event: ChangeEvent): TopicMatcher {
@@ -50,7 +51,8 @@ export function changeMatcher(project: Project, event: ChangeEvent): TopicMatche
     case 'queue':
     case 'sessions':
     case 'manifests':
-    case 'pools': {
+    case 'pools':
+    case 'schedules': {
       const ws = project.store.workspaces.get(event.workspaceId)
       if (!ws) return everything
       const kinds: ReadonlySet<string> = WORKSPACE_KINDS[event.kind]

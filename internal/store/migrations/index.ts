@@ -6,6 +6,7 @@ import m0004 from './0004_pools.sql' with { type: 'text' }
 import m0005 from './0005_epochs.sql' with { type: 'text' }
 import m0006 from './0006_step_resumes.sql' with { type: 'text' }
 import m0007 from './0007_step_limits.sql' with { type: 'text' }
+import m0008 from './0008_schedules.sql' with { type: 'text' }
 
 /** Orchestration store migrations, embedded in the binary. Never edit a shipped one. */
 export const ORCHESTRATION_MIGRATIONS: Migration[] = [
@@ -16,4 +17,5 @@ export const ORCHESTRATION_MIGRATIONS: Migration[] = [
   { version: 5, name: 'epochs', sql: m0005 },
   { version: 6, name: 'step_resumes', sql: m0006 },
   { version: 7, name: 'step_limits', sql: m0007 },
+  { version: 8, name: 'schedules', sql: m0008 },
 ]
