@@ -25,7 +25,7 @@ export interface CommandEnv {
  * @example
  * const { config, out, log } = commandEnv(ctx)
  */
-export function commandEnv(ctx: CommandContext<any>, options: { outputFileCompat?: boolean } = {}): CommandEnv {
+export function commandEnv(ctx: CommandContext<any>, options: { outputFileCompat?: boolean; allowMissingConfig?: boolean } = {}): CommandEnv {
   const data = commandData(ctx)
   const { io, line } = data
   const a = line.args as Record<string, string | boolean | undefined>
@@ -45,6 +45,7 @@ export function commandEnv(ctx: CommandContext<any>, options: { outputFileCompat
     env: io.env,
     cwd: io.cwd,
     outputFileCompat: options.outputFileCompat,
+    allowMissingFile: options.allowMissingConfig,
   })
   data.state.output = config.output
   const json = config.output === 'json'

@@ -51,3 +51,16 @@ export async function runSetupWizard(input: WizardInput): Promise<WizardResult> 
   p.outro('Done')
   return { host: host.trim() || input.host, workspace: workspace.trim() || input.workspace, adapter }
 }
+
+/** Asks whether to register the workflows found (default yes); Ctrl-C/Escape cancels (exit 130). */
+export async function confirmRegistration(modules: Record<string, string[]>, workspace: string): Promise<boolean> {
+  const p = await import('@clack/prompts')
+  const names = Object.keys(modules)
+  p.log.info(`Modules with workflows: ${names.map((m) => `${m} (${modules[m]!.join(', ')})`).join('; ')}`)
+  const answer = await p.confirm({ message: `Register ${names.length === 1 ? 'it' : 'them'} in workspace '${workspace}'?`, initialValue: true })
+  if (p.isCancel(answer)) {
+    p.cancel('Setup cancelled.')
+    throw new ExitError(130)
+  }
+  return answer
+}

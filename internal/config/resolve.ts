@@ -43,6 +43,8 @@ export interface ResolveOptions {
    * file flag; it is returned as `outputFile` instead of failing.
    */
   outputFileCompat?: boolean
+  /** `setup`: the file named by `-c`/`COFLUX_CONFIG` is about to be created, so it may be missing */
+  allowMissingFile?: boolean
 }
 
 export interface ResolvedConfig {
@@ -112,7 +114,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd()
   const warnings: string[] = []
 
-  const { file, path } = readConfigFile(flags.config ?? nonEmpty(env.COFLUX_CONFIG), cwd)
+  const { file, path } = readConfigFile(flags.config ?? nonEmpty(env.COFLUX_CONFIG), cwd, options.allowMissingFile ?? false)
   const source = new Sources(file, env, path)
 
   const config = defaultConfig()
@@ -201,10 +203,10 @@ export function isLoopbackHost(host: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost') || name === '127.0.0.1' || name === '[::1]'
 }
 
-function readConfigFile(explicit: string | undefined, cwd: string): { file: TomlTable; path?: string } {
+function readConfigFile(explicit: string | undefined, cwd: string, allowMissing: boolean): { file: TomlTable; path?: string } {
   const path = resolvePath(cwd, explicit ?? 'coflux.toml')
   if (!existsSync(path)) {
-    if (explicit !== undefined) throw new ConfigError(`config file not found: ${explicit}`)
+    if (explicit !== undefined && !allowMissing) throw new ConfigError(`config file not found: ${explicit}`)
     return { file: {} }
   }
   let text: string

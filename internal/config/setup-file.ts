@@ -1,8 +1,8 @@
 /**
  * Reading and writing the keys `coflux setup` manages, keeping everything else in the file.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { basename, dirname } from 'node:path'
 import { ConfigError } from './resolve.ts'
 import { parseToml, TomlError } from './toml.ts'
 import { setTomlKeys, type TomlUpdate } from './toml-edit.ts'
@@ -32,9 +32,10 @@ export function readSetupValues(path: string): SetupValues {
   }
 }
 
-/** Writes host, workspace and (when given) worker.adapter, preserving every other line. */
+/** Writes host, workspace and (when given) worker.adapter, preserving every other line; creates the file (and its directory) when missing. */
 export function writeSetupValues(path: string, values: SetupValues): void {
   const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
+  mkdirSync(dirname(path), { recursive: true })
   const updates: TomlUpdate[] = []
   if (values.host !== undefined) updates.push({ table: null, key: 'host', value: values.host })
   if (values.workspace !== undefined) updates.push({ table: null, key: 'workspace', value: values.workspace })

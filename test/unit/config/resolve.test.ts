@@ -56,6 +56,11 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ env: { COFLUX_CONFIG: 'nope.toml' }, cwd: dir })).toThrow(ConfigError)
   })
 
+  test('setup: an explicit missing file is the one about to be created', () => {
+    const { config } = resolveConfig({ env: { COFLUX_CONFIG: 'nope.toml' }, cwd: dir, allowMissingFile: true })
+    expect(config.host).toBe('localhost:7777')
+  })
+
   test('invalid TOML names file and line', () => {
     const path = withFile('bad.toml', 'host = "a"\nworkspace = \n')
     expect(() => resolveConfig({ env: {}, cwd: dir, flags: { config: path } })).toThrow(
