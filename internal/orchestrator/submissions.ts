@@ -85,9 +85,11 @@ function waitForIndexes(waitFor: number[] | true, argCount: number): number[] {
 }
 
 /**
- * The limit's key for a submission from outside (the adapter resolves its own calls' keys):
- * `{name}` is replaced by the argument of that parameter (strings as they are, other values as
- * JSON), parameter names coming from the workflow's manifest; no template: `module/target`.
+ * The limit's key for a submission from outside (the adapter resolves its own calls' keys with
+ * `str.format`): `{name}` is replaced by the argument of that parameter as Python's `str()`
+ * would write it for strings, numbers, booleans and None (other values as JSON), parameter names
+ * coming from the workflow's manifest; no template: `module/target`. Format specs and attribute
+ * access (`{x:>4}`, `{a.b}`) are for calls made from Python only.
  */
 function resolveLimit(o: Core, input: WorkflowSubmission, limit: { limit: number; key: string | null }): ConcurrencyLimit {
   if (limit.key === null) return { limit: limit.limit, key: `${input.module}/${input.target}` }
@@ -97,7 +99,11 @@ function resolveLimit(o: Core, input: WorkflowSubmission, limit: { limit: number
     const data = index >= 0 ? input.arguments[index] : undefined
     if (!data) throw new ApiError(400, 'bad_request', `concurrency key names an unknown argument: ${name}`, { concurrency: 'invalid' })
     const value: unknown = JSON.parse(data.text)
-    return typeof value === 'string' ? value : data.text
+    if (typeof value === 'string') return value
+    if (value === true) return 'True'
+    if (value === false) return 'False'
+    if (value === null) return 'None'
+    return data.text
   })
   return { limit: limit.limit, key }
 }
