@@ -158,7 +158,7 @@ export class ApiClient {
       if (this.address.project) query.set('project', this.address.project)
       return new WebSocket(`${this.wsBaseUrl}/topics?${query}`, protocols)
     }
-    return new WebSocket(`${this.wsBaseUrl}/topics?${query}`, { headers: this.headers(undefined, ''), protocols })
+    return new BunWebSocket(`${this.wsBaseUrl}/topics?${query}`, { headers: this.headers(undefined, ''), protocols })
   }
 
   /** `GET /topics/<segments…>` (each segment URL-encoded). */
@@ -166,6 +166,12 @@ export class ApiClient {
     return this.request<T>('GET', `/topics/${segments.map(encodeURIComponent).join('/')}`)
   }
 }
+
+/**
+ * Bun's WebSocket also takes headers; typed apart because the web UI's type check (DOM lib)
+ * sees only the browser's constructor.
+ */
+const BunWebSocket = WebSocket as unknown as new (url: string, options: { headers: Record<string, string>; protocols: string[] }) => WebSocket
 
 function isTimeout(signal: AbortSignal): boolean {
   return (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError'

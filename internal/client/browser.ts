@@ -5,6 +5,7 @@
  */
 export { ApiClient, ConnectionError, readJsonResponse, VersionMismatchError, type ServerAddress } from './api-client.ts'
 export { CofluxClient } from './coflux-client.ts'
+export { parseTagItems } from './submit.ts'
 export * from './logs.ts'
 export * from './metrics.ts'
 export * from './run-status.ts'

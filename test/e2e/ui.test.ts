@@ -1,15 +1,16 @@
 /**
- * The built-in web UI (http-api.md §15) against the real server (in-process): the page and its
- * assets, the Studio redirect, the API keeping its JSON errors, 405 for other methods, and —
- * when Chromium is installed — the page rendered by a headless browser.
+ * The built-in web UI (http-api.md §15) against the real server (in-process, so the UI is
+ * bundled from sources on first request): the page and its hashed assets with their caching and
+ * security headers, the Studio redirect, the API keeping its JSON errors, 405 for other methods,
+ * and the page rendered by Chromium. ui-browser.test.ts clicks through it against the binary.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveServerSettings, startServer, type RunningServer } from '../../internal/server/index.ts'
 import { silentLogger } from '../../internal/server/logger.ts'
-import { Browser, CHROMIUM } from './support/browser.ts'
+import { launchBrowser } from './support/browser.ts'
 
 const dataDirs: string[] = []
 const servers: RunningServer[] = []
@@ -40,27 +41,42 @@ async function api<T = any>(name: string, body: unknown): Promise<T> {
 }
 
 describe('serving the UI', () => {
-  test('GET / answers the HTML page that loads the app script and style sheet', async () => {
+  /** The page's script and style sheet paths (their names carry a content hash). */
+  async function assetPaths(): Promise<{ script: string; style: string }> {
+    const html = await (await fetch(`${base}/`)).text()
+    return {
+      script: /<script type="module" src="(\/ui\/main-[a-z0-9]+\.js)"><\/script>/.exec(html)![1]!,
+      style: /<link rel="stylesheet" href="(\/ui\/main-[a-z0-9]+\.css)"/.exec(html)![1]!,
+    }
+  }
+
+  test('GET / answers the HTML page that loads the hashed script and style sheet', async () => {
     const res = await fetch(`${base}/`, { headers: { accept: 'text/html' } })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'")
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    // the page names the current bundle: browsers must ask again each time
+    expect(res.headers.get('cache-control')).toBe('no-cache')
     const html = await res.text()
     expect(html).toStartWith('<!doctype html>')
-    expect(html).toMatch(/<script src="\/ui\/app\.js(\?[^"]*)?" defer><\/script>/)
-    expect(html).toMatch(/<link rel="stylesheet" href="\/ui\/style\.css(\?[^"]*)?"/)
+    expect(html).toMatch(/<script type="module" src="\/ui\/main-[a-z0-9]+\.js"><\/script>/)
+    expect(html).toMatch(/<link rel="stylesheet" href="\/ui\/main-[a-z0-9]+\.css"/)
     expect(html).toContain('id="app"')
   })
 
-  test('the script and the style sheet are served with their content types', async () => {
-    const js = await fetch(`${base}/ui/app.js?v=0.12`)
+  test('the script and the style sheet are served with their content types, cached for good', async () => {
+    const { script, style } = await assetPaths()
+    const js = await fetch(`${base}${script}`)
     expect(js.status).toBe(200)
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect(js.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(js.headers.get('x-content-type-options')).toBe('nosniff')
     const source = await js.text()
-    expect(source).toContain('/topics?version=') // the live topic connection
-    expect(() => new Function(source)).not.toThrow() // parses as a classic script
+    expect(source).toContain('/topics?') // the live topic connection (client/api-client.ts)
 
-    const css = await fetch(`${base}/ui/style.css`)
+    const css = await fetch(`${base}${style}`)
     expect(css.status).toBe(200)
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8')
     expect(await css.text()).toContain('.tree-row')
@@ -68,7 +84,7 @@ describe('serving the UI', () => {
     // revalidation: the ETag answers 304
     const etag = css.headers.get('etag')!
     expect(etag).toBeTruthy()
-    const again = await fetch(`${base}/ui/style.css`, { headers: { 'if-none-match': etag } })
+    const again = await fetch(`${base}${style}`, { headers: { 'if-none-match': etag } })
     expect(again.status).toBe(304)
   })
 
@@ -125,8 +141,8 @@ describe('serving the UI', () => {
     const url = `http://127.0.0.1:${secured.port}`
     const page = await fetch(`${url}/`)
     expect(page.status).toBe(200)
-    expect(await page.text()).toContain('/ui/app.js')
-    expect((await fetch(`${url}/ui/app.js`)).status).toBe(200)
+    const script = /src="(\/ui\/main-[a-z0-9]+\.js)"/.exec(await page.text())![1]!
+    expect((await fetch(`${url}${script}`)).status).toBe(200)
     expect((await fetch(`${url}/api/discover`)).status).toBe(401)
     const ok = await fetch(`${url}/api/discover`, { headers: { authorization: 'Bearer ui-test-super-token' } })
     expect(ok.status).toBe(200)
@@ -134,7 +150,7 @@ describe('serving the UI', () => {
 })
 
 describe('in a browser', () => {
-  test.skipIf(!existsSync(CHROMIUM))('headless Chromium renders the workspaces and a live run', async () => {
+  test('Chromium renders the workspaces and a live run, the workspace named in the URL', async () => {
     const { id: workspaceId } = await api<{ id: string }>('create_workspace', { name: 'ui-e2e-workspace' })
     const { runId } = await api<{ runId: string }>('submit_workflow', {
       workspaceId,
@@ -142,25 +158,28 @@ describe('in a browser', () => {
       target: 'main',
       arguments: [['json', '{"answer": 42}']],
     })
-    const showsAll = (texts: string[]) => (dom: string) => texts.every((text) => dom.includes(text))
-
-    const browser = await Browser.launch()
+    const browser = await launchBrowser()
     try {
-      const homeTexts = ['ui-e2e-workspace', `#/ws/${workspaceId}`]
-      const home = await browser.dom(`${base}/#/`, showsAll(homeTexts))
-      for (const text of homeTexts) expect(home).toContain(text)
+      const home = await browser.open(`${base}/#/`)
+      const link = home.getByRole('link', { name: 'ui-e2e-workspace' })
+      await link.waitFor()
+      expect(await link.getAttribute('href')).toBe('#/ws/ui-e2e-workspace')
 
-      const runTexts = [
-        'ui-e2e-workspace', // breadcrumb
-        `[${runId}]`, // the initial step in the tree
-        'main',
-        'answer', // the dict argument, rendered as a table
-        'no connected worker provides app.flows/main', // the queue's reason
-      ]
-      const run = await browser.dom(`${base}/#/ws/${workspaceId}/runs/${runId}`, showsAll(runTexts))
-      for (const text of runTexts) expect(run).toContain(text)
+      // by name, as links write it, and by id
+      for (const ref of ['ui-e2e-workspace', workspaceId]) {
+        const run = await browser.open(`${base}/#/ws/${ref}/runs/${runId}`)
+        await run.locator('.tree-row', { hasText: `[${runId}]` }).waitFor()
+        const text = await run.locator('main').innerText()
+        expect(text).toContain('ui-e2e-workspace') // breadcrumb
+        expect(text).toContain('main')
+        expect(text).toContain('answer') // the dict argument
+        await run.getByText('no connected worker provides app.flows/main').first().waitFor() // the queue's reason
+      }
+      const missing = await browser.open(`${base}/#/ws/no-such-workspace`)
+      await missing.getByText("Workspace 'no-such-workspace' not found").waitFor()
+      expect(browser.errors()).toEqual([])
     } finally {
       await browser.close()
     }
-  }, 150_000) // a cold Chromium on a loaded 2-core machine can take tens of seconds to start
+  }, 120_000) // a cold Chromium on a loaded 2-core machine can take tens of seconds to start
 })

@@ -1,6 +1,7 @@
 /**
- * The built-in web UI (http-api.md §15): static assets embedded in the binary, served for
- * unmatched `GET` paths; `GET /studio` keeps 0.12's redirect to Studio; unmatched non-GET → 405.
+ * The built-in web UI (http-api.md §15): the bundle of internal/web-ui (bundle.ts), its page for
+ * unmatched `GET` paths and its hashed files under `/ui/`; `GET /studio` keeps 0.12's redirect
+ * to Studio; unmatched non-GET → 405.
  *
  * Registered as a middleware *before* the request pipeline of app.ts, because the UI page itself
  * is neither resolved to a project nor authenticated (§3): the page has to load to ask for a
@@ -12,30 +13,68 @@ import type { Hono } from 'hono'
 import { ApiError } from '../../protocol/errors.ts'
 import { API_VERSION, VERSION } from '../../protocol/version.ts'
 import { jsonResponse, type AppEnv, type ServerContext } from '../context.ts'
-import appJs from './app.js' with { type: 'text' }
+import type { UiFile } from './bundle.ts'
 import indexHtml from './index.html' with { type: 'text' }
-import styleCss from './style.css' with { type: 'text' }
 
 /** Paths that belong to the API surface, never to the UI. */
 const API_PATHS = /^\/(api|topics|blobs|logs|metrics|worker)(\/|$)/
 
+/** Prefix of the bundle's files in `Bun.embeddedFiles` (scripts/build.ts: `--asset=dist/web-ui`). */
+const EMBEDDED_PREFIX = 'web-ui/'
+
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+}
+
 interface Asset {
-  body: string
+  body: Uint8Array | string
   type: string
   etag: string
+  /** hashed file names never change content: browsers keep them for good */
+  isImmutable: boolean
 }
 
-function asset(body: string, type: string): Asset {
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"` }
+interface UiAssets {
+  page: Asset
+  files: Map<string, Asset>
 }
 
-const PAGE = asset(indexHtml as unknown as string, 'text/html; charset=utf-8')
-const ASSETS: Record<string, Asset> = {
-  '/ui/app.js': asset(appJs, 'text/javascript; charset=utf-8'),
-  '/ui/style.css': asset(styleCss, 'text/css; charset=utf-8'),
+function asset(body: Uint8Array | string, type: string, isImmutable: boolean): Asset {
+  return { body, type, isImmutable, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"` }
 }
 
-// Everything is same-origin; the page has no inline script or style sheet.
+/** The bundle embedded in the binary, or (running from sources) bundled now. */
+async function loadBundle(): Promise<UiFile[]> {
+  const embedded: UiFile[] = []
+  for (const blob of Bun.embeddedFiles) {
+    const name = (blob as Blob & { name?: string }).name ?? ''
+    if (name.startsWith(EMBEDDED_PREFIX)) embedded.push({ name: name.slice(EMBEDDED_PREFIX.length), bytes: new Uint8Array(await blob.arrayBuffer()) })
+  }
+  if (embedded.length > 0) return embedded
+  const { bundleUi } = await import('./bundle.ts')
+  return bundleUi()
+}
+
+let loading: Promise<UiAssets> | undefined
+
+function uiAssets(): Promise<UiAssets> {
+  loading ??= loadBundle().then((bundle) => {
+    const files = new Map<string, Asset>()
+    for (const f of bundle) files.set(`/ui/${f.name}`, asset(f.bytes, TYPES[f.name.split('.').pop()!] ?? 'application/octet-stream', true))
+    const script = bundle.find((f) => f.name.endsWith('.js'))?.name ?? ''
+    const style = bundle.find((f) => f.name.endsWith('.css'))?.name ?? ''
+    const html = (indexHtml as unknown as string).replace('{{script}}', script).replace('{{style}}', style)
+    return { page: asset(html, TYPES.html!, false), files }
+  })
+  // a failed bundle (a syntax error while developing) is retried on the next request
+  loading.catch(() => (loading = undefined))
+  return loading
+}
+
+// Everything is same-origin; the page has no inline script or style sheet (the UI sets styles
+// through the CSSOM, which the policy allows).
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; " +
@@ -48,7 +87,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 function serve(item: Asset, req: Request): Response {
   const headers: Record<string, string> = {
     'content-type': item.type,
-    'cache-control': 'no-cache',
+    'cache-control': item.isImmutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     etag: item.etag,
     ...SECURITY_HEADERS,
   }
@@ -78,9 +117,13 @@ export function registerUiRoutes(app: Hono<AppEnv>, server: ServerContext): void
       const studio = server.settings.studioUrl.replace(/\/+$/, '')
       return new Response(null, { status: 302, headers: { location: `${studio}/setup?host=${encodeURIComponent(host)}` } })
     }
-    const file = ASSETS[path]
-    if (file) return serve(file, c.req.raw)
-    if (path.startsWith('/ui/') || !acceptsHtml(c.req.header('accept') ?? null)) return jsonResponse({ error: 'not_found' }, 404)
-    return serve(PAGE, c.req.raw)
+    const isAsset = path.startsWith('/ui/')
+    if (!isAsset && !acceptsHtml(c.req.header('accept') ?? null)) return jsonResponse({ error: 'not_found' }, 404)
+    const ui = await uiAssets()
+    if (isAsset) {
+      const file = ui.files.get(path)
+      return file ? serve(file, c.req.raw) : jsonResponse({ error: 'not_found' }, 404)
+    }
+    return serve(ui.page, c.req.raw)
   })
 }
