@@ -23,6 +23,7 @@ export const rootCommand = defineCommand({
     logs: () => import('./logs.ts').then((m) => m.default),
     sessions: () => import('./sessions.ts').then((m) => m.default),
     queue: () => import('./queue.ts').then((m) => m.default),
+    schedules: () => import('./schedules.ts').then((m) => m.default),
     inputs: () => import('./inputs.ts').then((m) => m.default),
   },
 })

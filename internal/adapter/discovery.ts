@@ -1,4 +1,5 @@
-import type { ParameterDefinition, TargetDefinition } from '../protocol/executor.ts'
+import type { DiscoveredSchedule, ParameterDefinition, TargetDefinition } from '../protocol/executor.ts'
+import { SCHEDULE_CATCH_UP, SCHEDULE_OVERLAP } from '../protocol/schedules.ts'
 
 /** Any failure of `<adapter…> discover` (executor-protocol.md §2.1); the message is the whole story. */
 export class DiscoveryError extends Error {
@@ -125,6 +126,10 @@ export function parseDiscoveryOutput(text: string): TargetDefinition[] {
     if (raw.memo === true) def.memo = true
     else if (Array.isArray(raw.memo)) def.memo = indexes(raw.memo, `${where}.memo`)
     if (raw.instruction != null) def.instruction = str(raw.instruction, `${where}.instruction`)
+    if (raw.schedule != null) {
+      if (raw.type !== 'workflow') throw new Error(`${where}.schedule is set on a task (workflows only)`)
+      def.schedule = schedule(raw.schedule, `${where}.schedule`)
+    }
     out.push(def)
   })
   return out
@@ -162,6 +167,25 @@ function concurrency(v: unknown, where: string): { limit: number; key: string | 
   const limit = int(v.limit, `${where}.limit`)
   if (limit < 1) throw new Error(`${where}.limit is below 1`)
   return { limit, key: v.key == null ? null : str(v.key, `${where}.key`) }
+}
+
+/** The cron itself is checked by the server, which reads it (orchestrator/cron.ts). */
+function schedule(v: unknown, where: string): DiscoveredSchedule {
+  if (!isObject(v)) throw new Error(`${where} is not an object`)
+  const out: DiscoveredSchedule = { cron: str(v.cron, `${where}.cron`) }
+  if (v.timezone != null) out.timezone = str(v.timezone, `${where}.timezone`)
+  if (v.arguments != null) {
+    if (!Array.isArray(v.arguments)) throw new Error(`${where}.arguments is not an array`)
+    out.arguments = v.arguments.map((a, i) => str(a, `${where}.arguments[${i}]`))
+  }
+  if (v.catch_up != null) out.catch_up = oneOf(SCHEDULE_CATCH_UP, v.catch_up, `${where}.catch_up`)
+  if (v.overlap != null) out.overlap = oneOf(SCHEDULE_OVERLAP, v.overlap, `${where}.overlap`)
+  return out
+}
+
+function oneOf<T extends string>(allowed: readonly T[], v: unknown, where: string): T {
+  if (!allowed.includes(v as T)) throw new Error(`${where} is not one of ${allowed.join(', ')}`)
+  return v as T
 }
 
 function tagSet(v: unknown, where: string): Record<string, string[]> {

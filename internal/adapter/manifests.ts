@@ -1,4 +1,5 @@
-import type { TargetDefinition, WorkflowManifest } from '../protocol/executor.ts'
+import type { DiscoveredSchedule, TargetDefinition, WorkflowManifest } from '../protocol/executor.ts'
+import type { ScheduleSpec } from '../protocol/schedules.ts'
 
 /**
  * The one manifest builder (executor-protocol.md §2.4), shared by `worker --register` and
@@ -51,6 +52,19 @@ export function buildManifest(t: TargetDefinition): WorkflowManifest {
     resumes: t.resumes ?? null,
     priority: t.priority ?? null,
     concurrency: t.concurrency ?? null,
+    // absent rather than null: a workflow without one has the manifest it always had
+    ...(t.schedule ? { schedule: buildSchedule(t.schedule) } : {}),
+  }
+}
+
+/** A discovered schedule with the defaults filled in: UTC, no arguments, catch-up once, overlap allowed. */
+function buildSchedule(s: DiscoveredSchedule): ScheduleSpec {
+  return {
+    cron: s.cron,
+    timezone: s.timezone ?? 'UTC',
+    arguments: (s.arguments ?? []).map((text) => ['json', text]),
+    catchUp: s.catch_up ?? 'once',
+    overlap: s.overlap ?? 'allow',
   }
 }
 
@@ -97,6 +111,7 @@ export function discoverOutput(t: TargetDefinition): Record<string, unknown> {
   if (t.resumes != null) out.resumes = t.resumes
   if (t.priority != null) out.priority = t.priority
   if (t.concurrency) out.concurrency = t.concurrency
+  if (t.schedule) out.schedule = t.schedule
   if (t.instruction != null) out.instruction = t.instruction
   return out
 }

@@ -25,6 +25,7 @@ import type {
   WorkflowTopic,
   WorkspaceSummary,
 } from '../protocol/api.ts'
+import type { CreateScheduleRequest, ScheduleEntry, ScheduleRequest, SchedulesTopic } from '../protocol/schedules.ts'
 
 export class CofluxClient extends ApiClient {
   // -- §9.1
@@ -105,6 +106,33 @@ export class CofluxClient extends ApiClient {
 
   getQueue(workspaceId: string): Promise<Record<string, QueueEntry>> {
     return this.topic('workspaces', workspaceId, 'queue')
+  }
+
+  // -- schedules (ours, issue 11; topic `workspaces/<ws>/schedules`)
+  /** The workspace's schedules, keyed by id, with their next due time and the cron in words. */
+  listSchedules(workspaceId: string): Promise<SchedulesTopic> {
+    return this.topic('workspaces', workspaceId, 'schedules')
+  }
+
+  /**
+   * @example
+   * await client.createSchedule({ workspaceId, module: 'app.flows', target: 'report', cron: '0 6 * * 1-5', timezone: 'Europe/Paris' })
+   */
+  createSchedule(request: CreateScheduleRequest): Promise<ScheduleEntry> {
+    return this.post('create_schedule', request)
+  }
+
+  pauseSchedule(workspaceId: string, scheduleId: string): Promise<ScheduleEntry> {
+    return this.post('pause_schedule', { workspaceId, scheduleId } satisfies ScheduleRequest)
+  }
+
+  resumeSchedule(workspaceId: string, scheduleId: string): Promise<ScheduleEntry> {
+    return this.post('resume_schedule', { workspaceId, scheduleId } satisfies ScheduleRequest)
+  }
+
+  /** Only schedules made with `createSchedule`: a decorator's goes when its code drops it (409). */
+  async deleteSchedule(workspaceId: string, scheduleId: string): Promise<void> {
+    await this.post('delete_schedule', { workspaceId, scheduleId } satisfies ScheduleRequest)
   }
 
   // -- inputs (§9.6)

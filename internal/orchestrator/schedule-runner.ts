@@ -211,9 +211,8 @@ export class ScheduleRunner {
       requires: m?.requires ?? {},
       memo: m?.memo ?? false,
       resumes: m?.resumes ?? null,
-      // TODO(#11): the manifest's priority and concurrency limit, once manifests carry them
-      priority: null,
-      concurrency: null,
+      priority: m?.priority ?? null,
+      concurrency: m?.concurrency ?? null,
       idempotencyKey: null,
       createdBy: null,
     }

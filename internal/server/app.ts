@@ -8,6 +8,7 @@ import { API_VERSION, VERSION } from '../protocol/version.ts'
 import { registerInputRoutes } from './api/inputs.ts'
 import { registerManifestRoutes } from './api/manifests.ts'
 import { registerPoolRoutes } from './api/pools.ts'
+import { registerScheduleRoutes } from './api/schedules.ts'
 import { registerRunRoutes } from './api/runs.ts'
 import { registerSessionRoutes } from './api/sessions.ts'
 import { registerTokenRoutes, UNAUTHENTICATED_PATHS } from './api/tokens.ts'
@@ -61,6 +62,7 @@ export function createApp(server: ServerContext): Hono<AppEnv> {
   registerInputRoutes(app, server)
   registerManifestRoutes(app, server)
   registerPoolRoutes(app, server)
+  registerScheduleRoutes(app, server)
   registerBlobRoutes(app, server)
   registerLogRoutes(app, server)
   registerMetricRoutes(app, server)

@@ -47,6 +47,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   const projects = new ProjectRegistry(settings.dataDir, logger, {
     timeoutGraceMs: settings.timeoutGraceMs,
     reconnectionTimeoutMs: settings.reconnectionTimeoutMs,
+    scheduleClockOffsetMs: settings.scheduleClockOffsetMs,
     launcherFor: (projectId) => launchers.forProject(projectId),
   })
   projects.openExisting()

@@ -12,6 +12,8 @@ import type { Logger } from './logger.ts'
 export interface ProjectOptions {
   timeoutGraceMs?: number
   reconnectionTimeoutMs?: number
+  /** test-only: how far ahead of the wall clock schedules see the time */
+  scheduleClockOffsetMs?: number
   /** the server's launchers, bound to one project (semantics.md §21) */
   launcherFor?: (projectId: string) => WorkerLauncher
 }
@@ -33,6 +35,7 @@ export class Project {
     this.orchestrator = new Orchestrator(this.store, {
       backstopGraceMs: options.timeoutGraceMs,
       reconnectionTimeoutMs: options.reconnectionTimeoutMs,
+      scheduleClockOffsetMs: options.scheduleClockOffsetMs,
       launcher: options.launcherFor?.(id),
     })
     this.logs = new LogStore(join(dir, 'logs.sqlite'), { onError: (err) => logger.warn(`log store: ${String(err)}`) })

@@ -29,6 +29,11 @@ export interface ServerSettings {
   timeoutGraceMs: number
   /** how long a disconnected worker session waits for its worker before its work is abandoned (semantics.md §20.1) */
   reconnectionTimeoutMs: number
+  /**
+   * Test-only (`COFLUX_SERVER_SCHEDULE_CLOCK_OFFSET_MS`): schedules see a clock this far ahead of
+   * the wall clock, so an end-to-end test reaches a due time without waiting for it
+   */
+  scheduleClockOffsetMs: number
   /** warnings to print at start-up */
   warnings: string[]
   /** "no project specified" note */
@@ -154,6 +159,13 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     if (!Number.isInteger(n) || n <= 0) throw new SettingsError(`invalid ${key}: ${String(raw)}`)
     return n
   }
+  const offset = (key: string): number => {
+    const raw = pick(key)
+    if (raw === undefined) return 0
+    const n = Number(raw)
+    if (!Number.isSafeInteger(n)) throw new SettingsError(`invalid ${key}: ${String(raw)}`)
+    return n
+  }
   return {
     port,
     dataDir,
@@ -173,6 +185,7 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     logLevel: String(pick('log_level') ?? 'info'),
     timeoutGraceMs: size('timeout_grace_ms', 30_000),
     reconnectionTimeoutMs: size('reconnection_timeout_ms', 30_000),
+    scheduleClockOffsetMs: offset('schedule_clock_offset_ms'),
     warnings,
     defaultedProject,
   }

@@ -3,8 +3,10 @@ import type { Hono } from 'hono'
 import { validator } from 'hono/validator'
 import { ApiError } from '../../protocol/errors.ts'
 import type { WorkflowManifest } from '../../protocol/executor.ts'
+import type { ScheduleSpec } from '../../protocol/schedules.ts'
 import { noContent, requireProject, workspaceFor, type AppEnv, type ServerContext } from '../context.ts'
 import { bodyReader, Fields, MODULE_NAME, TARGET_NAME, type JsonBody } from './body.ts'
+import { parseScheduleSpec } from './schedules.ts'
 
 export function registerManifestRoutes(app: Hono<AppEnv>, server: ServerContext): void {
   const readBody = bodyReader(server)
@@ -14,7 +16,10 @@ export function registerManifestRoutes(app: Hono<AppEnv>, server: ServerContext)
     const project = requireProject(c, server)
     const ws = workspaceFor(c, project, workspaceId)
     const changed = project.store.manifests.replace(ws.id, manifests, Date.now())
-    if (changed.length > 0) project.orchestrator.emit({ kind: 'manifests', workspaceId: ws.id })
+    if (changed.length > 0) {
+      project.orchestrator.schedules.syncManifests(ws.id)
+      project.orchestrator.emit({ kind: 'manifests', workspaceId: ws.id })
+    }
     return noContent()
   })
 
@@ -26,6 +31,7 @@ export function registerManifestRoutes(app: Hono<AppEnv>, server: ServerContext)
       throw new ApiError(400, 'bad_request', 'invalid module', { moduleName: 'invalid' })
     }
     project.store.manifests.archiveModule(ws.id, body.moduleName)
+    project.orchestrator.schedules.syncManifests(ws.id)
     project.orchestrator.emit({ kind: 'manifests', workspaceId: ws.id })
     return noContent()
   })
@@ -103,9 +109,10 @@ function parseManifest(v: Fields, path: string, raw: unknown): WorkflowManifest 
   const priority = m.priority ?? null
   if (priority !== null && (typeof priority !== 'number' || !Number.isSafeInteger(priority))) return v.fail(`${path}.priority`, 'invalid')
   const concurrency = v.concurrency(`${path}.concurrency`, m.concurrency)
+  const schedule = m.schedule === undefined || m.schedule === null ? null : parseManifestSchedule(v, `${path}.schedule`, m.schedule)
   const instruction = m.instruction ?? null
   if (instruction !== null && (typeof instruction !== 'string' || instruction.length > 5000)) return v.fail(`${path}.instruction`, 'invalid')
-  if (waitFor === undefined || cache === undefined || defer === undefined || retries === undefined || requires === undefined || concurrency === undefined) return undefined
+  if (waitFor === undefined || cache === undefined || defer === undefined || retries === undefined || requires === undefined || concurrency === undefined || schedule === undefined) return undefined
   return {
     parameters,
     waitFor,
@@ -120,6 +127,12 @@ function parseManifest(v: Fields, path: string, raw: unknown): WorkflowManifest 
     resumes,
     priority,
     concurrency,
+    ...(schedule ? { schedule } : {}),
     instruction: instruction as string | null,
   }
+}
+
+function parseManifestSchedule(v: Fields, path: string, raw: unknown): ScheduleSpec | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return v.fail(path, 'invalid')
+  return parseScheduleSpec(v, `${path}.`, raw as Record<string, unknown>)
 }

@@ -8,6 +8,7 @@ import { canAccessWorkspace, type Access } from '../auth.ts'
 import type { Project } from '../project.ts'
 import { inputTopic, workspaceInputsTopic } from './inputs.ts'
 import { poolsTopic, poolTopic } from './pools.ts'
+import { schedulesTopic } from './schedules.ts'
 import { assetSummary, runSnapshot } from './run.ts'
 import { tokensTopic } from './tokens.ts'
 import { manifestsTopic, modulesTopic, queueTopic, sessionsTopic, workflowTopic, workspacesTopic } from './workspace.ts'
@@ -49,6 +50,8 @@ export function topicValue(project: Project | null, access: Access, segments: st
       return more.length === 0 ? poolsTopic(project, ws) : more.length === 1 ? poolTopic(project, ws, more[0]!) : null
     case 'inputs':
       return more.length === 0 ? workspaceInputsTopic(project, ws) : null
+    case 'schedules':
+      return more.length === 0 ? schedulesTopic(project, ws) : null
     default:
       return null
   }

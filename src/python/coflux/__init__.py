@@ -43,6 +43,7 @@ from .inputs import Prompt
 from .metrics import Metric, MetricGroup, MetricScale, metric, progress
 from .models import Asset, AssetEntry, AssetMetadata, Execution, Input
 from .options import Cache, Defer, Limit, Retries
+from .schedules import Schedule
 from .target import Target
 from .version import __version__
 
@@ -66,6 +67,7 @@ __all__ = [
     "MetricScale",
     "Prompt",
     "Retries",
+    "Schedule",
     "Target",
     "__version__",
     "asset",

@@ -75,6 +75,7 @@ def workflow(
     resumes: int | None = None,
     priority: int | None = None,
     concurrency: Any = None,
+    schedule: Any = None,
 ) -> Any:
     """Declare a workflow (a target that can be submitted as a run). Options as for ``task``;
     ``memo=True`` makes memoisation the default for every call in the run::
@@ -90,13 +91,19 @@ def workflow(
     ``priority`` and ``concurrency`` as for ``task``; on a workflow they also apply to runs
     submitted from outside (``coflux submit``), whose priority the run's calls inherit, and a
     workflow-level limit caps how many of its runs execute at once.
+
+    ``schedule`` (workflows only, ours): a cron string or ``cf.Schedule`` (time zone, arguments,
+    catch-up and overlap policies); once registered, the server starts a run at each due time::
+
+        @cf.workflow(schedule=cf.Schedule("0 6 * * 1-5", timezone="Europe/Paris"))
+        def report(region: str = "eu"): ...
     """
     return _decorate(
         fn,
         "workflow",
         dict(name=name, wait=wait, cache=cache, retries=retries, defer=defer, delay=delay,
              timeout=timeout, memo=memo, requires=requires, recurrent=recurrent, resumes=resumes,
-             priority=priority, concurrency=concurrency),
+             priority=priority, concurrency=concurrency, schedule=schedule),
     )
 
 

@@ -11,7 +11,7 @@ import functools
 import json
 import sys
 
-from . import context, models, options
+from . import context, models, options, schedules
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -235,6 +235,7 @@ class Target(_Invocable):
         resumes: Any = None,
         priority: Any = None,
         concurrency: Any = None,
+        schedule: Any = None,
         is_stub: bool = False,
     ) -> None:
         if not callable(fn):
@@ -270,6 +271,8 @@ class Target(_Invocable):
             "priority": options.normalize_priority(priority),
             "concurrency": options.normalize_concurrency(concurrency, names),
         }
+        # after the parameters: its arguments are bound to them
+        self.schedule = schedules.normalize_schedule(schedule, self)
         # Name, docstring and __wrapped__ (so inspect.signature(target) shows the function's).
         functools.update_wrapper(self, fn, updated=())  # type: ignore[arg-type]
 
@@ -373,6 +376,8 @@ class Target(_Invocable):
             result["priority"] = o["priority"]
         if o["concurrency"] is not None:
             result["concurrency"] = o["concurrency"]
+        if self.schedule is not None:
+            result["schedule"] = self.schedule
         instruction = _clean_doc(getattr(self.fn, "__doc__", None))
         if instruction:
             result["instruction"] = instruction

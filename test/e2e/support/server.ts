@@ -16,8 +16,8 @@ export interface TestServer {
   stop(): Promise<void>
   /** SIGKILL: a crash */
   kill(): Promise<void>
-  /** start again on the same port and data directory */
-  restart(): Promise<void>
+  /** start again on the same port and data directory (with `env` added to the environment) */
+  restart(options?: { env?: Record<string, string> }): Promise<void>
   stderr(): string
   /** POST /api/<name> */
   api<T = any>(name: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>
@@ -30,10 +30,11 @@ export async function startTestServer(options: { env?: Record<string, string>; a
   let port = 0
   let proc: Subprocess<'ignore', 'pipe', 'pipe'> | null = null
   let errText = ''
+  let env = options.env ?? {}
 
   const launch = async () => {
     proc = track(Bun.spawn([...cofluxCommand(), 'server', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])], {
-      env: testEnv({ COFLUX_OUTPUT: 'json', ...options.env }),
+      env: testEnv({ COFLUX_OUTPUT: 'json', ...env }),
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -99,8 +100,9 @@ export async function startTestServer(options: { env?: Record<string, string>; a
       await proc.exited
       proc = null
     },
-    async restart() {
+    async restart(o = {}) {
       await server.stop()
+      env = { ...env, ...o.env }
       await launch()
     },
     stderr: () => errText,

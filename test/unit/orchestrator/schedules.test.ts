@@ -180,7 +180,7 @@ class Server {
   }
 
   register(manifest: Partial<WorkflowManifest>): void {
-    const full = {
+    const full: WorkflowManifest = {
       parameters: [],
       waitFor: [],
       cache: null,
@@ -192,9 +192,11 @@ class Server {
       requires: null,
       memo: false,
       resumes: null,
+      priority: null,
+      concurrency: null,
       instruction: null,
       ...manifest,
-    } as WorkflowManifest
+    }
     this.store.manifests.replace(this.workspaceId, { app: { main: full } }, this.clock)
     this.o.schedules.syncManifests(this.workspaceId)
   }
@@ -244,7 +246,7 @@ afterEach(() => server?.close())
 describe('schedule runner', () => {
   test('each due time starts exactly one run, with the arguments and the manifest options', () => {
     server = new Server()
-    server.register({ parameters: [{ name: 'n' }], retries: { limit: null, backoffMin: 1000, backoffMax: 2000 }, timeout: 5000 })
+    server.register({ parameters: [{ name: 'n' }], retries: { limit: null, backoffMin: 1000, backoffMax: 2000 }, timeout: 5000, priority: 5 })
     const s = server.schedule()
     expect(server.o.schedules.fireDue()).toEqual([])
     server.clock = at('2025-01-06T06:00:00Z')
@@ -259,6 +261,7 @@ describe('schedule runner', () => {
     const step = server.store.runs.getStepByNumber(server.store.runs.getRunByExternalId(run!.runId)!.id, 1)!
     expect(step.retryLimit).toBe(-1)
     expect(step.timeout).toBe(5000)
+    expect(step.priority).toBe(5)
     expect(server.store.values.get(step.argumentIds[0]!)).toEqual(['raw', new RawJson('7'), []])
     expect(server.get(s)).toMatchObject({ lastDueAt: server.clock - 30_000, lastOutcome: 'started', lastRunId: run!.runId, handledUntil: at('2025-01-06T06:00:00Z') })
     expect(server.o.schedules.describe(server.get(s)).nextFireAt).toBe(at('2025-01-07T06:00:00Z'))
