@@ -25,5 +25,6 @@ export const rootCommand = defineCommand({
     queue: () => import('./queue.ts').then((m) => m.default),
     schedules: () => import('./schedules.ts').then((m) => m.default),
     inputs: () => import('./inputs.ts').then((m) => m.default),
+    completion: () => import('./completion.ts').then((m) => m.default),
   },
 })

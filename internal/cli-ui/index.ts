@@ -23,3 +23,4 @@ export { formatDuration, formatSize, renderLogMessage, renderValue, renderValueD
 export { watchView, type WatchViewOptions } from './watch.ts'
 export { confirmRegistration, runSetupWizard, type WizardInput, type WizardResult } from './setup-wizard.ts'
 export { confirm } from './prompt.ts'
+export { COMPLETION_SHELLS, completionTree, renderCompletion, type CompletionCommand, type CompletionShell } from './completion.ts'

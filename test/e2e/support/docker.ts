@@ -1,7 +1,7 @@
 /**
  * A real Docker daemon for the docker tests. No registry is reachable, so images are built here
  * from the host's own files (`FROM scratch`, scripts/image.ts). In CI the daemon must be there
- * (.ci/run starts it: scripts/ci-docker.sh); elsewhere the tests are skipped without one.
+ * (.ci/run starts it: scripts/ci-setup.sh); elsewhere the tests are skipped without one.
  */
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +15,7 @@ export const engine = new DockerEngine(process.env.DOCKER_HOST || DEFAULT_DOCKER
 export async function hasDocker(): Promise<boolean> {
   const res = await fetch('http://docker/_ping', { unix: '/var/run/docker.sock', signal: AbortSignal.timeout(5_000) } as RequestInit).catch(() => null)
   const ok = res?.status === 200
-  if (!ok && process.env.CI) throw new Error('no Docker daemon at /var/run/docker.sock (.ci/run starts one: scripts/ci-docker.sh)')
+  if (!ok && process.env.CI) throw new Error('no Docker daemon at /var/run/docker.sock (.ci/run starts one: scripts/ci-setup.sh)')
   return ok
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A Docker daemon for the docker tests (test/e2e/docker-launcher.test.ts, server-image.test.ts):
-# installs Debian's docker.io when dockerd is absent and starts the daemon when it does not
-# answer. CI machines are fresh, run as root and start no services, so nothing else does this.
+# What the e2e tests need that a fresh machine lacks, from Debian's packages: a Docker daemon for
+# the docker tests (docker-launcher.test.ts, server-image.test.ts): docker.io installed when
+# dockerd is absent, the daemon started when it does not answer; zsh and fish for the completion
+# tests. CI machines are fresh, run as root and start no services, so nothing else does this.
 #
 # The daemon gets no default bridge (and so no 172.17.0.0/16 network and no NAT rules): the tests
 # use host networking only, and every connection stays on loopback.
@@ -9,11 +10,15 @@ set -euo pipefail
 
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
-if ! command -v dockerd >/dev/null 2>&1; then
-  echo "installing docker.io with apt-get" >&2
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq docker.io >&2
+  apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 if answers; then exit 0; fi
