@@ -19,8 +19,12 @@
  * - Pausing stops firing; resuming counts from then (what passed while paused is not owed), and
  *   so does a new cron or time zone. A new schedule counts from its creation.
  * - Re-registering a manifest keeps its schedule (and its pause) when the declaration is the
- *   same; a workflow that no longer declares one, or an archived module, removes it. Schedules
- *   of an archived workspace do not fire.
+ *   same; a workflow that no longer declares one, or an archived module, removes it. One made
+ *   with the API stays until deleted, registered or not (its runs then wait in the queue, as a
+ *   `coflux submit` would). Schedules of an archived workspace do not fire; those of a paused
+ *   one do, and their runs wait for it to resume.
+ * - A run that cannot be started (arguments its workflow rejects) is recorded as the due
+ *   time's outcome, `failed`, and not retried: a due time never starts more than one run.
  *
  * The runner owns the timer; the schedules themselves are durable (store/schedules.ts). Its
  * timer is set for the earliest due time (at most a minute ahead, so a changed wall clock is
