@@ -62,7 +62,7 @@ export function registerScheduleRoutes(app: Hono<AppEnv>, server: ServerContext)
     if (schedule.source === 'manifest') {
       throw new ApiError(
         409,
-        'conflict',
+        'declared_by_manifest',
         `schedule ${schedule.externalId} is declared by ${schedule.module}/${schedule.target}: remove its schedule= and register again, or pause it`,
       )
     }

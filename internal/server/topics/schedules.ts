@@ -1,6 +1,9 @@
 /**
  * `workspaces/<ws>/schedules` (our improvement, issue 11): the workspace's schedules with their
- * next due time and the cron in words, as `coflux schedules list -o json` prints them.
+ * next due time and the cron in words, as `coflux schedules list -o json` prints them. A
+ * `schedules` change event (created, paused, resumed, deleted, fired, re-registered) refreshes it.
+ * TODO(#11): the web UI does not show it yet; the UI being rewritten in internal/web-ui can
+ * subscribe to this topic (typed `SchedulesTopic`, protocol/schedules.ts) for a schedules list.
  */
 import type { ScheduleEntry, SchedulesTopic } from '../../protocol/schedules.ts'
 import type { ScheduleRecord, WorkspaceRecord } from '../../store/index.ts'
