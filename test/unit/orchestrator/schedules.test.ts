@@ -407,6 +407,32 @@ describe('schedule runner', () => {
     expect(server.store.schedules.list(server.workspaceId)).toEqual([])
   })
 
+  test('DST in a zone: following the timer across both changes starts one run a day', () => {
+    server = new Server()
+    server.clock = at('2025-03-28T12:00:00Z')
+    const s = server.schedule({ cron: '30 1 * * *', timezone: 'Europe/London' })
+    const follow = (until: number) => {
+      // what the timer does: wake at the next due time, fire, repeat
+      for (let next = server.o.schedules.describe(server.get(s)).nextFireAt!; next < until; next = server.o.schedules.describe(server.get(s)).nextFireAt!) {
+        server.clock = next
+        expect(server.o.schedules.fireDue()).toHaveLength(1)
+      }
+    }
+    follow(at('2025-04-01T00:00:00Z'))
+    // 01:30 did not exist on 30 March: that day's run came at 02:00 BST (01:00 UTC)
+    expect(server.runs().map((r) => r.createdAt)).toEqual([at('2025-03-29T01:30:00Z'), at('2025-03-30T01:00:00Z'), at('2025-03-31T00:30:00Z')])
+
+    server.clock = at('2025-10-24T12:00:00Z')
+    server.o.schedules.pause(server.get(s))
+    server.o.schedules.resume(server.get(s))
+    follow(at('2025-10-26T01:00:00Z'))
+    // 01:30 comes twice on 26 October (BST, then GMT): the second is not a due time
+    server.clock = at('2025-10-26T01:30:00Z')
+    expect(server.o.schedules.fireDue()).toEqual([])
+    follow(at('2025-10-28T00:00:00Z'))
+    expect(server.runs().slice(3).map((r) => r.createdAt)).toEqual([at('2025-10-25T00:30:00Z'), at('2025-10-26T00:30:00Z'), at('2025-10-27T01:30:00Z')])
+  })
+
   test('a run that cannot be started is recorded as failed, once', () => {
     server = new Server()
     const s = server.schedule({ cron: '0 * * * *', arguments: ['{bad json'] })
