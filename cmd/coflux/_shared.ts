@@ -5,7 +5,8 @@
  */
 import type { ArgsDef, CommandContext } from 'citty'
 import { commandEnv, type CommandEnv } from '../../internal/cli-ui/index.ts'
-import { createClient, resolveWorkspaceId, type CofluxClient } from '../../internal/client/index.ts'
+import { BlobStores, createClient, resolveWorkspaceId, type CofluxClient } from '../../internal/client/index.ts'
+import { parseJson, type Json } from '../../internal/protocol/json.ts'
 
 export const globalArgs = {
   config: { type: 'string', alias: 'c', valueHint: 'PATH', description: 'Configuration file (default: ./coflux.toml)' },
@@ -47,4 +48,12 @@ export async function connect(ctx: CommandContext<any>, options: { outputFileCom
 /** Positional values of a command (everything after the command words). */
 export function positionals(ctx: CommandContext<any>): string[] {
   return (ctx.args._ as string[] | undefined) ?? []
+}
+
+/** A blob value's JSON content through the configured blob stores; undefined when it is not there. */
+export function blobJsonLoader({ client, config }: Connected): (key: string) => Promise<Json | undefined> {
+  return async (key) => {
+    const bytes = await new BlobStores(client, { stores: [...config.blobs.stores], token: client.address.token }).get(key)
+    return bytes ? parseJson(new TextDecoder().decode(bytes)) : undefined
+  }
 }

@@ -6,17 +6,17 @@ import {
   renderRunTree,
   withContext,
 } from '../../internal/cli-ui/index.ts'
-import { BlobStores, findResultExecution, parseResultTarget } from '../../internal/client/index.ts'
+import { findResultExecution, parseResultTarget } from '../../internal/client/index.ts'
 import { runIdOf } from '../../internal/protocol/ids.ts'
-import { parseJson } from '../../internal/protocol/json.ts'
-import { connect, noWaitArgs } from './_shared.ts'
+import { blobJsonLoader, connect, noWaitArgs } from './_shared.ts'
 
 const inspect = defineCommand({
   meta: { name: 'inspect', description: 'Show a run (waits for it unless --no-wait)' },
   args: { 'run-id': { type: 'positional', description: 'Run id' }, ...noWaitArgs },
   async run(ctx) {
     const runId = ctx.args['run-id'] as string
-    const { client, out, log, workspaceId } = await connect(ctx)
+    const conn = await connect(ctx)
+    const { client, out, log, workspaceId } = conn
     const wsId = await workspaceId()
     const run = await withContext('failed to get run', client.getRun(wsId, runId))
     if (ctx.args['no-wait']) {
@@ -25,7 +25,7 @@ const inspect = defineCommand({
       else out.text(renderRunTree(run, runId, out.colors))
       return
     }
-    const code = await followRun({ client, workspaceId: wsId, runId, out, log })
+    const code = await followRun({ client, workspaceId: wsId, runId, out, log, loadBlob: blobJsonLoader(conn) })
     if (code !== 0) throw new ExitError(code)
   },
 })
@@ -35,22 +35,16 @@ const result = defineCommand({
   args: { target: { type: 'positional', description: '<run-id>[:<step>[:<attempt>]]' } },
   async run(ctx) {
     const target = parseResultTarget(ctx.args.target as string)
-    const { client, out, config, workspaceId } = await connect(ctx)
+    const conn = await connect(ctx)
+    const { client, out, workspaceId } = conn
     const wsId = await workspaceId()
     const run = await withContext('failed to get run', client.getRun(wsId, target.runId))
     const execution = findResultExecution(run, target)
     const res = execution.result
     if (!res) throw new Error('no result yet')
     if (out.isJson) return out.json(res)
-    let blobData
-    if (res.type === 'value' && res.value.type === 'blob') {
-      try {
-        const bytes = await new BlobStores(client, { stores: [...config.blobs.stores], token: client.address.token }).get(res.value.key)
-        if (bytes) blobData = parseJson(new TextDecoder().decode(bytes))
-      } catch {
-        // shown as <blob (size)>
-      }
-    }
+    // a blob that cannot be fetched is shown as <blob (size)>
+    const blobData = res.type === 'value' && res.value.type === 'blob' ? await blobJsonLoader(conn)(res.value.key).catch(() => undefined) : undefined
     out.text(renderResultText(res, out.colors, blobData))
   },
 })
@@ -63,7 +57,8 @@ const rerun = defineCommand({
     if (!stepId.includes(':')) {
       throw new Error(`invalid step ID format: expected 'run-id:step-number', got '${stepId}'`)
     }
-    const { client, out, log, workspaceId } = await connect(ctx)
+    const conn = await connect(ctx)
+    const { client, out, log, workspaceId } = conn
     const wsId = await workspaceId()
     const { executionId, attempt } = await withContext('failed to rerun step', client.rerunStep(wsId, stepId))
     if (ctx.args['no-wait']) {
@@ -71,7 +66,7 @@ const rerun = defineCommand({
       return
     }
     const runId = runIdOf(stepId)
-    const code = await followRun({ client, workspaceId: wsId, runId, out, log, intro: `${executionId}:${attempt}` })
+    const code = await followRun({ client, workspaceId: wsId, runId, out, log, intro: `${executionId}:${attempt}`, loadBlob: blobJsonLoader(conn) })
     if (code !== 0) throw new ExitError(code)
   },
 })

@@ -7,7 +7,7 @@ import {
   parseTargetSpec,
   type SubmitOverrides,
 } from '../../internal/client/index.ts'
-import { connect, noWaitArgs, positionals } from './_shared.ts'
+import { blobJsonLoader, connect, noWaitArgs, positionals } from './_shared.ts'
 
 /** `coflux submit <module/target> [arguments…]` (cli.md §8.2) */
 export default defineCommand({
@@ -31,7 +31,8 @@ export default defineCommand({
     const overrides = submitOverrides(ctx)
     const { module, target } = parseTargetSpec(spec!)
     const args = jsonArguments(texts)
-    const { client, out, log, workspaceId } = await connect(ctx)
+    const conn = await connect(ctx)
+    const { client, out, log, workspaceId } = conn
     const wsId = await workspaceId({ autoCreate: true })
     const workflow = await withContext('failed to get workflow', client.getWorkflow(wsId, module, target))
     const request = buildSubmitRequest({ workspaceId: wsId, module, target }, args, workflow.configuration, {
@@ -43,7 +44,7 @@ export default defineCommand({
       out.result({ runId, stepId, executionId }, () => `Workflow submitted (run: ${runId}).`)
       return
     }
-    const code = await followRun({ client, workspaceId: wsId, runId, out, log, intro: runId })
+    const code = await followRun({ client, workspaceId: wsId, runId, out, log, intro: runId, loadBlob: blobJsonLoader(conn) })
     if (code !== 0) throw new ExitError(code)
   },
 })

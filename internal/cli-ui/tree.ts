@@ -1,18 +1,22 @@
 /**
  * The step tree of a run (cli.md §8.2) in the terminal: one line per step of the tree that
- * client/run-tree.ts builds, groups of ≥ 2 shown as a header plus their first member, and an
+ * client/run-tree.ts builds, groups of ≥ 2 shown as a header plus their first member, each step
+ * with how long its latest attempt ran (still running: so far, when `now` is given), and an
  * optional height cap for the live view.
  */
 import type { Colors } from './colors.ts'
 import { latestAttempt, type ExecutionStatus } from '../client/run-status.ts'
 import { buildRunTree, type RunTreeNode, type RunTreeStep } from '../client/run-tree.ts'
-import type { RunSnapshot, Step } from '../protocol/api.ts'
+import type { Execution, RunSnapshot, Step } from '../protocol/api.ts'
+import { formatDuration } from '../client/value-text.ts'
 
 export interface TreeOptions {
   /** cap the output at this many lines (terminal height − 1), ending with `… K more steps (M total)` */
   maxLines?: number
   /** truncate lines to this width */
   columns?: number
+  /** the live view's clock: running steps show how long they have run so far */
+  now?: number
 }
 
 /**
@@ -24,7 +28,7 @@ export function renderRunTree(run: RunSnapshot, runId: string, c: Colors, option
   const root = buildRunTree(run)
   if (!root) return [c.dim('(no steps)')]
   const lines: string[] = []
-  flatten(root, runId, c, '', '', lines)
+  flatten(root, { runId, c, now: options.now }, '', '', lines)
   // steps not reachable from the initial step (an earlier attempt's children) are not shown
   const total = Object.keys(run.steps).length
   let out = lines
@@ -36,21 +40,47 @@ export function renderRunTree(run: RunSnapshot, runId: string, c: Colors, option
   return options.columns ? out.map((l) => truncate(l, options.columns!)) : out
 }
 
-function nodeText(node: RunTreeNode, runId: string, c: Colors): string {
-  if (node.kind === 'group') {
-    const summary = node.counts.map(([status, n]) => `${n} ${status}`)
-    return `${c.bold(node.name)} 1 of ${node.memberIds.length} (${summary.join(', ')})`
-  }
-  return stepLine(node, runId, c)
+interface LineContext {
+  runId: string
+  c: Colors
+  now?: number
 }
 
-function stepLine(node: RunTreeStep, runId: string, c: Colors): string {
+function nodeText(node: RunTreeNode, x: LineContext): string {
+  if (node.kind === 'group') {
+    const summary = node.counts.map(([status, n]) => `${n} ${status}`)
+    return `${x.c.bold(node.name)} 1 of ${node.memberIds.length} (${summary.join(', ')})`
+  }
+  return stepLine(node, x)
+}
+
+function stepLine(node: RunTreeStep, { runId, c, now }: LineContext): string {
   const { step, status } = node
   const dot = statusColor(status, c)('●')
   let line = `${dot} ${c.dim(`${step.stepNumber}:${node.attempt}`)} ${step.module}/${step.target}`
   if (node.isInitial) line += ` [${runId}]`
+  const ran = status === 'cached' ? null : ranFor(node.execution, now)
+  if (ran !== null) line += ` ${c.dim(formatStepDuration(ran))}`
   const note = annotation(step, status, c)
   return note ? `${line} ${note}` : line
+}
+
+/** Assigned → result, or assigned → `now` while it runs; null when it never ran on a worker. */
+function ranFor(execution: Execution | undefined, now: number | undefined): number | null {
+  if (!execution || execution.assignedAt === null) return null
+  if (execution.completedAt !== null) return Math.max(0, execution.completedAt - execution.assignedAt)
+  return now === undefined ? null : Math.max(0, now - execution.assignedAt)
+}
+
+/**
+ * Milliseconds under a second, tenths under ten seconds, whole seconds after that.
+ *
+ * @example
+ * formatStepDuration(340) // '340ms'; formatStepDuration(1_250) // '1.3s'; formatStepDuration(95_000) // '1m35s'
+ */
+export function formatStepDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  return formatDuration(ms < 10_000 ? Math.round(ms / 100) / 10 : Math.round(ms / 1000))
 }
 
 export function statusColor(status: ExecutionStatus, c: Colors): (s: string) => string {
@@ -96,11 +126,11 @@ function annotation(step: Step, status: ExecutionStatus, c: Colors): string {
   }
 }
 
-function flatten(node: RunTreeNode, runId: string, c: Colors, prefix: string, childPrefix: string, out: string[]): void {
-  out.push(prefix + nodeText(node, runId, c))
+function flatten(node: RunTreeNode, x: LineContext, prefix: string, childPrefix: string, out: string[]): void {
+  out.push(prefix + nodeText(node, x))
   node.children.forEach((child, i) => {
     const last = i === node.children.length - 1
-    flatten(child, runId, c, childPrefix + (last ? '└─ ' : '├─ '), childPrefix + (last ? '   ' : '│  '), out)
+    flatten(child, x, childPrefix + (last ? '└─ ' : '├─ '), childPrefix + (last ? '   ' : '│  '), out)
   })
 }
 

@@ -5,6 +5,29 @@ import { error, execution, run, step, value } from './fixtures.ts'
 const c = createColors(false)
 
 describe('renderRunTree', () => {
+  test('how long each step ran: finished, running (with the live clock), never on a worker', () => {
+    const snapshot = run({
+      'R1:1': step('R1', 1, 'main', null, {
+        '1': execution('R1:1:1', null, {
+          assignedAt: 1_000,
+          children: [2, 3, 4].map((n) => ({ stepId: `R1:${n}`, attempt: 1, groupId: null })),
+        }),
+      }),
+      'R1:2': step('R1', 2, 'fast', 'R1:1:1', { '1': execution('R1:2:1', value(1), { assignedAt: 1_000, completedAt: 1_340 }) }),
+      'R1:3': step('R1', 3, 'slow', 'R1:1:1', { '1': execution('R1:3:1', value(1), { assignedAt: 1_000, completedAt: 96_000 }) }),
+      'R1:4': step('R1', 4, 'queued', 'R1:1:1', { '1': execution('R1:4:1', null, { assignedAt: null }) }),
+    })
+    expect(renderRunTree(snapshot, 'R1', c, { now: 3_250 })).toEqual([
+      '● 1:1 app/main [R1] 2.3s Running...',
+      '├─ ● 2:1 app/fast 340ms',
+      '├─ ● 3:1 app/slow 1m35s',
+      '└─ ● 4:1 app/queued',
+    ])
+    // without a clock a running step shows no time (the final tree has none running)
+    expect(renderRunTree(snapshot, 'R1', c)[0]).toBe('● 1:1 app/main [R1] Running...')
+  })
+
+
   test('statuses, annotations, nesting and the run id on the initial step', () => {
     const snapshot = run({
       'R1:1': step('R1', 1, 'main', null, {
@@ -24,16 +47,16 @@ describe('renderRunTree', () => {
     })
     expect(renderRunTree(snapshot, 'R1', c)).toEqual([
       '● 1:1 app/main [R1] Running...',
-      '├─ ● 2:1 app/fetch builtins.ValueError: bad',
-      '│  └─ ● 4:1 app/inner',
-      '└─ ● 3:1 app/save (cancelled)',
+      '├─ ● 2:1 app/fetch 1ms builtins.ValueError: bad',
+      '│  └─ ● 4:1 app/inner 1ms',
+      '└─ ● 3:1 app/save 1ms (cancelled)',
     ])
   })
 
   test('the latest attempt is numeric (10 after 9)', () => {
     const executions: Record<string, ReturnType<typeof execution>> = {}
     for (let i = 1; i <= 10; i++) executions[String(i)] = execution(`R1:1:${i}`, i === 10 ? value(1) : error('E', 'x', i + 1))
-    expect(renderRunTree(run({ 'R1:1': step('R1', 1, 'main', null, executions) }), 'R1', c)).toEqual(['● 1:10 app/main [R1]'])
+    expect(renderRunTree(run({ 'R1:1': step('R1', 1, 'main', null, executions) }), 'R1', c)).toEqual(['● 1:10 app/main [R1] 1ms'])
   })
 
   test('groups of two or more collapse to a header and their first member', () => {
@@ -47,7 +70,7 @@ describe('renderRunTree', () => {
     expect(renderRunTree(snapshot, 'R1', c)).toEqual([
       '● 1:1 app/main [R1] Running...',
       '└─ batch 1 of 3 (1 running, 1 error, 1 completed)',
-      '   └─ ● 2:1 app/item',
+      '   └─ ● 2:1 app/item 1ms',
     ])
   })
 
@@ -60,7 +83,7 @@ describe('renderRunTree', () => {
         '1': execution('R1:2:1', { type: 'cached', createdBy: null, execution: { executionId: 'R0:1:1', module: 'app', target: 'c' }, result: value(1) }),
       }),
     })
-    expect(renderRunTree(snapshot, 'R1', c)).toEqual(['● 1:1 app/main [R1] suspended', '└─ ● 2:1 app/c (cached)'])
+    expect(renderRunTree(snapshot, 'R1', c)).toEqual(['● 1:1 app/main [R1] 1ms suspended', '└─ ● 2:1 app/c (cached)'])
   })
 
   test('height cap', () => {
