@@ -18,6 +18,7 @@ export type Route =
   | { name: 'pools'; ws: string }
   | { name: 'pool'; ws: string; pool: string }
   | { name: 'inputs'; ws: string }
+  | { name: 'schedules'; ws: string }
   | { name: 'workflow'; ws: string; module: string; target: string }
   | { name: 'run'; ws: string; runId: string; step: string | null; attempt: number | null; tab: RunTab }
 
@@ -56,6 +57,7 @@ export function parseRoute(hash: string, pathname = '/', search = ''): Route {
     case 'sessions':
     case 'pools':
     case 'inputs':
+    case 'schedules':
       if (section === 'pools' && a) return { name: 'pool', ws, pool: a }
       return { name: section, ws }
   }
@@ -74,6 +76,7 @@ export const href = {
   pools: (ws: string) => `#/ws/${enc(ws)}/pools`,
   pool: (ws: string, pool: string) => `#/ws/${enc(ws)}/pools/${enc(pool)}`,
   inputs: (ws: string) => `#/ws/${enc(ws)}/inputs`,
+  schedules: (ws: string) => `#/ws/${enc(ws)}/schedules`,
   workflow: (ws: string, module: string, target: string) => `#/ws/${enc(ws)}/workflows/${enc(module)}/${enc(target)}`,
   run(ws: string, runId: string, options: { step?: string | null; attempt?: number | null; tab?: RunTab } = {}): string {
     const q = new URLSearchParams()

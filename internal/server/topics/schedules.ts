@@ -1,9 +1,8 @@
 /**
  * `workspaces/<ws>/schedules` (our improvement, issue 11): the workspace's schedules with their
  * next due time and the cron in words, as `coflux schedules list -o json` prints them. A
- * `schedules` change event (created, paused, resumed, deleted, fired, re-registered) refreshes it.
- * TODO(#11): the web UI does not show it yet; the UI being rewritten in internal/web-ui can
- * subscribe to this topic (typed `SchedulesTopic`, protocol/schedules.ts) for a schedules list.
+ * `schedules` change event (created, paused, resumed, deleted, fired, re-registered) refreshes it;
+ * the web UI's Schedules page (web-ui/views/schedules.tsx) follows it live.
  */
 import type { ScheduleEntry, SchedulesTopic } from '../../protocol/schedules.ts'
 import type { ScheduleRecord, WorkspaceRecord } from '../../store/index.ts'

@@ -3,6 +3,7 @@
  * view the route names. The URL names the workspace by name (`#/ws/default/…`) or by id.
  */
 import type { InputSummary, ModulesTopic, QueueEntry, SessionEntry, WorkspaceSummary } from '../../protocol/api.ts'
+import type { SchedulesTopic } from '../../protocol/schedules.ts'
 import { Card, Crumbs, Empty, Loading } from '../components/ui.tsx'
 import { href, type WorkspaceRoute } from '../route.ts'
 import { topicErrorText, useTopic } from '../topics.ts'
@@ -12,6 +13,7 @@ import { OverviewView } from './overview.tsx'
 import { PoolView, PoolsView } from './pools.tsx'
 import { QueueView } from './queue.tsx'
 import { RunView } from './run.tsx'
+import { SchedulesView } from './schedules.tsx'
 import { SessionsView } from './sessions.tsx'
 import { WorkflowView } from './workflow.tsx'
 
@@ -56,6 +58,8 @@ function Inner({ ws, route }: { ws: WorkspaceRef; route: WorkspaceRoute }) {
       return <PoolView ws={ws} name={route.pool} />
     case 'inputs':
       return <InputsView ws={ws} />
+    case 'schedules':
+      return <SchedulesView ws={ws} />
     case 'workflow':
       return <WorkflowView ws={ws} module={route.module} target={route.target} />
     case 'run':
@@ -68,6 +72,7 @@ function Sidebar({ ws, route }: { ws: WorkspaceRef; route: WorkspaceRoute }) {
   const queue = useTopic<Record<string, QueueEntry>>(['workspaces', ws.id, 'queue'])
   const sessions = useTopic<Record<string, SessionEntry>>(['workspaces', ws.id, 'sessions'])
   const inputs = useTopic<Record<string, InputSummary>>(['workspaces', ws.id, 'inputs'])
+  const schedules = useTopic<SchedulesTopic>(['workspaces', ws.id, 'schedules'])
   const count = (v: object | undefined) => (v ? Object.keys(v).length : null)
   const connected = sessions.value ? Object.values(sessions.value).filter((s) => s.connected).length : null
   const link = (to: string, label: string, isActive: boolean, n: number | null = null, isLive = false) => (
@@ -104,6 +109,7 @@ function Sidebar({ ws, route }: { ws: WorkspaceRef; route: WorkspaceRoute }) {
       {link(href.sessions(ws.name), 'Sessions', route.name === 'sessions', connected)}
       {link(href.pools(ws.name), 'Pools', route.name === 'pools' || route.name === 'pool')}
       {link(href.inputs(ws.name), 'Inputs', route.name === 'inputs', count(inputs.value), true)}
+      {link(href.schedules(ws.name), 'Schedules', route.name === 'schedules', count(schedules.value))}
       <h3>Workflows</h3>
       {modules.error ? (
         <div class="side-module">{topicErrorText(modules.error, 'Workflows')}</div>
