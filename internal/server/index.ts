@@ -48,6 +48,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     timeoutGraceMs: settings.timeoutGraceMs,
     reconnectionTimeoutMs: settings.reconnectionTimeoutMs,
     scheduleClockOffsetMs: settings.scheduleClockOffsetMs,
+    epochRetentionDays: settings.epochRetentionDays,
     launcherFor: (projectId) => launchers.forProject(projectId),
   })
   projects.openExisting()

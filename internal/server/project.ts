@@ -16,7 +16,11 @@ export interface ProjectOptions {
   scheduleClockOffsetMs?: number
   /** the server's launchers, bound to one project (semantics.md §21) */
   launcherFor?: (projectId: string) => WorkerLauncher
+  /** semantics.md §23.3: archives older than this many days are deleted; null keeps them */
+  epochRetentionDays?: number | null
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000
 
 export class Project {
   readonly id: string
@@ -47,8 +51,14 @@ export class Project {
       onRotated: (epoch) => logger.info(`project ${id}: orchestration store archived as epoch ${epoch}`),
       onError: (err) => logger.warn(`project ${id}: epoch rotation failed: ${String(err)}`),
     })
-    // §24: the log and metric stores rotate on their own at 100 MiB, checked as often
-    const telemetry = setInterval(() => this.#rotateTelemetry(logger), EPOCH_CHECK_INTERVAL_MS)
+    // §24: the log and metric stores rotate on their own at 100 MiB, checked as often;
+    // §23.3: archives past the retention are deleted then too, and once at start-up
+    const retentionMs = options.epochRetentionDays ? options.epochRetentionDays * DAY_MS : null
+    if (retentionMs !== null) this.#deleteExpiredArchives(retentionMs, logger)
+    const telemetry = setInterval(() => {
+      this.#rotateTelemetry(logger)
+      if (retentionMs !== null) this.#deleteExpiredArchives(retentionMs, logger)
+    }, EPOCH_CHECK_INTERVAL_MS)
     telemetry.unref?.()
     this.#stopRotation = () => {
       stopEpochs()
@@ -63,6 +73,24 @@ export class Project {
         if (archive) logger.info(`project ${this.id}: ${name} store archived as ${archive}`)
       } catch (err) {
         logger.warn(`project ${this.id}: ${name} store rotation failed: ${String(err)}`)
+      }
+    }
+  }
+
+  /** Deletes the orchestration epochs and log and metric partitions archived more than `retentionMs` ago. */
+  #deleteExpiredArchives(retentionMs: number, logger: Logger): void {
+    const cutoff = Date.now() - retentionMs
+    const stores = [
+      ['orchestration epoch', () => this.store.epochs?.deleteArchivedBefore(cutoff) ?? []],
+      ['log partition', () => this.logs.deleteArchivedBefore(cutoff)],
+      ['metric partition', () => this.metrics.deleteArchivedBefore(cutoff)],
+    ] as const
+    for (const [name, deleteExpired] of stores) {
+      try {
+        const ids = deleteExpired()
+        if (ids.length > 0) logger.info(`project ${this.id}: deleted ${name}${ids.length === 1 ? '' : 's'} ${ids.join(', ')} (retention)`)
+      } catch (err) {
+        logger.warn(`project ${this.id}: deleting expired ${name}s failed: ${String(err)}`)
       }
     }
   }

@@ -34,6 +34,11 @@ export interface ServerSettings {
    * the wall clock, so an end-to-end test reaches a due time without waiting for it
    */
   scheduleClockOffsetMs: number
+  /**
+   * `epochs.retention_days` (semantics.md §23.3): archived epochs, log and metric partitions
+   * archived longer ago than this are deleted; null (the default) keeps them all
+   */
+  epochRetentionDays: number | null
   /** warnings to print at start-up */
   warnings: string[]
   /** "no project specified" note */
@@ -64,6 +69,7 @@ const NATIVE_ENV: Record<string, string> = {
   max_body_bytes: 'COFLUX_MAX_BODY_BYTES',
   max_blob_bytes: 'COFLUX_MAX_BLOB_BYTES',
   log_level: 'COFLUX_LOG_LEVEL',
+  epochs_retention_days: 'COFLUX_EPOCHS_RETENTION_DAYS',
 }
 
 function list(value: unknown): string[] {
@@ -186,7 +192,16 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     timeoutGraceMs: size('timeout_grace_ms', 30_000),
     reconnectionTimeoutMs: size('reconnection_timeout_ms', 30_000),
     scheduleClockOffsetMs: offset('schedule_clock_offset_ms'),
+    epochRetentionDays: retentionDays(pick('epochs_retention_days') ?? (table.epochs as Source | undefined)?.retention_days),
     warnings,
     defaultedProject,
   }
+}
+
+/** Days, fractions allowed (`0.5` is twelve hours); absent or empty → off. */
+function retentionDays(raw: unknown): number | null {
+  if (raw === undefined || raw === null || raw === '') return null
+  const days = Number(raw)
+  if (typeof raw === 'boolean' || !Number.isFinite(days) || days <= 0) throw new SettingsError(`invalid epochs.retention_days: ${String(raw)} (expected a number of days > 0)`)
+  return days
 }

@@ -152,6 +152,14 @@ export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
     return entry.id
   }
 
+  /** Retention (§23.3): deletes the archives archived before `cutoff`; runs only there become unknown. Their ids. */
+  deleteArchivedBefore(cutoff: number): string[] {
+    const ids = this.#files.deleteArchivedBefore(cutoff).map((e) => e.id)
+    for (const id of ids) this.#filters.delete(id)
+    if (ids.length > 0) this.#recentRuns.clear()
+    return ids
+  }
+
   // -------------------------------------------------------------------------------------------
   // Background indexing (§23.2)
 
@@ -177,8 +185,12 @@ export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
     for (;;) {
       const archive = this.#unindexed()
       if (!archive || this.#closed) return
-      const built = await buildFilters(archive.handle.db, () => this.#closed)
-      if (!built || this.#closed) return
+      // an archive deleted meanwhile (retention) stops its build: its database is closed
+      const isGone = () => this.#closed || !this.#files.archives.includes(archive)
+      const built = await buildFilters(archive.handle.db, isGone)
+      if (this.#closed) return
+      if (isGone()) continue
+      if (!built) return
       this.#files.index.saveFilters(archive.entry.id, built, Date.now())
       this.#filters.set(archive.entry.id, built.filters)
     }

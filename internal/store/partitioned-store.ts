@@ -38,6 +38,14 @@ export abstract class PartitionedStore<P extends PartitionFile, Pending, Stored 
     return this.partitions.list()
   }
 
+  /**
+   * Retention (semantics.md §23.3): deletes the archived partitions archived before `cutoff`;
+   * their ids. Cursors into them continue with the next partition (`Partitions.readOrder`).
+   */
+  deleteArchivedBefore(cutoff: number): string[] {
+    return this.partitions.deleteArchivedBefore(cutoff)
+  }
+
   /** Persists everything still buffered and closes the files. */
   close(): void {
     this.writer.close(() => this.partitions.close())

@@ -246,6 +246,11 @@ export class Partitions<P extends PartitionFile> {
     return entry.id
   }
 
+  /** Retention (semantics.md §23.3): deletes the archives archived before `cutoff`; their ids. */
+  deleteArchivedBefore(cutoff: number): string[] {
+    return this.#files.deleteArchivedBefore(cutoff).map((e) => e.id)
+  }
+
   close(): void {
     this.#files.close()
   }

@@ -211,6 +211,23 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
     return entry
   }
 
+  /**
+   * Retention (semantics.md §23.3): deletes the archives archived before `cutoff` and returns
+   * their entries. Each file goes before its index row, so a crash in between leaves a row
+   * without a file, which the next load forgets; the reverse would bring the file back as new.
+   */
+  deleteArchivedBefore(cutoff: number): E[] {
+    if (this.#closed) return []
+    const expired = this.#archives.filter((a) => a.entry.archivedAt < cutoff)
+    for (const archive of expired) {
+      archive.close()
+      removeDatabaseFiles(archive.path)
+      this.index.forget(archive.entry.id)
+      this.#archives.splice(this.#archives.indexOf(archive), 1)
+    }
+    return expired.map((a) => a.entry)
+  }
+
   close(): void {
     if (this.#closed) return
     this.#closed = true
