@@ -16,6 +16,9 @@ import { ensureWorkspace, FIXTURES, finalResult } from './support/worker.ts'
 
 const BUILT = join(REPO, 'dist', 'coflux')
 const IMAGE = `coflux-e2e-worker:${process.pid}`
+// names of this test process only: another run on the machine has its own containers
+const LAUNCH_WS = `docker-launch-${process.pid}`
+const MISSING_WS = `docker-missing-${process.pid}`
 const isReady = await hasDocker()
 let server: TestServer
 
@@ -32,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!isReady) return
   await server.cleanup()
-  for (const id of containersLabelled(`coflux.worker`)) await engine.removeContainer(id)
+  for (const ws of [LAUNCH_WS, MISSING_WS]) for (const id of containersLabelled(`coflux.workspace=${ws}`)) await engine.removeContainer(id)
   docker(['image', 'rm', '--force', IMAGE])
 })
 
@@ -47,7 +50,7 @@ async function launches(workspace: string, pool: string): Promise<Record<string,
 }
 
 test.skipIf(!isReady)('queued work starts a container worker, which runs it and is stopped when idle', async () => {
-  const ws = 'docker-launch'
+  const ws = LAUNCH_WS
   expect((await cli(ws, ['manifests', 'register', 'flows'])).code).toBe(0)
   const wsId = await ensureWorkspace(server, ws)
   const created = await cli(ws, ['pools', 'create', 'boxes', '--type', 'docker', '--modules', 'flows', '--set', `image=${IMAGE}`])
@@ -84,7 +87,7 @@ test.skipIf(!isReady)('queued work starts a container worker, which runs it and 
 })
 
 test.skipIf(!isReady)('an image that cannot be had is a start error on the launch', async () => {
-  const ws = 'docker-missing'
+  const ws = MISSING_WS
   expect((await cli(ws, ['manifests', 'register', 'flows'])).code).toBe(0)
   // a registry on a closed loopback port: the pull fails at once, and stays on this machine
   const image = 'localhost:1/coflux-missing:none'
