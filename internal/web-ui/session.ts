@@ -45,7 +45,16 @@ export const authNeeded = createStore<string | null>(null)
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 401) authNeeded.set(hasToken() ? 'The server rejected this token.' : 'This server requires a token.')
-    return err.message && err.message !== err.code ? `${err.code}: ${err.message}` : err.code
+    // field errors (`{"pool.launcher.type": "not_allowed"}`) or a longer explanation
+    const details = err.details as Record<string, unknown> | undefined
+    const more =
+      details && typeof details === 'object'
+        ? typeof details.message === 'string'
+          ? details.message
+          : Object.entries(details).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')
+        : ''
+    const text = err.message && err.message !== err.code ? `${err.code}: ${err.message}` : err.code
+    return more ? `${text} (${more})` : text
   }
   return err instanceof Error ? err.message : String(err)
 }

@@ -8,7 +8,7 @@ import { topicErrorText, useTopic } from '../topics.ts'
 import type { WorkspaceRef } from '../workspace-ref.ts'
 
 /** Each shown workflow subscribes to its topic: bounded, one socket each. */
-const MAX_WORKFLOWS_WITH_RUNS = 12
+const MAX_WORKFLOWS_WITH_RUNS = 40
 
 export function OverviewView({ ws }: { ws: WorkspaceRef }) {
   const modules = useTopic<ModulesTopic>(['workspaces', ws.id, 'modules'])

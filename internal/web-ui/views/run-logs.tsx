@@ -1,9 +1,11 @@
 /**
  * The run's logs, followed live over Server-Sent Events (client/logs.ts `followLogs`, as
- * `coflux logs --follow`), reconnecting after a lost stream; messages render as the CLI's.
+ * `coflux logs --follow`) while the run is active, read once (`fetchAllLogs`) when it is not:
+ * a browser has six connections per server for plain HTTP, and an idle stream per open tab
+ * would use them up. Messages render as the CLI's.
  */
 import { useEffect, useRef, useState } from 'hono/jsx/dom'
-import { followLogs } from '../../client/browser.ts'
+import { fetchAllLogs, followLogs } from '../../client/browser.ts'
 import type { LogEntry, RunSnapshot } from '../../protocol/api.ts'
 import { splitExecutionId } from '../../protocol/ids.ts'
 import { Card } from '../components/ui.tsx'
@@ -14,8 +16,9 @@ import { client, describeError } from '../session.ts'
 const LEVELS = ['DEBUG', 'STDOUT', 'INFO', 'STDERR', 'WARN', 'ERROR']
 const MAX_LINES = 5000
 const RETRY_MS = 2000
+const SETTLE_MS = 3000
 
-export function RunLogs({ runId, run, selectedExecution, onSelect }: { runId: string; run: RunSnapshot | undefined; selectedExecution: string | null; onSelect: (executionId: string) => void }) {
+export function RunLogs({ runId, run, isActive, selectedExecution, onSelect }: { runId: string; run: RunSnapshot | undefined; isActive: boolean; selectedExecution: string | null; onSelect: (executionId: string) => void }) {
   const [entries, setEntries] = useState<LogEntry[]>([])
   const [state, setState] = useState('connecting…')
   const [onlySelected, setOnlySelected] = useState(false)
@@ -27,6 +30,20 @@ export function RunLogs({ runId, run, selectedExecution, onSelect }: { runId: st
     let timer: ReturnType<typeof setTimeout> | undefined
     const follow = async () => {
       let received: LogEntry[] = []
+      if (!isActive) {
+        // the worker posts its last lines in a batch that may land just after the run ends
+        for (const delay of [0, SETTLE_MS]) {
+          await new Promise((resolve) => (timer = setTimeout(resolve, delay)))
+          if (controller.signal.aborted) return
+          try {
+            setEntries((await fetchAllLogs(client, { runId })).logs.slice(-MAX_LINES))
+            setState('complete')
+          } catch (err) {
+            setState(`unavailable (${describeError(err)})`)
+          }
+        }
+        return
+      }
       try {
         setState('connecting…')
         let first = true
@@ -48,7 +65,7 @@ export function RunLogs({ runId, run, selectedExecution, onSelect }: { runId: st
       controller.abort()
       clearTimeout(timer)
     }
-  }, [runId])
+  }, [runId, isActive])
 
   useEffect(() => {
     const el = list.current

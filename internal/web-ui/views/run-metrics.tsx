@@ -1,6 +1,9 @@
-/** The run's metrics as charts, one per key with a line per execution, followed live. */
+/**
+ * The run's metrics as charts, one per key with a line per execution: followed live while the
+ * run is active and has metrics defined, read once otherwise (see run-logs.tsx for why).
+ */
 import { useEffect, useState } from 'hono/jsx/dom'
-import { followMetrics } from '../../client/browser.ts'
+import { followMetrics, queryMetrics } from '../../client/browser.ts'
 import type { RunSnapshot } from '../../protocol/api.ts'
 import { splitExecutionId } from '../../protocol/ids.ts'
 import type { MetricPoint } from '../../protocol/metrics.ts'
@@ -9,13 +12,40 @@ import { Card } from '../components/ui.tsx'
 import { client } from '../session.ts'
 
 const RETRY_MS = 3000
+const SETTLE_MS = 3000
 
-export function useRunMetrics(runId: string): MetricPoint[] {
+async function allMetrics(runId: string): Promise<MetricPoint[]> {
+  const all: MetricPoint[] = []
+  let after: string | undefined
+  for (;;) {
+    const page = await queryMetrics(client, { runId, after })
+    all.push(...page.metrics.map((p) => ({ ...p, value: Number(p.value), at: Number(p.at) })))
+    if (!page.cursor || page.metrics.length === 0 || page.cursor === after) return all
+    after = page.cursor
+  }
+}
+
+export function useRunMetrics(runId: string, run: RunSnapshot | undefined, isActive: boolean): MetricPoint[] {
   const [points, setPoints] = useState<MetricPoint[]>([])
+  const isDefined = !!run && Object.values(run.steps).some((s) => Object.values(s.executions).some((e) => Object.keys(e.metrics).length > 0))
   useEffect(() => {
+    if (!isDefined) return
     const controller = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
     const follow = async () => {
+      if (!isActive) {
+        // read twice: the last points are posted in a batch that may land just after the run ends
+        for (const delay of [0, SETTLE_MS]) {
+          await new Promise((resolve) => (timer = setTimeout(resolve, delay)))
+          if (controller.signal.aborted) return
+          try {
+            setPoints(await allMetrics(runId))
+          } catch {
+            // charts are extra: without them the page still shows the run
+          }
+        }
+        return
+      }
       let received: MetricPoint[] = []
       try {
         let first = true
@@ -34,7 +64,7 @@ export function useRunMetrics(runId: string): MetricPoint[] {
       controller.abort()
       clearTimeout(timer)
     }
-  }, [runId])
+  }, [runId, isActive, isDefined])
   return points
 }
 

@@ -2,7 +2,7 @@
  * A run, live: the header with its overall status and actions, the steps as a tree, a graph or
  * a timeline beside the selected step, then its logs and metrics.
  */
-import { executionStatus, initialStep, latestAttempt } from '../../client/browser.ts'
+import { executionStatus, initialStep, isRunDone, latestAttempt } from '../../client/browser.ts'
 import type { QueueEntry, RunSnapshot } from '../../protocol/api.ts'
 import { splitExecutionId } from '../../protocol/ids.ts'
 import { Ago, Card, Empty, Loading, StatusBadge, StatusDot, toast, WorkspaceCrumbs } from '../components/ui.tsx'
@@ -24,7 +24,9 @@ export function RunView({ ws, route }: { ws: WorkspaceRef; route: Extract<Route,
   const { runId, tab } = route
   const { value: run, error } = useTopic<RunSnapshot>(['workspaces', ws.id, 'runs', runId])
   const { value: queue } = useTopic<Record<string, QueueEntry>>(['workspaces', ws.id, 'queue'])
-  const metrics = useRunMetrics(runId)
+  // steps reached from the initial one (cli.md §7.5, as `submit` waits): a rerun makes it active again
+  const isActive = !run || !isRunDone(run, 'all')
+  const metrics = useRunMetrics(runId, run, isActive)
   const init = run ? initialStep(run) : undefined
   const crumbs = (
     <WorkspaceCrumbs
@@ -79,7 +81,7 @@ export function RunView({ ws, route }: { ws: WorkspaceRef; route: Extract<Route,
           )}
         </section>
       </div>
-      <RunLogs runId={runId} run={run} selectedExecution={selectedExecution} onSelect={selectExecution} />
+      <RunLogs runId={runId} run={run} isActive={isActive} selectedExecution={selectedExecution} onSelect={selectExecution} />
       <RunMetrics points={metrics} run={run} />
     </div>
   )

@@ -27,6 +27,8 @@ export interface TestBrowser {
   context: BrowserContext
   /** a new tab at `url`; page errors fail the test through `errors()` */
   open(url: string): Promise<Page>
+  /** closes every tab opened so far (a browser keeps six connections per server, streams hold them) */
+  closePages(): Promise<void>
   /** uncaught exceptions and console errors seen so far */
   errors(): string[]
   /** a full-page screenshot as test/output/screenshots/<name>.png; returns the path */
@@ -46,17 +48,22 @@ export async function launchBrowser(): Promise<TestBrowser> {
   })
   context.setDefaultTimeout(30_000)
   const errors: string[] = []
+  const pages: Page[] = []
   mkdirSync(SCREENSHOTS, { recursive: true })
   return {
     context,
     async open(url) {
       const page = await context.newPage()
+      pages.push(page)
       page.on('pageerror', (err) => errors.push(`page error: ${err.message}`))
       page.on('console', (msg) => {
         if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`)
       })
       await page.goto(url)
       return page
+    },
+    async closePages() {
+      for (const page of pages.splice(0)) await page.close().catch(() => {})
     },
     errors: () => errors,
     async screenshot(page, name) {
