@@ -1,9 +1,8 @@
 /**
  * Hash routes: `#/ws/<workspace>/…`, where the workspace is named by its name (what links use)
- * or its id. `parseRoute` is pure; `useRoute` follows `location.hash`.
+ * or its id. Pure (unit-tested); use-route.ts follows `location.hash`.
  */
 import { runIdOf, splitExecutionId } from '../protocol/ids.ts'
-import { createStore, useStore, type Store } from './store.ts'
 
 export const RUN_TABS = ['tree', 'graph', 'timeline'] as const
 export type RunTab = (typeof RUN_TABS)[number]
@@ -90,20 +89,4 @@ export const href = {
     const id = splitExecutionId(executionId)
     return href.run(ws, runIdOf(executionId), { step: id?.stepId, attempt: id ? Number(id.attempt) : null, tab })
   },
-}
-
-let current: Store<Route> | undefined
-
-/** The current route; created on first use so this module also loads outside a page (tests). */
-export function useRoute(): Route {
-  if (!current) {
-    const store = createStore<Route>(parseRoute(location.hash, location.pathname, location.search))
-    window.addEventListener('hashchange', () => store.set(parseRoute(location.hash, location.pathname, location.search)))
-    current = store
-  }
-  return useStore(current)
-}
-
-export function navigate(to: string): void {
-  location.hash = to.replace(/^#/, '')
 }

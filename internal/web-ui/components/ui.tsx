@@ -57,11 +57,11 @@ export const StatusBadge = ({ status, text }: { status: string; text?: string })
 
 /** "5s ago", refreshed while shown; the exact time on hover. */
 export function Ago({ ms }: { ms: number | null | undefined }) {
-  const now = useNow(5000)
+  useNow(5000) // re-render every few seconds; the text uses the time of this render
   if (typeof ms !== 'number') return <span class="faint">—</span>
   return (
     <time dateTime={new Date(ms).toISOString()} title={formatDateTime(ms)}>
-      {formatAgo(ms, now)}
+      {formatAgo(ms, Date.now())}
     </time>
   )
 }

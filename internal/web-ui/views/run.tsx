@@ -7,7 +7,8 @@ import type { QueueEntry, RunSnapshot } from '../../protocol/api.ts'
 import { splitExecutionId } from '../../protocol/ids.ts'
 import { Ago, Card, Empty, Loading, StatusBadge, StatusDot, toast, WorkspaceCrumbs } from '../components/ui.tsx'
 import { plural } from '../format.ts'
-import { href, navigate, RUN_TABS, type Route, type RunTab } from '../route.ts'
+import { href, RUN_TABS, type Route, type RunTab } from '../route.ts'
+import { navigate } from '../use-route.ts'
 import { client, describeError } from '../session.ts'
 import { topicErrorText, useTopic } from '../topics.ts'
 import type { WorkspaceRef } from '../workspace-ref.ts'
@@ -50,7 +51,8 @@ export function RunView({ ws, route }: { ws: WorkspaceRef; route: Extract<Route,
     <div class="page run-page">
       {crumbs}
       <RunHeader ws={ws} run={run} runId={runId} />
-      <div class="run-layout">
+      {/* the graph and the timeline need the page's width; the step panel goes below them */}
+      <div class={tab === 'tree' ? 'run-layout' : 'run-layout wide'}>
         <Card
           class="run-main"
           title={

@@ -2,7 +2,8 @@
 import type { CacheConfig, ModulesTopic, RetriesConfig, WorkflowTopic } from '../../protocol/api.ts'
 import { Ago, Card, Empty, Loading, StatusBadge, Tags, WorkspaceCrumbs } from '../components/ui.tsx'
 import { formatDateTime, formatMs } from '../format.ts'
-import { href, navigate } from '../route.ts'
+import { href } from '../route.ts'
+import { navigate } from '../use-route.ts'
 import { topicErrorText, useTopic } from '../topics.ts'
 import type { WorkspaceRef } from '../workspace-ref.ts'
 
