@@ -1,6 +1,6 @@
 /** Inputs waiting for a person (semantics.md §26), each answered through its schema's form. */
 import type { InputSummary, InputTopic } from '../../protocol/api.ts'
-import type { Json } from '../../protocol/json.ts'
+import { stringifyJson, type Json } from '../../protocol/json.ts'
 import { SchemaForm } from '../components/schema-form.tsx'
 import { Ago, Card, Empty, Loading, toast, WorkspaceCrumbs } from '../components/ui.tsx'
 import { PromptText } from '../components/value.tsx'
@@ -82,7 +82,7 @@ export function InputPanel({ inputId }: { inputId: string }) {
       {input.response ? (
         <div class="notice">
           {input.response.type === 'value' ? 'Answered' : input.response.type === 'dismissed' ? 'Dismissed' : 'Cancelled'} at {formatDateTime(input.response.createdAt)}
-          {input.response.type === 'value' && <code class="response">{JSON.stringify(input.response.value)}</code>}
+          {input.response.type === 'value' && <code class="response">{stringifyJson(input.response.value ?? null)}</code>}
         </div>
       ) : (
         <SchemaForm schema={input.schema} initial={input.initial} actions={input.actions} onRespond={respond} onDismiss={dismiss} />

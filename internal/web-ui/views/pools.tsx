@@ -3,6 +3,7 @@
  * started, its state and launcher output), and the form that creates or edits one.
  */
 import { useState } from 'hono/jsx/dom'
+import { stringifyJson } from '../../protocol/json.ts'
 import { LAUNCHER_TYPES, type LauncherType, type Pool, type PoolTopic, type PoolWorker } from '../../protocol/api.ts'
 import { Ago, Card, Empty, Loading, StatusBadge, Tags, toast, WorkspaceCrumbs } from '../components/ui.tsx'
 import { formatDateTime } from '../format.ts'
@@ -126,7 +127,7 @@ export function PoolView({ ws, name }: { ws: WorkspaceRef; name: string }) {
             </dd>
             <dt>Launcher</dt>
             <dd>
-              <pre class="value">{pool.launcher ? JSON.stringify(pool.launcher, null, 2) : 'none'}</pre>
+              <pre class="value">{pool.launcher ? stringifyJson(pool.launcher, { indent: 2 }) : 'none'}</pre>
             </dd>
           </dl>
         </Card>
