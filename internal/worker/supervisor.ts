@@ -52,7 +52,7 @@ export async function runWorker(options: WorkerRunOptions): Promise<number> {
   const modules = resolveModules(options.modules, options.config)
   const client = await createClient(options.config, { session: options.session })
   const signals = options.signals ?? new ShutdownSignals().install()
-  // private: the blob cache and the fork socket (0.12 put the session token in this name)
+  // private: the blob cache, the fork socket and transfer directories (0.12 put the session token in this name)
   const workDir = await mkdtemp(join(tmpdir(), 'coflux-worker-'))
   try {
     for (;;) {
@@ -112,6 +112,7 @@ async function runGeneration(
     launcher: new ForkExecutorLauncher({ argv: prepared.argv, cwd, env }, workDir, log),
     blobs: new BlobStores(client, { stores: [...config.blobs.stores], token: sessionToken }),
     blobCacheDir: join(workDir, 'blobs'),
+    transferRoot: workDir,
     blobThreshold: config.blobs.threshold,
     logs: batchSettings(config.logs),
     metrics: batchSettings(config.metrics),

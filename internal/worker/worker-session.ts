@@ -46,8 +46,10 @@ export interface WorkerSessionOptions {
   heartbeatIntervalMs?: number
   pingIntervalMs?: number
   reconnectBackoff?: { firstMs: number; maxMs: number }
-  /** parent of per-execution directories (tests) */
+  /** parent of per-execution working directories (tests) */
   tempRoot?: string
+  /** a private directory in which executions' transfer directories are named (`<tmp>/coflux-worker-<random>`) */
+  transferRoot: string
 }
 
 export class WorkerSession {
@@ -190,7 +192,7 @@ export class WorkerSession {
     const id = params[0]
     // the server may re-send an execute it believes lost (semantics.md §20.6)
     if (this.table.has(id) || this.deliveries.has(id)) return
-    const { log, blobs, tempRoot } = this.options
+    const { log, blobs, tempRoot, transferRoot } = this.options
     const runner = new ExecutionRunner(
       {
         connection: this.connection,
@@ -202,6 +204,7 @@ export class WorkerSession {
         metrics: this.metrics,
         log,
         tempRoot,
+        transferRoot,
       },
       params,
     )

@@ -40,13 +40,22 @@ def default_temp_dir() -> str:
 
 
 def write_temp_file(content: bytes, temp_dir: str | None = None) -> str:
-    """Write ``content`` to a new ``coflux_*`` file in ``temp_dir``; returns its absolute path."""
+    """Write ``content`` to a new ``coflux_*`` file in ``temp_dir``; returns its absolute path.
+
+    The worker names ``temp_dir`` without creating it (most executions write no transfer file):
+    it is created here, on first use.
+    """
     directory = os.path.abspath(temp_dir or default_temp_dir())
     while True:
         path = os.path.join(directory, "coflux_" + os.urandom(8).hex())
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
+            continue
+        except FileNotFoundError:
+            if not temp_dir:
+                raise
+            os.makedirs(directory, mode=0o700, exist_ok=True)
             continue
         try:
             view = memoryview(content)

@@ -316,6 +316,14 @@ def test_serialization_module_does_not_import_optional_modules():
     assert out.strip() == "[]"
 
 
+def test_temp_dir_is_created_on_first_use(tmp_path):
+    # The worker names temp_dir but leaves creating it to the first transfer file.
+    temp_dir = tmp_path / "coflux-xfer-1"
+    _, references = encode(b"a", str(temp_dir))
+    assert Path(references[0][2]).parent == temp_dir
+    assert temp_dir.stat().st_mode & 0o777 == 0o700
+
+
 def test_fragment_paths_are_cleaned_up_by_caller(tmp_path):
     # The adapter writes into temp_dir and never deletes: the worker owns the directory.
     encode(b"a", str(tmp_path))

@@ -81,7 +81,11 @@ def main():
     elif target == "info":
         info = {k: p[k] for k in ("working_dir", "temp_dir", "run_id", "workspace_id", "attempt", "timeout_ms", "module")}
         info["cwd"] = os.getcwd()
-        info["dirs_exist"] = os.path.isdir(p["working_dir"]) and os.path.isdir(p["temp_dir"])
+        # the worker creates working_dir; temp_dir is the adapter's to create, on first use
+        info["dirs_exist"] = os.path.isdir(p["working_dir"]) and not os.path.exists(p["temp_dir"])
+        os.makedirs(p["temp_dir"])
+        with open(os.path.join(p["temp_dir"], "coflux_transfer"), "w") as f:
+            f.write("x")
         info["env_modules"] = os.environ.get("COFLUX_EXECUTOR_MODULES")
         info["env_session"] = os.environ.get("COFLUX_SESSION")
         info["arguments"] = p["arguments"]

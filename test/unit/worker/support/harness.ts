@@ -86,6 +86,7 @@ export function startHarness(server: FakeServer, options: HarnessOptions = {}): 
     heartbeatIntervalMs: 200,
     reconnectBackoff: { firstMs: 50, maxMs: 200 },
     tempRoot: dir,
+    transferRoot: dir,
     ...options.extra,
   })
   session.start()
