@@ -6,7 +6,7 @@
  */
 import { Decoder, Encoder, addExtension } from 'cbor-x'
 import { ProtocolError } from './errors.ts'
-import { parseJson, RawJson, stringifyJson, type Json } from './json.ts'
+import { JsonNumber, parseJson, RawJson, stringifyJson, type Json } from './json.ts'
 import type { DeclaredTargets } from './executor.ts'
 
 export const WORKER_SUBPROTOCOL = { json: 'v1', cbor: 'v1.cbor' } as const
@@ -20,6 +20,13 @@ addExtension<RawJson, string>({
   encode: (value, encode) => encode(value.text),
   decode: (text) => new RawJson(text),
 })
+
+// CBOR has no lossless-number tag: a JsonNumber outside value data (`1.0` in a metric definition)
+// travels as a plain number. Untagged, like cbor-x's own ArrayBuffer extension: no `tag`, no `decode`.
+addExtension({
+  Class: JsonNumber,
+  encode: (value: JsonNumber, encode: (n: number) => Uint8Array) => encode(Number(value.text)),
+} as unknown as Parameters<typeof addExtension>[0])
 
 const cborEncoder = new Encoder({ useRecords: false, mapsAsObjects: true })
 const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true })

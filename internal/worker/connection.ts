@@ -10,7 +10,6 @@
 import type { ConsolaInstance } from 'consola'
 import type { ApiClient } from '../client/index.ts'
 import { RequestCancelledError, ServerRequestError, WorkerFatalError } from './errors.ts'
-import { JsonNumber, RawJson } from '../protocol/json.ts'
 import { API_VERSION } from '../protocol/version.ts'
 import {
   decodeFrame,
@@ -265,28 +264,13 @@ export class WorkerConnection {
     const ws = this.#ws
     if (!ws || ws.readyState !== WebSocket.OPEN) return false
     try {
-      ws.send(encodeFrame(this.#format === 'cbor' ? plainNumbers(frame) : frame, this.#format))
+      ws.send(encodeFrame(frame, this.#format))
       return true
     } catch (err) {
       this.options.log.debug(`send failed: ${(err as Error).message}`)
       return false
     }
   }
-}
-
-/**
- * CBOR has no lossless-number tag: JsonNumber objects (e.g. `1.0` in a metric definition) would
- * be encoded as maps, so outside value data (RawJson, kept verbatim) they become plain numbers.
- */
-export function plainNumbers(v: unknown): unknown {
-  if (v instanceof JsonNumber) return Number(v.text)
-  if (v === null || typeof v !== 'object' || v instanceof RawJson || v instanceof Uint8Array) return v
-  if (Array.isArray(v)) return v.map(plainNumbers)
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(v)) {
-    Object.defineProperty(out, key, { value: plainNumbers(value), enumerable: true, writable: true, configurable: true })
-  }
-  return out
 }
 
 /** First wait 2 s, doubling, capped at 10 s, plus up to 50 % jitter (semantics.md §28). */
