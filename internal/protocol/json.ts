@@ -55,6 +55,28 @@ export function toNumber(value: unknown): number | undefined {
 // Parsing
 
 export function parseJson(text: string): Json {
+  if (!MAYBE_LOSSY_NUMBER.test(text)) {
+    // Every number token prints back identically, so the native parser gives the same tree, and
+    // much faster (executor lines are parsed one by one). Depth is checked the same way.
+    let value: Json
+    try {
+      value = JSON.parse(text) as Json
+    } catch {
+      return parseSlowly(text) // the same input, for the error message (or NonFiniteNumberError)
+    }
+    if (text.length <= 2 * MAX_DEPTH || isWithinDepth(value, 0)) return value
+  }
+  return parseSlowly(text)
+}
+
+/**
+ * A number token (at the start, or after `:`, `,` or `[`) with a fraction or an exponent, with
+ * sixteen digits or more, or `-0`: the only ones whose text may differ from what JavaScript
+ * prints for their double. A match inside a string (`"a:1.5"`) only costs the slow path.
+ */
+const MAYBE_LOSSY_NUMBER = /(?:^|[:,[])\s*(?:-0|-?\d+[.eE]|-?\d{16})/
+
+function parseSlowly(text: string): Json {
   const p = new Parser(text)
   p.ws()
   const value = p.value()
@@ -65,7 +87,16 @@ export function parseJson(text: string): Json {
 
 // Deeper input would overflow JSC's stack with a RangeError (around 7 000 levels), which callers
 // treat as an internal error; Python's own recursion limit keeps real values far below this.
+// (A text of n characters nests at most n / 2 levels.)
 const MAX_DEPTH = 2048
+
+function isWithinDepth(value: Json, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return true
+  if (depth === MAX_DEPTH) return false
+  const items = Array.isArray(value) ? value : Object.values(value)
+  for (const item of items) if (!isWithinDepth(item, depth + 1)) return false
+  return true
+}
 
 class Parser {
   i = 0
@@ -321,6 +352,8 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length
 }
 
+// Loops rather than forEach closures: this runs for every frame and executor line, and JSC's
+// optimising tiers compile closures inlined into a recursive function slowly.
 function write(v: unknown, o: StringifyOptions, out: string[], pad: string): void {
   if (v === null || v === undefined) {
     out.push('null')
@@ -328,7 +361,7 @@ function write(v: unknown, o: StringifyOptions, out: string[], pad: string): voi
   }
   switch (typeof v) {
     case 'string':
-      out.push(JSON.stringify(v))
+      out.push(quote(v))
       return
     case 'number':
       out.push(Number.isFinite(v) ? String(v) : 'null')
@@ -357,11 +390,12 @@ function write(v: unknown, o: StringifyOptions, out: string[], pad: string): voi
       return
     }
     out.push('[', nl)
-    v.forEach((item, idx) => {
-      if (idx) out.push(',', nl)
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out.push(',', nl)
       out.push(inner)
+      const item: unknown = v[i]
       write(item === undefined ? null : item, o, out, inner)
-    })
+    }
     out.push(nl, pad, ']')
     return
   }
@@ -369,19 +403,25 @@ function write(v: unknown, o: StringifyOptions, out: string[], pad: string): voi
     write((v as { toJSON(): unknown }).toJSON(), o, out, pad)
     return
   }
-  let keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+  const record = v as Record<string, unknown>
+  let keys = Object.keys(record)
   if (o.canonical) keys = keys.sort(compareCodePoints)
-  if (keys.length === 0) {
-    out.push('{}')
-    return
+  let isFirst = true
+  for (const k of keys) {
+    const item = record[k]
+    if (item === undefined) continue
+    out.push(isFirst ? '{' : ',', nl, inner, quote(k), o.indent ? ': ' : ':')
+    isFirst = false
+    write(item, o, out, inner)
   }
-  out.push('{', nl)
-  keys.forEach((k, idx) => {
-    if (idx) out.push(',', nl)
-    out.push(inner, JSON.stringify(k), o.indent ? ': ' : ':')
-    write((v as Record<string, unknown>)[k], o, out, inner)
-  })
-  out.push(nl, pad, '}')
+  out.push(isFirst ? '{}' : nl + pad + '}')
+}
+
+/** A quote, a backslash, a control character or a surrogate: the string needs escaping. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
+
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`
 }
 
 function escapeNonAscii(text: string): string {

@@ -21,6 +21,11 @@ describe('numbers are kept verbatim', () => {
     },
   )
 
+  test('after whitespace too; number-like string content stays a string', () => {
+    expect(roundTrip('{"a": [ 1.0 ,\n 2.50],"s":"1.0","v":"0.12.0","t":"a:1.5"}')).toBe('{"a":[1.0,2.50],"s":"1.0","v":"0.12.0","t":"a:1.5"}')
+    expect(roundTrip(' -0')).toBe('-0')
+  })
+
   test('numbers JavaScript prints identically stay plain numbers', () => {
     expect(parseJson('42')).toBe(42)
     expect(parseJson('-1.5')).toBe(-1.5)
