@@ -79,10 +79,11 @@ export class Executor {
   readonly #stdout: LineReader
   readonly #stderr = new LineReader()
   readonly #tail: string[] = []
-  #stdoutDone: Promise<void>
-  #markStdoutDone!: () => void
-  #stderrDone: Promise<void>
-  #markStderrDone!: () => void
+  #isStdoutDone = false
+  #isStderrDone = false
+  /** set once the process is gone; `exited` resolves when its output has been read too */
+  #exitStatus: ExitStatus | null = null
+  #graceTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     readonly transport: ExecutorTransport,
@@ -94,8 +95,6 @@ export class Executor {
     })
     this.ready.catch(() => {})
     this.exited = new Promise((resolve) => (this.#resolveExited = resolve))
-    this.#stdoutDone = new Promise((resolve) => (this.#markStdoutDone = resolve))
-    this.#stderrDone = new Promise((resolve) => (this.#markStderrDone = resolve))
     this.#stdout = new LineReader((bytes) => this.log.warn(`executor ${this.pid}: dropped a ${bytes}-byte line`))
   }
 
@@ -149,7 +148,8 @@ export class Executor {
   endStdout(): void {
     const last = this.#stdout.end()
     if (last !== null) this.#line(last)
-    this.#markStdoutDone()
+    this.#isStdoutDone = true
+    this.#settleIfDrained()
   }
 
   pushStderr(chunk: Uint8Array): void {
@@ -159,18 +159,30 @@ export class Executor {
   endStderr(): void {
     const last = this.#stderr.end()
     if (last !== null) this.#stderrLine(last)
-    this.#markStderrDone()
+    this.#isStderrDone = true
+    this.#settleIfDrained()
   }
 
   /** The process is gone; `exited` resolves once its output has been read (or the grace passed). */
   processExited(status: ExitStatus): void {
     this.#isGone = true
-    const grace = Bun.sleep(OUTPUT_GRACE_MS)
-    void Promise.race([Promise.all([this.#stdoutDone, this.#stderrDone]), grace]).then(() => {
-      this.#isAlive = false
-      if (!this.#isReady) this.#rejectReady(new ExecutorStartError('executor closed before ready'))
-      this.#resolveExited(status)
-    })
+    this.#exitStatus = status
+    // usually both streams have ended by now: no timer then
+    if (!this.#settleIfDrained()) this.#graceTimer = setTimeout(() => this.#settle(), OUTPUT_GRACE_MS)
+  }
+
+  #settleIfDrained(): boolean {
+    if (!this.#exitStatus || !this.#isStdoutDone || !this.#isStderrDone) return false
+    clearTimeout(this.#graceTimer)
+    this.#settle()
+    return true
+  }
+
+  #settle(): void {
+    if (!this.#isAlive) return
+    this.#isAlive = false
+    if (!this.#isReady) this.#rejectReady(new ExecutorStartError('executor closed before ready'))
+    this.#resolveExited(this.#exitStatus!)
   }
 
   // -- lines ------------------------------------------------------------------------------------

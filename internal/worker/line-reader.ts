@@ -8,8 +8,10 @@ const NEWLINE = 10
 /** Lines longer than this are dropped (reported through `onOverflow`) rather than exhausting memory. */
 export const MAX_LINE_BYTES = 512 * 1024 * 1024
 
+/** stateless between calls (no `stream: true`): one for every reader */
+const decoder = new TextDecoder()
+
 export class LineReader {
-  readonly #decoder = new TextDecoder()
   #parts: Uint8Array[] = []
   #partBytes = 0
   #overflowed = false
@@ -58,7 +60,7 @@ export class LineReader {
       this.#partBytes = 0
       return null
     }
-    if (this.#parts.length === 0) return stripCr(this.#decoder.decode(tail))
+    if (this.#parts.length === 0) return stripCr(decoder.decode(tail))
     this.#parts.push(tail)
     const whole = new Uint8Array(this.#partBytes + tail.length)
     let offset = 0
@@ -68,7 +70,7 @@ export class LineReader {
     }
     this.#parts = []
     this.#partBytes = 0
-    return stripCr(this.#decoder.decode(whole))
+    return stripCr(decoder.decode(whole))
   }
 }
 
