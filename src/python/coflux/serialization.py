@@ -46,6 +46,7 @@ def write_temp_file(content: bytes, temp_dir: str | None = None) -> str:
     it is created here, on first use.
     """
     directory = os.path.abspath(temp_dir or default_temp_dir())
+    is_created = False
     while True:
         path = os.path.join(directory, "coflux_" + os.urandom(8).hex())
         try:
@@ -53,9 +54,14 @@ def write_temp_file(content: bytes, temp_dir: str | None = None) -> str:
         except FileExistsError:
             continue
         except FileNotFoundError:
-            if not temp_dir:
+            # only the directory itself: without its parent (the worker's) the worker is gone
+            if not temp_dir or is_created:
                 raise
-            os.makedirs(directory, mode=0o700, exist_ok=True)
+            is_created = True
+            try:
+                os.mkdir(directory, 0o700)
+            except FileExistsError:
+                pass
             continue
         try:
             view = memoryview(content)

@@ -324,6 +324,13 @@ def test_temp_dir_is_created_on_first_use(tmp_path):
     assert temp_dir.stat().st_mode & 0o777 == 0o700
 
 
+def test_temp_dir_without_its_parent_is_an_error(tmp_path):
+    # the worker's own directory is gone (it stopped): nothing is recreated
+    with pytest.raises(FileNotFoundError):
+        encode(b"a", str(tmp_path / "gone" / "coflux-xfer-1"))
+    assert not (tmp_path / "gone").exists()
+
+
 def test_fragment_paths_are_cleaned_up_by_caller(tmp_path):
     # The adapter writes into temp_dir and never deletes: the worker owns the directory.
     encode(b"a", str(tmp_path))
