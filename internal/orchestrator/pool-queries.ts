@@ -9,11 +9,18 @@ import { poolsServing } from './pools.ts'
 import type { QueuedExecution } from './queue.ts'
 import { hasEligibleSession } from './scheduler.ts'
 
-/** The pool that is starting (or will start) a worker for the execution, when no session can take it. */
-export function launchingPool(o: Core, live: QueuedExecution): string | null {
+/**
+ * The pool that is starting (or will start) a worker for the execution, when no session can take
+ * it, with the error of its last launch when that one failed and none is running since.
+ */
+export function launchingPool(o: Core, live: QueuedExecution): { name: string; lastError: string | null } | null {
   if (o.pools.poolsOf(live.exec.workspaceId).length === 0) return null
   if (hasEligibleSession(o, live)) return null
-  return poolsServing(o, live)[0]?.name ?? null
+  const pool = poolsServing(o, live)[0]
+  if (!pool) return null
+  const last = o.store.workers.ofPool(pool.id, 1).at(-1)
+  const failed = last && last.deactivatedAt !== null ? (last.startError ?? last.error) : null
+  return { name: pool.name, lastError: failed }
 }
 
 /** The pool and state of a pool-launched session's worker; null for manual workers. */

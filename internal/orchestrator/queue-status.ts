@@ -35,7 +35,12 @@ export function queueStatus(o: Core, live: QueuedExecution, workspaceState: Work
   }
   if (live.step.type === 'workflow' && live.step.parentExecutionId !== null) return { status: 'ready', reason: 'ready' }
   const pool = launchingPool(o, live)
-  if (pool !== null) return { status: 'launching', reason: `pool '${pool}' launching a worker` }
+  if (pool !== null) {
+    const reason = pool.lastError
+      ? `pool '${pool.name}' failed to launch a worker (${pool.lastError}); retrying`
+      : `pool '${pool.name}' launching a worker`
+    return { status: 'launching', reason }
+  }
   const key = targetKey(live.step.type, live.step.module, live.step.target)
   const declaring = o.sessions.ofWorkspace(live.exec.workspaceId).filter((s) => s.isConnected && s.offers(key))
   if (declaring.length === 0) {

@@ -103,7 +103,7 @@ describe('launching (§21.2)', () => {
   test('queued work with no session launches one worker, with a session for it', async () => {
     const run = submit()
     const live = o.queue.get(store.runs.getExecutionByParts(run.runId, 1, 1)!.id)!
-    expect(launchingPool(o, live)).toBe('cpu')
+    expect(launchingPool(o, live)).toEqual({ name: 'cpu', lastError: null })
     await pass()
     expect(launcher.launches).toHaveLength(1)
     const request = launcher.launches[0]!
@@ -152,11 +152,17 @@ describe('launching (§21.2)', () => {
     launcher.launchResult = async () => {
       throw new Error('no such directory')
     }
-    submit()
+    const run = submit()
     await pass()
     const worker = store.workers.getByExternalId(launcher.launches[0]!.workerId)!
     expect(worker).toMatchObject({ startError: 'no such directory' })
     expect(worker.deactivatedAt).not.toBeNull()
+    // the queue says why nothing runs, instead of "launching" forever
+    const live = o.queue.get(store.runs.getExecutionByParts(run.runId, 1, 1)!.id)!
+    expect(o.queueStatusOf(live, 'active')).toEqual({
+      status: 'launching',
+      reason: "pool 'cpu' failed to launch a worker (no such directory); retrying",
+    })
     expect(workerSession()).toBeUndefined()
     clock += 10_000
     await pass()
