@@ -4,6 +4,7 @@ import type { TagSet } from '../../protocol/api.ts'
 import { formatAgo, formatDateTime, formatTags } from '../format.ts'
 import { href } from '../route.ts'
 import { createStore, useNow, useStore } from '../store.ts'
+import { topicErrorText } from '../topics.ts'
 import type { WorkspaceRef } from '../workspace-ref.ts'
 
 export interface Crumb {
@@ -48,6 +49,14 @@ export function Card({ title, extra, children, flush, class: className }: { titl
 
 export const Empty = ({ children }: { children?: Child }) => <div class="empty">{children}</div>
 export const Loading = ({ what }: { what?: string }) => <div class="loading">Loading{what ? ` ${what}` : ''}…</div>
+
+/** A list backed by a topic: its error, a spinner until the first value, the empty note, or the list. */
+export function TopicList(props: { what: string; error: Error | undefined; loaded: boolean; isEmpty: boolean; empty: Child; children?: Child }) {
+  if (props.error) return <Empty>{topicErrorText(props.error, props.what)}</Empty>
+  if (!props.loaded) return <Loading />
+  if (props.isEmpty) return <Empty>{props.empty}</Empty>
+  return <>{props.children}</>
+}
 
 /** Status dot and badge; the class names (`s-<status>`) carry the colour, the text the meaning. */
 export const StatusDot = ({ status, title }: { status: string; title?: string }) => <span class={`dot s-${status}`} title={title ?? status} />

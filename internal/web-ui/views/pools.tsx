@@ -5,7 +5,7 @@
 import { useState } from 'hono/jsx/dom'
 import { stringifyJson } from '../../protocol/json.ts'
 import { LAUNCHER_TYPES, type LauncherType, type Pool, type PoolTopic, type PoolWorker } from '../../protocol/api.ts'
-import { Ago, Card, Empty, Loading, StatusBadge, Tags, toast, WorkspaceCrumbs } from '../components/ui.tsx'
+import { Ago, Card, Empty, Loading, StatusBadge, Tags, toast, WorkspaceCrumbs, TopicList } from '../components/ui.tsx'
 import { formatDateTime } from '../format.ts'
 import { FORM_FIELDS, poolFormText, poolRequest, type PoolFormText } from '../pool-form.ts'
 import { href } from '../route.ts'
@@ -25,13 +25,13 @@ export function PoolsView({ ws }: { ws: WorkspaceRef }) {
         <span class="count">{entries.length}</span>
       </div>
       <Card flush>
-        {error ? (
-          <Empty>{topicErrorText(error, 'Pools')}</Empty>
-        ) : !pools ? (
-          <Loading />
-        ) : entries.length === 0 ? (
-          <Empty>No pools. A pool starts workers on demand for the executions its modules need.</Empty>
-        ) : (
+        <TopicList
+          what="Pools"
+          error={error}
+          loaded={!!pools}
+          isEmpty={entries.length === 0}
+          empty="No pools. A pool starts workers on demand for the executions its modules need."
+        >
           <table class="table">
             <thead>
               <tr>
@@ -60,7 +60,7 @@ export function PoolsView({ ws }: { ws: WorkspaceRef }) {
               ))}
             </tbody>
           </table>
-        )}
+        </TopicList>
       </Card>
       <Card title="New pool">
         <PoolForm ws={ws} name={null} pool={null} onDone={(name) => navigate(href.pool(ws.name, name))} />

@@ -1,8 +1,8 @@
 /** The queue (http-api.md §11.3): every waiting or running execution with the reason it waits. */
 import type { QueueEntry } from '../../protocol/api.ts'
-import { Ago, Card, Empty, Loading, StatusBadge, Tags, WorkspaceCrumbs } from '../components/ui.tsx'
+import { Ago, Card, StatusBadge, Tags, WorkspaceCrumbs, TopicList } from '../components/ui.tsx'
 import { href } from '../route.ts'
-import { topicErrorText, useTopic } from '../topics.ts'
+import { useTopic } from '../topics.ts'
 import type { WorkspaceRef } from '../workspace-ref.ts'
 
 export function QueueView({ ws }: { ws: WorkspaceRef }) {
@@ -24,13 +24,13 @@ export function QueueView({ ws }: { ws: WorkspaceRef }) {
         </span>
       </div>
       <Card flush>
-        {error ? (
-          <Empty>{topicErrorText(error, 'Queue')}</Empty>
-        ) : !queue ? (
-          <Loading />
-        ) : entries.length === 0 ? (
-          <Empty>Queue is empty.</Empty>
-        ) : (
+        <TopicList
+          what="Queue"
+          error={error}
+          loaded={!!queue}
+          isEmpty={entries.length === 0}
+          empty="Queue is empty."
+        >
           <table class="table">
             <thead>
               <tr>
@@ -85,7 +85,7 @@ export function QueueView({ ws }: { ws: WorkspaceRef }) {
               ))}
             </tbody>
           </table>
-        )}
+        </TopicList>
       </Card>
     </div>
   )

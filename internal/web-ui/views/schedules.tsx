@@ -1,9 +1,9 @@
 /** Schedules (ours, issue 11): each with its cron in words, the next due time and what the last one did. */
 import type { ScheduleEntry, SchedulesTopic } from '../../protocol/schedules.ts'
-import { Card, Empty, Loading, StatusBadge, WorkspaceCrumbs } from '../components/ui.tsx'
+import { Card, StatusBadge, WorkspaceCrumbs, TopicList } from '../components/ui.tsx'
 import { formatDateTime } from '../format.ts'
 import { href } from '../route.ts'
-import { topicErrorText, useTopic } from '../topics.ts'
+import { useTopic } from '../topics.ts'
 import type { WorkspaceRef } from '../workspace-ref.ts'
 
 /** The badge of the last due time's outcome (`started` shows as completed: the run was started). */
@@ -25,16 +25,18 @@ export function SchedulesView({ ws }: { ws: WorkspaceRef }) {
         <span class="count">{entries.length}</span>
       </div>
       <Card flush>
-        {error ? (
-          <Empty>{topicErrorText(error, 'Schedules')}</Empty>
-        ) : !schedules ? (
-          <Loading />
-        ) : entries.length === 0 ? (
-          <Empty>
-            No schedules. Declare one with <code>@cf.workflow(schedule="0 6 * * *")</code> or create one with{' '}
-            <code>coflux schedules create</code>.
-          </Empty>
-        ) : (
+        <TopicList
+          what="Schedules"
+          error={error}
+          loaded={!!schedules}
+          isEmpty={entries.length === 0}
+          empty={
+            <>
+              No schedules. Declare one with <code>@cf.workflow(schedule="0 6 * * *")</code> or create one with{' '}
+              <code>coflux schedules create</code>.
+            </>
+          }
+        >
           <table class="table">
             <thead>
               <tr>
@@ -75,7 +77,7 @@ export function SchedulesView({ ws }: { ws: WorkspaceRef }) {
               ))}
             </tbody>
           </table>
-        )}
+        </TopicList>
       </Card>
     </div>
   )

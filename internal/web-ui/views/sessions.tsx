@@ -1,7 +1,7 @@
 /** Worker sessions with their load: executions running against the worker's concurrency, and waiting ones against its bound. */
 import type { SessionEntry } from '../../protocol/api.ts'
-import { Card, Empty, Loading, StatusBadge, Tags, WorkspaceCrumbs } from '../components/ui.tsx'
-import { topicErrorText, useTopic } from '../topics.ts'
+import { Card, StatusBadge, Tags, WorkspaceCrumbs, TopicList } from '../components/ui.tsx'
+import { useTopic } from '../topics.ts'
 import type { WorkspaceRef } from '../workspace-ref.ts'
 
 /** `n / max` with a bar; a bar is full (and marked) at the bound. */
@@ -30,15 +30,17 @@ export function SessionsView({ ws }: { ws: WorkspaceRef }) {
         <span class="count">{entries.length}</span>
       </div>
       <Card flush>
-        {error ? (
-          <Empty>{topicErrorText(error, 'Sessions')}</Empty>
-        ) : !sessions ? (
-          <Loading />
-        ) : entries.length === 0 ? (
-          <Empty>
-            No sessions. Start a worker with <code>coflux worker &lt;module&gt;</code>.
-          </Empty>
-        ) : (
+        <TopicList
+          what="Sessions"
+          error={error}
+          loaded={!!sessions}
+          isEmpty={entries.length === 0}
+          empty={
+            <>
+              No sessions. Start a worker with <code>coflux worker &lt;module&gt;</code>.
+            </>
+          }
+        >
           <table class="table">
             <thead>
               <tr>
@@ -86,7 +88,7 @@ export function SessionsView({ ws }: { ws: WorkspaceRef }) {
               })}
             </tbody>
           </table>
-        )}
+        </TopicList>
       </Card>
     </div>
   )

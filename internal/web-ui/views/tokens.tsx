@@ -2,10 +2,10 @@
 import { useState } from 'hono/jsx/dom'
 import type { TokenEntry, WorkspaceSummary } from '../../protocol/api.ts'
 import { ApiError } from '../../protocol/errors.ts'
-import { Card, Crumbs, Empty, Loading, toast } from '../components/ui.tsx'
+import { Card, Crumbs, Empty, toast, TopicList } from '../components/ui.tsx'
 import { formatDateTime } from '../format.ts'
 import { client, describeError } from '../session.ts'
-import { topicErrorText, useTopic } from '../topics.ts'
+import { useTopic } from '../topics.ts'
 
 export function TokensView() {
   const { value: tokens, error } = useTopic<Record<string, TokenEntry>>(['tokens'])
@@ -53,13 +53,13 @@ export function TokensView() {
       </div>
       <Card flush>
         {needsSuper ??
-          (error ? (
-            <Empty>{topicErrorText(error, 'Tokens')}</Empty>
-          ) : !tokens ? (
-            <Loading />
-          ) : list.length === 0 ? (
-            <Empty>No service tokens.</Empty>
-          ) : (
+          (<TopicList
+            what="Tokens"
+            error={error}
+            loaded={!!tokens}
+            isEmpty={list.length === 0}
+            empty="No service tokens."
+          >
             <table class="table">
               <thead>
                 <tr>
@@ -88,7 +88,7 @@ export function TokensView() {
                 ))}
               </tbody>
             </table>
-          ))}
+          </TopicList>)}
       </Card>
       {!needsSuper && (
         <Card title="New token">
