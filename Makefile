@@ -24,6 +24,7 @@ check: deps
 	@bun check
 
 test: build
+	@bash scripts/test-setup.sh
 	@bash scripts/test.sh
 
 demo: build

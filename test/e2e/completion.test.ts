@@ -2,7 +2,7 @@
  * `coflux completion bash|zsh|fish` with the real binary: each script is loaded into its real
  * shell and asked what completes, as a user pressing Tab would. Commands and flags come from
  * the command definitions, so the script knows every command `coflux --help` lists.
- * bash always runs; zsh and fish run where installed (CI installs them: scripts/ci-setup.sh).
+ * Each shell must be installed (`make test` installs zsh and fish: scripts/test-setup.sh).
  */
 import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,10 +13,8 @@ import { coflux } from './support/cli.ts'
 const dir = mkdtempSync(join(tmpdir(), 'coflux-completion-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function hasShell(name: string): boolean {
-  const found = Bun.which(name) !== null
-  if (!found && process.env.CI) throw new Error(`${name} is not installed (scripts/ci-setup.sh installs it)`)
-  return found
+function requireShell(name: string): void {
+  if (Bun.which(name) === null) throw new Error(`${name} is not installed (scripts/test-setup.sh installs it)`)
 }
 
 async function script(shell: string): Promise<string> {
@@ -62,7 +60,8 @@ complete -p coflux`
   expect(all.sort()).toEqual(expect.arrayContaining(commands.sort()))
 })
 
-test.skipIf(!hasShell('zsh'))('zsh: the same answers through _describe and compadd', async () => {
+test('zsh: the same answers through _describe and compadd', async () => {
+  requireShell('zsh')
   const path = await script('zsh')
   // stand-ins for the completion system's builtins: print what would be offered
   const probe = `compdef() { }
@@ -82,7 +81,8 @@ t coflux blobs get abc --to ''`
   expect(lines[3]).toBe('FILES')
 })
 
-test.skipIf(!hasShell('fish'))('fish: complete -C answers with descriptions', async () => {
+test('fish: complete -C answers with descriptions', async () => {
+  requireShell('fish')
   const path = await script('fish')
   const complete = (line: string) => run(['fish', '--no-config', '-c', `source ${path}; complete -C '${line}'`]).trim().split('\n')
   expect(complete('coflux ru')).toEqual(['runs\tInspect, rerun and cancel runs'])

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO, until } from './support/binary.ts'
 import { coflux } from './support/cli.ts'
-import { buildWorkerImage, containersLabelled, docker, engine, hasDocker } from './support/docker.ts'
+import { buildWorkerImage, containersLabelled, docker, engine, requireDocker } from './support/docker.ts'
 import { startTestServer, type TestServer } from './support/server.ts'
 import { ensureWorkspace, FIXTURES, finalResult } from './support/worker.ts'
 
@@ -19,11 +19,10 @@ const IMAGE = `coflux-e2e-worker:${process.pid}`
 // names of this test process only: another run on the machine has its own containers
 const LAUNCH_WS = `docker-launch-${process.pid}`
 const MISSING_WS = `docker-missing-${process.pid}`
-const isReady = await hasDocker()
+await requireDocker()
 let server: TestServer
 
 beforeAll(async () => {
-  if (!isReady) return
   if (!existsSync(BUILT)) {
     const build = Bun.spawnSync(['bun', 'scripts/build.ts'], { cwd: REPO, stderr: 'pipe' })
     if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`)
@@ -33,7 +32,6 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (!isReady) return
   await server.cleanup()
   for (const ws of [LAUNCH_WS, MISSING_WS]) for (const id of containersLabelled(`coflux.workspace=${ws}`)) await engine.removeContainer(id)
   docker(['image', 'rm', '--force', IMAGE])
@@ -49,7 +47,7 @@ async function launches(workspace: string, pool: string): Promise<Record<string,
   return res.json
 }
 
-test.skipIf(!isReady)('queued work starts a container worker, which runs it and is stopped when idle', async () => {
+test('queued work starts a container worker, which runs it and is stopped when idle', async () => {
   const ws = LAUNCH_WS
   expect((await cli(ws, ['manifests', 'register', 'flows'])).code).toBe(0)
   const wsId = await ensureWorkspace(server, ws)
@@ -86,7 +84,7 @@ test.skipIf(!isReady)('queued work starts a container worker, which runs it and 
   expect((await server.get(`/topics/workspaces/${wsId}/sessions`)).body).toEqual({})
 })
 
-test.skipIf(!isReady)('an image that cannot be had is a start error on the launch', async () => {
+test('an image that cannot be had is a start error on the launch', async () => {
   const ws = MISSING_WS
   expect((await cli(ws, ['manifests', 'register', 'flows'])).code).toBe(0)
   // a registry on a closed loopback port: the pull fails at once, and stays on this machine

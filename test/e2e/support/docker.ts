@@ -1,7 +1,7 @@
 /**
  * A real Docker daemon for the docker tests. No registry is reachable, so images are built here
- * from the host's own files (`FROM scratch`, scripts/image.ts). In CI the daemon must be there
- * (.ci/run starts it: scripts/ci-setup.sh); elsewhere the tests are skipped without one.
+ * from the host's own files (`FROM scratch`, scripts/image.ts). The daemon must be there
+ * (`make test` starts one: scripts/test-setup.sh); the tests fail without it, never skip.
  */
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,11 +12,9 @@ import { buildImage, stageDirectories, stageExecutable } from '../../../scripts/
 export const engine = new DockerEngine(process.env.DOCKER_HOST || DEFAULT_DOCKER_HOST)
 
 /** Whether a daemon answers; in CI a missing one is an error, never a skip. */
-export async function hasDocker(): Promise<boolean> {
+export async function requireDocker(): Promise<void> {
   const res = await fetch('http://docker/_ping', { unix: '/var/run/docker.sock', signal: AbortSignal.timeout(5_000) } as RequestInit).catch(() => null)
-  const ok = res?.status === 200
-  if (!ok && process.env.CI) throw new Error('no Docker daemon at /var/run/docker.sock (.ci/run starts one: scripts/ci-setup.sh)')
-  return ok
+  if (res?.status !== 200) throw new Error('no Docker daemon at /var/run/docker.sock (`make test` starts one: scripts/test-setup.sh)')
 }
 
 /** `docker …` with the output; throws on failure. */

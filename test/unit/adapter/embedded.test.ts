@@ -75,7 +75,7 @@ test('sanitizedEnv drops secrets only', () => {
   expect(env).toEqual({ PATH: '/bin', COFLUX_HOST: 'h:1' })
 })
 
-describe.skipIf(!Bun.which('python3'))('prepareAdapter with python3', () => {
+describe('prepareAdapter with python3', () => {
   test('bare python3 is resolved to the real interpreter; embedded adapter on PYTHONPATH', async () => {
     clearPreparedAdapters()
     const p = await prepareAdapter(['python3', '-m', 'coflux'], root)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# What the e2e tests need that a fresh machine lacks, from Debian's packages: a Docker daemon for
-# the docker tests (docker-launcher.test.ts, server-image.test.ts): docker.io installed when
-# dockerd is absent, the daemon started when it does not answer; zsh and fish for the completion
-# tests. CI machines are fresh, run as root and start no services, so nothing else does this.
+# What the tests need that a fresh machine lacks, from Debian's packages, installed when absent by
+# `make test` (so CI and a developer run the same suite; no test is skipped): a Docker daemon for
+# the docker tests (docker-launcher.test.ts, server-image.test.ts), started when it does not
+# answer; zsh and fish for the completion tests; Chromium for the web UI's browser tests.
 #
 # The daemon gets no default bridge (and so no 172.17.0.0/16 network and no NAT rules): the tests
 # use host networking only, and every connection stays on loopback.
@@ -14,6 +14,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)
 command -v fish >/dev/null 2>&1 || missing+=(fish)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
