@@ -13,7 +13,7 @@ import { computeDependencies } from './dependencies.ts'
 import type { WorkerLauncher } from './worker-launcher.ts'
 import { SessionRegistry, type LiveSession } from './live-session.ts'
 import { PoolRegistry, type PoolWorker } from './pool-registry.ts'
-import { queueStatus, type QueueStatus } from './queue-status.ts'
+import { queueReadContext, queueStatus, type QueueStatus } from './queue-status.ts'
 import { ExecutionQueue, type QueuedExecution } from './queue.ts'
 import { ReplyCache } from './replies.ts'
 import { recordResult, resolveCall } from './results.ts'
@@ -210,6 +210,12 @@ export class Orchestrator implements Core {
   /** Why a queued execution waits (§11.2). */
   queueStatusOf(live: QueuedExecution, workspaceState: WorkspaceStateName, now = this.now()): QueueStatus {
     return queueStatus(this, live, workspaceState, now)
+  }
+
+  /** A workspace's queue, each execution with why it waits; shared work is done once per read. */
+  queueWithStatusOf(workspaceId: number, workspaceState: WorkspaceStateName, now = this.now()): [QueuedExecution, QueueStatus][] {
+    const context = queueReadContext(this)
+    return this.queue.ofWorkspace(workspaceId).map((live) => [live, queueStatus(this, live, workspaceState, now, context)])
   }
 
   /** Live sessions of a workspace. */

@@ -6,7 +6,7 @@ import type { TagSet } from '../protocol/api.ts'
 import type { WorkspaceStateName } from '../store/index.ts'
 import { hasRoom, limitKey, limitLoads, sessionLoad } from './capacity.ts'
 import type { Core } from './core.ts'
-import { launchingPool } from './pool-queries.ts'
+import { lastLaunchError, launchingPool } from './pool-queries.ts'
 import { pendingDependencyIds } from './queries.ts'
 import type { QueuedExecution } from './queue.ts'
 import { tagsMatch } from './routing.ts'
@@ -17,7 +17,33 @@ export interface QueueStatus {
   reason: string
 }
 
-export function queueStatus(o: Core, live: QueuedExecution, workspaceState: WorkspaceStateName, now: number): QueueStatus {
+/**
+ * What every entry of one queue read shares, computed once for the read rather than per entry:
+ * running executions per limit key, and each pool's last launch error.
+ */
+export interface QueueReadContext {
+  limitLoads: ReadonlyMap<string, number>
+  launchError: (poolId: number) => string | null
+}
+
+export function queueReadContext(o: Core): QueueReadContext {
+  const errors = new Map<number, string | null>()
+  return {
+    limitLoads: limitLoads(o),
+    launchError: (poolId) => {
+      if (!errors.has(poolId)) errors.set(poolId, lastLaunchError(o, poolId))
+      return errors.get(poolId)!
+    },
+  }
+}
+
+export function queueStatus(
+  o: Core,
+  live: QueuedExecution,
+  workspaceState: WorkspaceStateName,
+  now: number,
+  context: QueueReadContext = queueReadContext(o),
+): QueueStatus {
   if (live.assignedAt !== null && live.sessionId !== null) {
     const session = o.sessions.get(live.sessionId)
     return { status: 'assigned', reason: `running on session ${session?.record.externalId ?? live.sessionId}` }
@@ -30,15 +56,14 @@ export function queueStatus(o: Core, live: QueuedExecution, workspaceState: Work
   if (deps.length > 0) return { status: 'waiting', reason: `waiting for ${deps.join(', ')}` }
   const limit = live.step.concurrency
   if (limit) {
-    const running = limitLoads(o).get(limitKey(live.exec.workspaceId, limit.key)) ?? 0
+    const running = context.limitLoads.get(limitKey(live.exec.workspaceId, limit.key)) ?? 0
     if (running >= limit.limit) return { status: 'waiting', reason: `limit ${limit.key} ${running}/${limit.limit}` }
   }
   if (live.step.type === 'workflow' && live.step.parentExecutionId !== null) return { status: 'ready', reason: 'ready' }
   const pool = launchingPool(o, live)
   if (pool !== null) {
-    const reason = pool.lastError
-      ? `pool '${pool.name}' failed to launch a worker (${pool.lastError}); retrying`
-      : `pool '${pool.name}' launching a worker`
+    const error = context.launchError(pool.id)
+    const reason = error ? `pool '${pool.name}' failed to launch a worker (${error}); retrying` : `pool '${pool.name}' launching a worker`
     return { status: 'launching', reason }
   }
   const key = targetKey(live.step.type, live.step.module, live.step.target)

@@ -93,7 +93,7 @@ export function workflowTopic(project: Project, ws: WorkspaceRecord, module: str
 export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string, QueueEntry> {
   const now = Date.now()
   const out: Record<string, QueueEntry> = {}
-  for (const live of project.orchestrator.queueOf(ws.id)) {
+  for (const [live, status] of project.orchestrator.queueWithStatusOf(ws.id, ws.state, now)) {
     const { exec, step } = live
     out[exec.externalId] = {
       module: step.module,
@@ -108,7 +108,7 @@ export function queueTopic(project: Project, ws: WorkspaceRecord): Record<string
       dependencies: pendingDependencyIds(project.orchestrator, live),
       requires: live.requires,
       priority: step.priority,
-      ...project.orchestrator.queueStatusOf(live, ws.state, now),
+      ...status,
     }
   }
   return out

@@ -103,7 +103,7 @@ describe('launching (§21.2)', () => {
   test('queued work with no session launches one worker, with a session for it', async () => {
     const run = submit()
     const live = o.queue.get(store.runs.getExecutionByParts(run.runId, 1, 1)!.id)!
-    expect(launchingPool(o, live)).toEqual({ name: 'cpu', lastError: null })
+    expect(launchingPool(o, live)?.name).toBe('cpu')
     await pass()
     expect(launcher.launches).toHaveLength(1)
     const request = launcher.launches[0]!
