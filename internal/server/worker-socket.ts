@@ -84,7 +84,6 @@ export function openWorkerSocket(ws: ServerWebSocket<WorkerSocketData>, server: 
 export function workerSocketMessage(ws: ServerWebSocket<WorkerSocketData>, message: string | Buffer, server: ServerContext): void {
   const { project, session, channel, format } = ws.data
   if (!project || !session || !channel) return
-  const close = (code: number, reason: string) => project.orchestrator.afterCommit(() => ws.close(code, reason))
   try {
     const frame = parseWorkerFrame(decodeFrame(message, format))
     project.orchestrator.batch()
@@ -96,13 +95,13 @@ export function workerSocketMessage(ws: ServerWebSocket<WorkerSocketData>, messa
   } catch (err) {
     if (err instanceof ExecutionInvalidError) {
       server.logger.warn(`worker session ${session.record.externalId}: ${err.message}`)
-      close(4000, 'execution_invalid')
+      channel.close(4000, 'execution_invalid')
     } else if (err instanceof ProtocolError) {
       server.logger.warn(`worker session ${session.record.externalId}: ${err.message}`)
-      close(1008, 'protocol_error')
+      channel.close(1008, 'protocol_error')
     } else {
       server.logger.error(`worker session ${session.record.externalId}: ${(err as Error).stack ?? String(err)}`)
-      close(1011, 'internal_error')
+      channel.close(1011, 'internal_error')
     }
   }
 }
