@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { canonicalJson } from '../protocol/json.ts'
 import { generateId } from '../protocol/ids.ts'
 
@@ -35,7 +35,7 @@ function toRecord(r: Row): AssetRecord {
  * Links record which executions produced (0) or used (1) an asset.
  */
 export class AssetStore {
-  readonly #db: Database
+  readonly #db: SqlDatabase
   readonly #byHash
   readonly #byExternal
   readonly #byId
@@ -50,7 +50,7 @@ export class AssetStore {
   /** whether an asset id is taken in an archived epoch (semantics.md §2) */
   readonly #takenInArchives: (id: string) => boolean
 
-  constructor(db: Database, takenInArchives: (id: string) => boolean = () => false) {
+  constructor(db: SqlDatabase, takenInArchives: (id: string) => boolean = () => false) {
     this.#db = db
     this.#takenInArchives = takenInArchives
     this.#byHash = db.query<Row, [Uint8Array]>('SELECT * FROM assets WHERE hash = ?')

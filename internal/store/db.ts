@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { chmodSync, existsSync } from 'node:fs'
+import type { SqlDatabase } from './sql-database.ts'
 
 export interface Migration {
   version: number
@@ -81,7 +82,7 @@ function isReadyToRead(path: string, migrations: Migration[]): boolean {
 }
 
 /** Folds the WAL back into the file, then closes it. */
-export function closeDatabase(db: Database): void {
+export function closeDatabase(db: SqlDatabase): void {
   try {
     db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   } catch {

@@ -15,7 +15,7 @@
  * Rows are copied column by column as found (`SELECT *`), so columns added by later migrations
  * travel without changes here.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { executionIdOf } from '../protocol/ids.ts'
 import { canonicalJson } from '../protocol/json.ts'
 import { promptHash } from './inputs.ts'
@@ -66,7 +66,7 @@ const REDIRECTS: ReadonlySet<number> = new Set([RESULT_TYPE.deferred, RESULT_TYP
 export type SourceResolution = { final: true; executionId: number; result: Row } | { final: false; executionId: number }
 
 /** Follows successors within one database (semantics.md §4.3). */
-export function resolveIn(db: Database, executionId: number): SourceResolution {
+export function resolveIn(db: SqlDatabase, executionId: number): SourceResolution {
   const get = db.query<Row, [number]>('SELECT * FROM results WHERE execution_id = ?')
   let id = executionId
   const seen = new Set<number>()
@@ -89,10 +89,10 @@ export function isValueResult(result: Row): boolean {
 
 /** Inserts rows by column name, with one cached statement per (table, columns). */
 class RowWriter {
-  readonly #db: Database
-  readonly #statements = new Map<string, ReturnType<Database['prepare']>>()
+  readonly #db: SqlDatabase
+  readonly #statements = new Map<string, ReturnType<SqlDatabase['prepare']>>()
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#db = db
   }
 
@@ -115,8 +115,8 @@ class RowWriter {
 }
 
 /** Copies every configuration table whole (rotation; the target is empty and migrated). */
-export function copyConfiguration(source: Database, target: Database): void {
-  const tables = (db: Database) =>
+export function copyConfiguration(source: SqlDatabase, target: SqlDatabase): void {
+  const tables = (db: SqlDatabase) =>
     new Set(
       db
         .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -148,7 +148,7 @@ export interface KeepLive {
  * run), the runs referenced by pending executions (arguments, suspension gates) and the ones
  * the orchestrator asks for. `RunCopier.plan` adds parents and redirect targets.
  */
-export function liveRunIds(db: Database, keep: KeepLive = {}): number[] {
+export function liveRunIds(db: SqlDatabase, keep: KeepLive = {}): number[] {
   const runs = new Set<number>()
   const chained = db.query<{ run_id: number }, []>(
     `WITH RECURSIVE chain(id) AS (
@@ -210,8 +210,8 @@ export interface CopiedRuns {
  * rows the target already has up by their external id or content hash.
  */
 export class RunCopier {
-  readonly #src: Database
-  readonly #dst: Database
+  readonly #src: SqlDatabase
+  readonly #dst: SqlDatabase
   readonly #keep: boolean
   readonly #writer: RowWriter
   readonly #runs = new Map<number, number>()
@@ -224,7 +224,7 @@ export class RunCopier {
   readonly #nextId = new Map<string, number>()
   readonly #s
 
-  constructor(source: Database, target: Database, mode: 'keep' | 'remap') {
+  constructor(source: SqlDatabase, target: SqlDatabase, mode: 'keep' | 'remap') {
     this.#src = source
     this.#dst = target
     this.#keep = mode === 'keep'

@@ -3,7 +3,7 @@
  * each one Bloom filters over its run ids, cache keys and idempotency keys (about 5 % false
  * positives). The filters are built in the background after a rotation, in batches, and persisted.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { BloomFilter } from './bloom.ts'
 import type { Migration } from './db.ts'
 import m0001 from './migrations-epoch-index/0001_initial.sql' with { type: 'text' }
@@ -30,9 +30,9 @@ export interface EpochEntry extends ArchiveEntry {
 }
 
 export class EpochIndex implements ArchiveIndex<EpochEntry> {
-  readonly #db: Database
+  readonly #db: SqlDatabase
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#db = db
   }
 
@@ -90,7 +90,7 @@ export interface BuiltFilters {
  * Builds an archive's filters, reading it in batches and yielding between them so the server
  * keeps serving; null if `isStopped` says so first.
  */
-export async function buildFilters(db: Database, isStopped: () => boolean): Promise<BuiltFilters | null> {
+export async function buildFilters(db: SqlDatabase, isStopped: () => boolean): Promise<BuiltFilters | null> {
   const count = (sql: string) => db.query<{ n: number }, []>(sql).get()?.n ?? 0
   const counts: Record<FilterKind, number> = {
     runs: count('SELECT COUNT(*) AS n FROM runs'),

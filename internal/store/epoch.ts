@@ -3,7 +3,7 @@
  * (read-only). Each aggregate prepares its statements on this database once; a rotation opens a
  * new `Epoch` on the new database rather than changing this one.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { AssetStore } from './assets.ts'
 import { closeDatabase } from './db.ts'
 import { InputStore } from './inputs.ts'
@@ -27,7 +27,7 @@ export interface ArchivedIds {
 }
 
 export class Epoch {
-  readonly db: Database
+  readonly db: SqlDatabase
   readonly workspaces: WorkspaceStore
   readonly manifests: ManifestStore
   readonly runs: RunStore
@@ -44,7 +44,7 @@ export class Epoch {
   readonly schedules: ScheduleStore
 
   /** `archived`: the ids of the archives, for the active epoch (none for an archive itself). */
-  constructor(db: Database, archived: ArchivedIds | null = null) {
+  constructor(db: SqlDatabase, archived: ArchivedIds | null = null) {
     this.db = db
     this.workspaces = new WorkspaceStore(db)
     this.manifests = new ManifestStore(db)

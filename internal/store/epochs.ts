@@ -12,7 +12,7 @@
  * (`epoch-index.ts`) are built in the background. Lookups go through the archives newest first,
  * skipping the indexed ones whose filter rules the key out.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { parseExecutionId } from '../protocol/ids.ts'
 import type { ServerValue } from '../protocol/values.ts'
 import type { AssetRecord } from './assets.ts'
@@ -58,7 +58,7 @@ export interface ArchivedCacheHit {
  * Rotation (§23.1): writes the next active database at `path` from the current one, with the
  * configuration copied whole and the live runs (plus those in `keep`) keeping their ids.
  */
-function buildNextEpoch(source: Database, path: string, keep: KeepLive): void {
+function buildNextEpoch(source: SqlDatabase, path: string, keep: KeepLive): void {
   const next = openDatabase(path)
   try {
     migrate(next, ORCHESTRATION_MIGRATIONS)

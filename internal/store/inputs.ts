@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import type { TagSet } from '../protocol/api.ts'
 import { inputIdOf } from '../protocol/ids.ts'
 import { canonicalJson } from '../protocol/json.ts'
@@ -109,10 +109,10 @@ function toResponse(r: ResponseRow): InputResponseRecord {
  * selected them.
  */
 export class InputStore {
-  readonly #db: Database
+  readonly #db: SqlDatabase
   readonly q
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#db = db
     this.q = {
       promptByHash: db.query<{ id: number }, [Uint8Array]>('SELECT id FROM prompts WHERE hash = ?'),

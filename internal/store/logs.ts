@@ -7,7 +7,7 @@
  * that rotation leaves, read before it. Live readers subscribe to the writer, not to a partition,
  * so their streams go on across a rotation.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { RawJson, stringifyJson } from '../protocol/json.ts'
 import type { LogMessage as WireLogMessage, LogPage as WireLogPage, NewLogEntry } from '../protocol/logs.ts'
 import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
@@ -166,7 +166,7 @@ class LogPartition extends PartitionFile {
   readonly #insertMessage
   readonly #select
 
-  constructor(id: string, db: Database, after: number) {
+  constructor(id: string, db: SqlDatabase, after: number) {
     super(id, db, 'messages', 'timestamp', after)
     this.#findTemplate = db.query<{ id: number }, [string]>('SELECT id FROM templates WHERE text = ?')
     this.#insertTemplate = db.query<{ id: number }, [string]>('INSERT INTO templates (text) VALUES (?) RETURNING id')

@@ -1,9 +1,9 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import type { WorkflowManifest } from '../protocol/executor.ts'
 
 /** Registered workflow manifests per workspace and module (http-api.md §9.4). */
 export class ManifestStore {
-  readonly #db: Database
+  readonly #db: SqlDatabase
   readonly #forModule
   readonly #deleteTarget
   readonly #upsert
@@ -11,7 +11,7 @@ export class ManifestStore {
   readonly #forWorkspace
   readonly #one
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#db = db
     this.#forModule = db.query<{ target: string; definition: string }, [number, string]>(
       'SELECT target, definition FROM manifests WHERE workspace_id = ? AND module = ?',

@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 
 /** How a metric is drawn (semantics.md §25), as run snapshots show it (cli.md §7.4). */
 export interface MetricDefinition {
@@ -49,7 +49,7 @@ export class MetricDefinitionStore {
   readonly #ofExecution
   readonly #ofRun
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     // OR IGNORE: the first definition wins (a re-sent or conflicting one changes nothing)
     this.#insert = db.query<never, [number, string, string | null, string | null, number | null, number | null, string | null, string | null, number, number | null, number | null]>(
       `INSERT OR IGNORE INTO metric_definitions

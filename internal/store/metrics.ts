@@ -7,7 +7,7 @@
  * log store's form `<partition>:<created_at>:<id>`; `at` is the user's x value and may be anything.
  * The store is partitioned and rotated like the log store (`partitions.ts`).
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { runIdOf } from '../protocol/ids.ts'
 import type { MetricPage, MetricPoint, NewMetricPoint } from '../protocol/metrics.ts'
 import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
@@ -170,7 +170,7 @@ class MetricPartition extends PartitionFile {
   readonly #selectByRun
   readonly #selectByExecution
 
-  constructor(id: string, db: Database, after: number) {
+  constructor(id: string, db: SqlDatabase, after: number) {
     super(id, db, 'points', 'created_at', after)
     this.#insert = db.query<never, [number, string, string, string, string, number, number, number]>(
       'INSERT INTO points (id, run_id, execution_id, workspace_id, key, value, at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

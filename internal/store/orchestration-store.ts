@@ -6,7 +6,7 @@
  * sees the new one from then on. Lookups by external id go on into the archives, read-only
  * (semantics.md §23.2); there the store is an `OrchestrationStore` opened read-only on the archive.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { parseExecutionId, parseInputId } from '../protocol/ids.ts'
 import type { AssetStore } from './assets.ts'
 import { migrate, openArchiveDatabase, openDatabase } from './db.ts'
@@ -64,7 +64,7 @@ export class OrchestrationStore {
   }
 
   /** The current epoch's database. */
-  get db(): Database {
+  get db(): SqlDatabase {
     return this.#source.active.db
   }
 

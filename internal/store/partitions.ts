@@ -17,7 +17,7 @@
  * active store before a rotation (`:<stamp>:<id>`, or the older `<stamp>:<id>`) still continues
  * after the right entry once that store is an archive.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { statSync } from 'node:fs'
 import { BloomFilter } from './bloom.ts'
 import { closeDatabase, openArchiveDatabase, type Migration } from './db.ts'
@@ -48,7 +48,7 @@ export abstract class PartitionFile {
   /** `table` and `stamp` name the rows and their ordering column; ids start after `after`. */
   constructor(
     readonly id: string,
-    readonly db: Database,
+    readonly db: SqlDatabase,
     table: string,
     stamp: string,
     after: number,
@@ -86,7 +86,7 @@ export abstract class PartitionFile {
   }
 }
 
-export type OpenPartition<P extends PartitionFile> = (id: string, db: Database, after: number) => P
+export type OpenPartition<P extends PartitionFile> = (id: string, db: SqlDatabase, after: number) => P
 
 interface PartitionEntry extends ArchiveEntry {
   /** the newest insertion id in this archive or any before it */
@@ -110,9 +110,9 @@ interface PartitionRow {
 
 /** The index of one store's archived partitions. */
 class PartitionIndex implements ArchiveIndex<PartitionEntry> {
-  readonly #db: Database
+  readonly #db: SqlDatabase
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#db = db
   }
 

@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import type { LauncherConfig, TagSet } from '../protocol/api.ts'
 import { generateId } from '../protocol/ids.ts'
 
@@ -66,7 +66,7 @@ export class PoolStore {
   readonly #delete
   readonly #taken
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#insert = db.query<Row, [string, number, string, string, string, string, string | null, number, number]>(
       'INSERT INTO pools (external_id, workspace_id, name, modules, provides, accepts, launcher, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
     )

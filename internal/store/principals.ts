@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import type { Principal } from '../protocol/api.ts'
 
 /**
@@ -10,7 +10,7 @@ export class PrincipalStore {
   readonly #find
   readonly #byId
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#insert = db.query('INSERT INTO principals (type, external_id) VALUES (?, ?) ON CONFLICT (type, external_id) DO NOTHING')
     this.#find = db.query<{ id: number }, [string, string]>('SELECT id FROM principals WHERE type = ? AND external_id = ?')
     this.#byId = db.query<{ type: string; external_id: string }, [number]>('SELECT type, external_id FROM principals WHERE id = ?')

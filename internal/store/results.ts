@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import {
   RESULT_TYPE,
   RESULT_TYPE_NAME,
@@ -78,7 +78,7 @@ export class ResultStore {
   readonly #resultsOfRun
   readonly #assignmentsOfRun
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#insert = db.query(
       'INSERT OR IGNORE INTO results (execution_id, type, value_id, error, retryable, successor_id, successor_ref, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )

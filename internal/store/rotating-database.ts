@@ -17,7 +17,7 @@
  * directory and opens the new active database in its place: the one built at `next.sqlite`, or an
  * empty one.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { migrate, openDatabase, type Migration } from './db.ts'
@@ -49,7 +49,7 @@ interface Closable {
 
 /** The handle on the active database: rotation checkpoints and closes it. */
 export interface ActiveHandle extends Closable {
-  readonly db: Database
+  readonly db: SqlDatabase
 }
 
 export interface RotatingDatabaseOptions<Active, Archived, E extends ArchiveEntry, I> {
@@ -57,9 +57,9 @@ export interface RotatingDatabaseOptions<Active, Archived, E extends ArchiveEntr
   migrations: Migration[]
   /** the index's own migrations, and its queries */
   indexMigrations: Migration[]
-  openIndex(db: Database): I
+  openIndex(db: SqlDatabase): I
   /** the handle on the active database, migrated; `newest` is the newest archive */
-  openActive(db: Database, newest: E | null): Active
+  openActive(db: SqlDatabase, newest: E | null): Active
   /** the handle on an archive, opened read-only at its first use */
   openArchive(path: string, entry: E): Archived
   /** an entry for an archive file whose registration was lost, read from the file itself */
@@ -129,7 +129,7 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
   readonly #activePath: string
   readonly #dir: string
   readonly #options: RotatingDatabaseOptions<Active, Archived, E, I>
-  #index: { db: Database; queries: I } | null = null
+  #index: { db: SqlDatabase; queries: I } | null = null
   /** oldest first */
   readonly #archives: Archive<Archived, E>[] = []
   #active: Active

@@ -2,7 +2,7 @@
  * Runs, steps, executions and the edges between them (children, groups, provenance). One
  * aggregate because every query joins the three tables; longer than most files for that reason.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import type { CacheConfig, TagSet } from '../protocol/api.ts'
 import { executionIdOf, generateId } from '../protocol/ids.ts'
 import type { ExecutionRecord, RunRecord, StepRecord } from './types.ts'
@@ -157,7 +157,7 @@ function remember<T>(cache: Map<number, T>, id: number, record: T): T {
 }
 
 export class RunStore {
-  readonly #db: Database
+  readonly #db: SqlDatabase
   readonly q
   /** execution records never change once created: recent ones are kept by id and external id */
   readonly #executions = new Map<number, ExecutionRecord>()
@@ -168,7 +168,7 @@ export class RunStore {
   /** whether a run id is taken in an archived epoch (semantics.md §2: ids unique across epochs) */
   readonly #takenInArchives: (id: string) => boolean
 
-  constructor(db: Database, takenInArchives: (id: string) => boolean = () => false) {
+  constructor(db: SqlDatabase, takenInArchives: (id: string) => boolean = () => false) {
     this.#db = db
     this.#takenInArchives = takenInArchives
     this.q = {

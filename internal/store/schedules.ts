@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { generateId } from '../protocol/ids.ts'
 import {
   SCHEDULE_CATCH_UP,
@@ -111,7 +111,7 @@ export class ScheduleStore {
   readonly #delete
   readonly #taken
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#insert = db.query<Row, [string, number, string, string, number, string, string, string, number, number, number, number | null, number, number]>(
       'INSERT INTO schedules (external_id, workspace_id, module, target, source, cron, timezone, arguments, catch_up, overlap, handled_until, created_by, created_at, updated_at) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',

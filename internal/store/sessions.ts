@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import type { TagSet } from '../protocol/api.ts'
 import { ID_ALPHABET, generateId } from '../protocol/ids.ts'
 import type { SessionRecord } from './types.ts'
@@ -45,7 +45,7 @@ export class SessionStore {
   readonly #expire
   readonly #taken
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#insert = db.query<Row, [string, Uint8Array, number, string, string, number | null, number, number, number]>(
       'INSERT INTO sessions (external_id, secret_hash, workspace_id, provides, accepts, worker_id, activation_timeout, reconnection_timeout, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
     )

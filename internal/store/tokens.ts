@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import type { Principal } from '../protocol/api.ts'
 import { generateId } from '../protocol/ids.ts'
 import type { PrincipalStore } from './principals.ts'
@@ -65,7 +65,7 @@ export function isTokenUsable(token: TokenRecord, nowSeconds: number): boolean {
 
 /** Service tokens (and legacy stored tokens), looked up by the hash of their secret. */
 export class TokenStore {
-  readonly #db: Database
+  readonly #db: SqlDatabase
   readonly #principals: PrincipalStore
   readonly #insert
   readonly #byId
@@ -75,7 +75,7 @@ export class TokenStore {
   readonly #revoke
   readonly #taken
 
-  constructor(db: Database, principals: PrincipalStore) {
+  constructor(db: SqlDatabase, principals: PrincipalStore) {
     this.#db = db
     this.#principals = principals
     this.#insert = db.query<{ id: number }, [string, string, string | null, string | null, number | null, number, number | null]>(

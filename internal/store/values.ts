@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { canonicalJson, parseJson, RawJson } from '../protocol/json.ts'
 import type { ServerReference, ServerValue } from '../protocol/values.ts'
 
@@ -35,7 +35,7 @@ export class ValueStore {
   /** values are immutable: recently read ones are kept (arguments are read at every dispatch) */
   readonly #cache = new Map<number, ServerValue>()
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#byHash = db.query<{ id: number }, [Uint8Array]>('SELECT id FROM value_store WHERE hash = ?')
     this.#insert = db.query<{ id: number }, [Uint8Array, number, string | null, string | null, number | null, string]>(
       'INSERT INTO value_store (hash, kind, data, blob_key, size, refs) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',

@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 
 /** A launched worker's state (semantics.md §21.5). */
 export const WORKER_STATE = {
@@ -84,7 +84,7 @@ export class WorkerStore {
   readonly #deactivate
   readonly #executions
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#insert = db.query<Row, [string, number, number]>('INSERT INTO workers (external_id, pool_id, starting_at) VALUES (?, ?, ?) RETURNING *')
     this.#byId = db.query<Row, [number]>('SELECT * FROM workers WHERE id = ?')
     this.#byExternal = db.query<Row, [string]>('SELECT * FROM workers WHERE external_id = ?')

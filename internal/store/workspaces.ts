@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { SqlDatabase } from './sql-database.ts'
 import { generateId } from '../protocol/ids.ts'
 import { WORKSPACE_STATE, WORKSPACE_STATE_NAME, type WorkspaceRecord, type WorkspaceStateName } from './types.ts'
 
@@ -27,7 +27,7 @@ const COLUMNS = 'id, external_id, name, base_id, state, created_at'
 /** Workspaces and their history (semantics.md §18). */
 export class WorkspaceStore {
   readonly #externalIds = new Map<number, string>()
-  readonly #db: Database
+  readonly #db: SqlDatabase
   readonly #all
   readonly #byId
   readonly #byExternal
@@ -36,7 +36,7 @@ export class WorkspaceStore {
   readonly #history
   readonly #externalTaken
 
-  constructor(db: Database) {
+  constructor(db: SqlDatabase) {
     this.#db = db
     this.#all = db.query<Row, []>(`SELECT ${COLUMNS} FROM workspaces ORDER BY id`)
     this.#byId = db.query<Row, [number]>(`SELECT ${COLUMNS} FROM workspaces WHERE id = ?`)

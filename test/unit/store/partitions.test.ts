@@ -1,5 +1,6 @@
 /** The partition machinery under the log and metric stores: files, the index, filters, recovery. */
 import { Database } from 'bun:sqlite'
+import type { SqlDatabase } from '../../../internal/store/sql-database.ts'
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,7 +19,7 @@ const MIGRATIONS: Migration[] = [
 
 /** A partition of bare rows: (id, run, stamp). */
 class Rows extends PartitionFile {
-  constructor(id: string, db: Database, after: number) {
+  constructor(id: string, db: SqlDatabase, after: number) {
     super(id, db, 'rows', 'stamp', after)
   }
 

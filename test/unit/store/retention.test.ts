@@ -5,6 +5,7 @@
  * store does not bring the deleted archives back.
  */
 import { Database } from 'bun:sqlite'
+import type { SqlDatabase } from '../../../internal/store/sql-database.ts'
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -96,7 +97,7 @@ const MIGRATIONS: Migration[] = [
 ]
 
 class Rows extends PartitionFile {
-  constructor(id: string, db: Database, after: number) {
+  constructor(id: string, db: SqlDatabase, after: number) {
     super(id, db, 'rows', 'stamp', after)
   }
 
