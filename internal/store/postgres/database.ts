@@ -1,0 +1,193 @@
+/**
+ * A `SqlDatabase` on PostgreSQL: one connection (held by the bridge thread) whose search_path is
+ * the schema standing for one SQLite file (host.ts). Statements are translated from the stores'
+ * SQLite dialect once (dialect.ts) and run synchronously through the bridge (bridge.ts).
+ *
+ * Transactions nest as in bun:sqlite: the outermost is BEGIN … COMMIT, inner ones savepoints.
+ * `exec('BEGIN')` / `exec('COMMIT')` (the orchestrator's write batch) are tracked the same way.
+ */
+import type { SqlBinding, SqlChanges, SqlDatabase, SqlDialect, SqlStatement } from '../sql-database.ts'
+import { bridge, PostgresError } from './bridge.ts'
+import type { QueryMode } from './bridge-protocol.ts'
+import { toPostgres, type TranslatedSql } from './dialect.ts'
+
+export interface PostgresDatabaseOptions {
+  url: string
+  schema: string
+  statementTimeoutMs?: number
+  /** a connection idle this long inside a transaction is closed by PostgreSQL (a paused owner) */
+  idleInTransactionTimeoutMs?: number
+  /** runs first in every top-level transaction (the project lease's fence) */
+  fence?: (db: PostgresDatabase) => void
+}
+
+class PostgresStatement<Row, Params extends SqlBinding[]> implements SqlStatement<Row, Params> {
+  readonly #db: PostgresDatabase
+  readonly #sql: TranslatedSql
+
+  constructor(db: PostgresDatabase, sql: TranslatedSql) {
+    this.#db = db
+    this.#sql = sql
+  }
+
+  all(...params: Params): Row[] {
+    return (this.#db.run(this.#sql, params, 'rows').rows ?? []) as Row[]
+  }
+
+  get(...params: Params): Row | null {
+    return (this.all(...params)[0] as Row | undefined) ?? null
+  }
+
+  *iterate(...params: Params): IterableIterator<Row> {
+    yield* this.all(...params)
+  }
+
+  run(...params: Params): SqlChanges {
+    return { changes: this.#db.run(this.#sql, params, 'run').count ?? 0, lastInsertRowid: 0 }
+  }
+
+  values(...params: Params): Array<Array<string | bigint | number | Uint8Array | null>> {
+    return (this.#db.run(this.#sql, params, 'values').values ?? []) as Array<Array<string | bigint | number | Uint8Array | null>>
+  }
+
+  finalize(): void {}
+}
+
+export class PostgresDatabase implements SqlDatabase {
+  readonly dialect: SqlDialect = 'postgres'
+  readonly schema: string
+  readonly #connection: number
+  readonly #statements = new Map<string, TranslatedSql>()
+  readonly #fence: ((db: PostgresDatabase) => void) | null
+  #depth = 0
+  #closed = false
+
+  constructor(options: PostgresDatabaseOptions) {
+    this.schema = options.schema
+    this.#fence = options.fence ?? null
+    const opened = bridge().request({
+      op: 'open',
+      url: options.url,
+      schema: options.schema,
+      statementTimeoutMs: options.statementTimeoutMs ?? 60_000,
+      idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 30_000,
+    })
+    this.#connection = opened.connection!
+  }
+
+  get inTransaction(): boolean {
+    return this.#depth > 0
+  }
+
+  query<Row = unknown, Params extends SqlBinding | SqlBinding[] = SqlBinding[]>(sql: string): SqlStatement<Row, Params extends any[] ? Params : [Params]> {
+    return new PostgresStatement(this, this.#translate(sql))
+  }
+
+  prepare<Row = unknown, Params extends SqlBinding | SqlBinding[] = SqlBinding[]>(sql: string): SqlStatement<Row, Params extends any[] ? Params : [Params]> {
+    return this.query<Row, Params>(sql)
+  }
+
+  exec(sql: string): void {
+    const word = sql.trim().replace(/;$/, '').toUpperCase()
+    if (word === 'BEGIN' || word === 'BEGIN TRANSACTION' || word === 'BEGIN IMMEDIATE') return this.#begin()
+    if (word === 'COMMIT' || word === 'END') return this.#end('COMMIT')
+    if (word === 'ROLLBACK') return this.#end('ROLLBACK')
+    // SQLite's tuning (journal mode, checkpoints, foreign keys) means nothing here
+    if (/^\s*PRAGMA\b/i.test(sql)) return
+    this.#request({ op: 'exec', connection: this.#connection, text: sql })
+  }
+
+  transaction<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
+    return (...args: A) => {
+      const savepoint = this.#depth > 0 ? `s${this.#depth}` : null
+      if (savepoint) {
+        this.#request({ op: 'exec', connection: this.#connection, text: `SAVEPOINT ${savepoint}` })
+        this.#depth++
+      } else this.#begin()
+      try {
+        const result = fn(...args)
+        if (savepoint) {
+          this.#depth--
+          this.#request({ op: 'exec', connection: this.#connection, text: `RELEASE SAVEPOINT ${savepoint}` })
+        } else this.#end('COMMIT')
+        return result
+      } catch (err) {
+        if (savepoint) {
+          this.#depth--
+          this.#rollbackQuietly(`ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`)
+        } else {
+          this.#depth = 0
+          this.#rollbackQuietly('ROLLBACK')
+        }
+        throw err
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      bridge().request({ op: 'close', connection: this.#connection })
+    } catch {
+      // already gone: nothing to release
+    }
+  }
+
+  /** Runs a translated statement; its parameters are positional, or one object of named values. */
+  run(sql: TranslatedSql, params: SqlBinding[], mode: QueryMode) {
+    let values: SqlBinding[] = params
+    if (sql.names.length > 0) {
+      const named = (params[0] ?? {}) as Record<string, SqlBinding>
+      values = sql.names.map((n) => named[n] ?? named[`$${n}`] ?? null)
+    }
+    if (values.length !== sql.count) throw new PostgresError(`statement takes ${sql.count} parameters, got ${values.length}: ${sql.text}`, null)
+    if (sql.text === '') return { ok: true as const, rows: [], values: [], count: 0 }
+    // a write outside any transaction is fenced too: it gets a transaction of its own
+    if (this.#depth === 0 && this.#fence && mode === 'run') {
+      return this.transaction(() => this.#request({ op: 'query', connection: this.#connection, text: sql.text, params: values, mode }))()
+    }
+    return this.#request({ op: 'query', connection: this.#connection, text: sql.text, params: values, mode })
+  }
+
+  #translate(sql: string): TranslatedSql {
+    let translated = this.#statements.get(sql)
+    if (!translated) {
+      translated = toPostgres(sql)
+      this.#statements.set(sql, translated)
+    }
+    return translated
+  }
+
+  #begin(): void {
+    if (this.#depth > 0) throw new PostgresError('cannot start a transaction within a transaction', null)
+    this.#request({ op: 'exec', connection: this.#connection, text: 'BEGIN' })
+    this.#depth = 1
+    try {
+      this.#fence?.(this)
+    } catch (err) {
+      this.#depth = 0
+      this.#rollbackQuietly('ROLLBACK')
+      throw err
+    }
+  }
+
+  #end(verb: 'COMMIT' | 'ROLLBACK'): void {
+    if (this.#depth === 0) return
+    this.#depth = 0
+    this.#request({ op: 'exec', connection: this.#connection, text: verb })
+  }
+
+  #rollbackQuietly(text: string): void {
+    try {
+      this.#request({ op: 'exec', connection: this.#connection, text })
+    } catch {
+      // the connection is gone, and the transaction with it
+    }
+  }
+
+  #request(request: Parameters<ReturnType<typeof bridge>['request']>[0]) {
+    if (this.#closed) throw new PostgresError(`database ${this.schema} is closed`, null)
+    return bridge().request(request)
+  }
+}
