@@ -1,11 +1,17 @@
 import { Database } from 'bun:sqlite'
 import { chmodSync, existsSync } from 'node:fs'
-import type { SqlDatabase } from './sql-database.ts'
+import { dialectOf, type SqlDatabase } from './sql-database.ts'
 
 export interface Migration {
   version: number
   name: string
   sql: string
+}
+
+/** One database's migrations, numbered alike in both dialects (postgres/migrations/index.ts). */
+export interface MigrationSet {
+  sqlite: Migration[]
+  postgres: Migration[]
 }
 
 /**
@@ -29,10 +35,14 @@ export function openDatabase(path: string): Database {
   return db
 }
 
-/** Applies the missing migrations in order, each in its own transaction. */
-export function migrate(db: Database, migrations: Migration[]): void {
+/** Applies the missing migrations of the database's dialect in order, each in its own transaction. */
+export function migrate(db: SqlDatabase, set: MigrationSet): void {
+  const postgres = dialectOf(db) === 'postgres'
+  const migrations = postgres ? set.postgres : set.sqlite
   db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+    postgres
+      ? 'CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)'
+      : 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
   )
   const applied = new Set(
     db.query<{ version: number }, []>('SELECT version FROM schema_migrations').all().map((r) => r.version),
@@ -52,7 +62,7 @@ export function migrate(db: Database, migrations: Migration[]): void {
  * migrations, and one still in WAL mode (its rotation could not switch it) leaves it; a file
  * already up to date is not opened for writing at all.
  */
-export function openArchiveDatabase(path: string, migrations: Migration[]): Database {
+export function openArchiveDatabase(path: string, migrations: MigrationSet): Database {
   if (!isReadyToRead(path, migrations)) {
     const db = new Database(path, { strict: true })
     try {
@@ -65,13 +75,13 @@ export function openArchiveDatabase(path: string, migrations: Migration[]): Data
   return new Database(path, { readonly: true, strict: true })
 }
 
-function isReadyToRead(path: string, migrations: Migration[]): boolean {
+function isReadyToRead(path: string, migrations: MigrationSet): boolean {
   try {
     const probe = new Database(path, { readonly: true, strict: true })
     try {
       const applied = new Set(probe.query<{ version: number }, []>('SELECT version FROM schema_migrations').all().map((r) => r.version))
       const mode = probe.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()?.journal_mode
-      return mode !== 'wal' && migrations.every((m) => applied.has(m.version))
+      return mode !== 'wal' && migrations.sqlite.every((m) => applied.has(m.version))
     } finally {
       probe.close()
     }

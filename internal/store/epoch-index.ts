@@ -5,12 +5,12 @@
  */
 import type { SqlDatabase } from './sql-database.ts'
 import { BloomFilter } from './bloom.ts'
-import type { Migration } from './db.ts'
+import type { MigrationSet } from './db.ts'
 import m0001 from './migrations-epoch-index/0001_initial.sql' with { type: 'text' }
 import type { ArchiveEntry, ArchiveIndex } from './rotating-database.ts'
 
 /** The migrations of the epoch index, embedded in the binary. Never edit a shipped one. */
-export const EPOCH_INDEX_MIGRATIONS: Migration[] = [{ version: 1, name: 'initial', sql: m0001 }]
+export const EPOCH_INDEX_MIGRATIONS: MigrationSet = { sqlite: [{ version: 1, name: 'initial', sql: m0001 }], postgres: [] }
 
 /** Bloom filter false-positive rate (§23.2). */
 const FALSE_POSITIVE_RATE = 0.05

@@ -16,7 +16,7 @@ import type { SqlDatabase } from './sql-database.ts'
 import { parseExecutionId } from '../protocol/ids.ts'
 import type { ServerValue } from '../protocol/values.ts'
 import type { AssetRecord } from './assets.ts'
-import { migrate, openDatabase } from './db.ts'
+import { sqliteHost, type DatabaseHost } from './database-host.ts'
 import { copyConfiguration, isValueResult, liveRunIds, resolveIn, RunCopier, type CopiedRuns, type KeepLive } from './epoch-copy.ts'
 import { buildFilters, EPOCH_INDEX_MIGRATIONS, EpochIndex, hex, type EpochEntry, type FilterKind, type Filters } from './epoch-index.ts'
 import { Epoch, type ArchivedIds } from './epoch.ts'
@@ -58,10 +58,9 @@ export interface ArchivedCacheHit {
  * Rotation (§23.1): writes the next active database at `path` from the current one, with the
  * configuration copied whole and the live runs (plus those in `keep`) keeping their ids.
  */
-function buildNextEpoch(source: SqlDatabase, path: string, keep: KeepLive): void {
-  const next = openDatabase(path)
+function buildNextEpoch(host: DatabaseHost, source: SqlDatabase, path: string, keep: KeepLive): void {
+  const next = host.open(path, ORCHESTRATION_MIGRATIONS)
   try {
-    migrate(next, ORCHESTRATION_MIGRATIONS)
     // rows arrive in no particular order and may point at rows that stay behind (dropped)
     next.exec('PRAGMA foreign_keys = OFF')
     const copier = new RunCopier(source, next, 'keep')
@@ -82,6 +81,7 @@ function buildNextEpoch(source: SqlDatabase, path: string, keep: KeepLive): void
 /** The active epoch and the archives of one orchestration store, rotation and lookups. */
 export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
   readonly #files: RotatingDatabase<Epoch, S, EpochEntry, EpochIndex>
+  readonly #host: DatabaseHost
   /** filters of the indexed archives, by epoch id */
   readonly #filters = new Map<string, Filters>()
   /** archives never change: workflow run lists are computed once per (archive, workflow, workspace) */
@@ -89,9 +89,11 @@ export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
   #indexing = false
   #closed = false
 
-  /** `openArchive` opens an archived epoch's file, read-only. */
-  constructor(activePath: string, openArchive: (path: string) => S) {
+  /** `openArchive` opens an archived epoch's database, read-only. */
+  constructor(activePath: string, openArchive: (path: string) => S, host: DatabaseHost = sqliteHost) {
+    this.#host = host
     this.#files = new RotatingDatabase<Epoch, S, EpochEntry, EpochIndex>(activePath, {
+      host,
       migrations: ORCHESTRATION_MIGRATIONS,
       indexMigrations: EPOCH_INDEX_MIGRATIONS,
       openIndex: (db) => new EpochIndex(db),
@@ -146,7 +148,7 @@ export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
     const entry = this.#files.rotate(
       now,
       (id, file) => ({ id, file, archivedAt: now, indexedAt: null }),
-      (nextPath, active) => buildNextEpoch(active.db, nextPath, keep),
+      (nextPath, active) => buildNextEpoch(this.#host, active.db, nextPath, keep),
     )
     this.#scheduleIndexing()
     return entry.id

@@ -11,17 +11,21 @@ import type { SqlDatabase } from './sql-database.ts'
 import { RawJson, stringifyJson } from '../protocol/json.ts'
 import type { LogMessage as WireLogMessage, LogPage as WireLogPage, NewLogEntry } from '../protocol/logs.ts'
 import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
-import type { Migration } from './db.ts'
+import type { DatabaseHost } from './database-host.ts'
+import type { MigrationSet } from './db.ts'
 import m0001 from './migrations-logs/0001_initial.sql' with { type: 'text' }
 import m0002 from './migrations-logs/0002_runs.sql' with { type: 'text' }
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, parseCursor, readPage, type Cursor } from './pages.ts'
 import { PartitionFile, Partitions } from './partitions.ts'
 import { PartitionedStore } from './partitioned-store.ts'
 
-export const LOG_MIGRATIONS: Migration[] = [
-  { version: 1, name: 'initial', sql: m0001 },
-  { version: 2, name: 'runs', sql: m0002 },
-]
+export const LOG_MIGRATIONS: MigrationSet = {
+  sqlite: [
+    { version: 1, name: 'initial', sql: m0001 },
+    { version: 2, name: 'runs', sql: m0002 },
+  ],
+  postgres: [],
+}
 
 export const DEFAULT_LOG_LIMIT = DEFAULT_PAGE_LIMIT
 export const MAX_LOG_LIMIT = MAX_PAGE_LIMIT
@@ -52,7 +56,10 @@ export type LogPage = WireLogPage<RawJson>
 
 export type LogCursor = Cursor
 
-export type LogStoreOptions = BufferedWriterOptions
+export interface LogStoreOptions extends BufferedWriterOptions {
+  /** where the databases live: SQLite files (the default) or PostgreSQL schemas */
+  host?: DatabaseHost
+}
 
 export class InvalidLogCursorError extends Error {
   override readonly name = 'InvalidLogCursorError'
@@ -74,7 +81,7 @@ interface StoredEntry extends PendingEntry {
 export class LogStore extends PartitionedStore<LogPartition, PendingEntry, StoredEntry> {
   constructor(path: string, options: LogStoreOptions = {}) {
     super(
-      new Partitions(path, LOG_MIGRATIONS, (id, db, after) => new LogPartition(id, db, after)),
+      new Partitions(path, LOG_MIGRATIONS, (id, db, after) => new LogPartition(id, db, after), options.host),
       (partitions) =>
         new BufferedWriter('log store', (batch) => partitions.active.insert(batch), {
           ...options,

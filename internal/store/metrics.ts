@@ -11,17 +11,21 @@ import type { SqlDatabase } from './sql-database.ts'
 import { runIdOf } from '../protocol/ids.ts'
 import type { MetricPage, MetricPoint, NewMetricPoint } from '../protocol/metrics.ts'
 import { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.ts'
-import type { Migration } from './db.ts'
+import type { DatabaseHost } from './database-host.ts'
+import type { MigrationSet } from './db.ts'
 import m0001 from './migrations-metrics/0001_initial.sql' with { type: 'text' }
 import m0002 from './migrations-metrics/0002_runs.sql' with { type: 'text' }
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, readPage, type Cursor } from './pages.ts'
 import { PartitionFile, Partitions } from './partitions.ts'
 import { PartitionedStore } from './partitioned-store.ts'
 
-export const METRIC_MIGRATIONS: Migration[] = [
-  { version: 1, name: 'initial', sql: m0001 },
-  { version: 2, name: 'runs', sql: m0002 },
-]
+export const METRIC_MIGRATIONS: MigrationSet = {
+  sqlite: [
+    { version: 1, name: 'initial', sql: m0001 },
+    { version: 2, name: 'runs', sql: m0002 },
+  ],
+  postgres: [],
+}
 
 export const DEFAULT_METRIC_LIMIT = DEFAULT_PAGE_LIMIT
 export const MAX_METRIC_LIMIT = MAX_PAGE_LIMIT
@@ -49,6 +53,8 @@ export type MetricQuery = MetricFilter & {
 export interface MetricStoreOptions extends BufferedWriterOptions {
   /** the clock that stamps accepted points (tests) */
   now?: () => number
+  /** where the databases live: SQLite files (the default) or PostgreSQL schemas */
+  host?: DatabaseHost
 }
 
 export class InvalidMetricCursorError extends Error {
@@ -73,7 +79,7 @@ export class MetricStore extends PartitionedStore<MetricPartition, PendingPoint,
 
   constructor(path: string, options: MetricStoreOptions = {}) {
     super(
-      new Partitions(path, METRIC_MIGRATIONS, (id, db, after) => new MetricPartition(id, db, after)),
+      new Partitions(path, METRIC_MIGRATIONS, (id, db, after) => new MetricPartition(id, db, after), options.host),
       (partitions) => new BufferedWriter('metric store', (batch) => partitions.active.insert(batch), options),
     )
     this.#lastCreatedAt = this.partitions.lastStamp()

@@ -9,7 +9,8 @@
 import type { SqlDatabase } from './sql-database.ts'
 import { parseExecutionId, parseInputId } from '../protocol/ids.ts'
 import type { AssetStore } from './assets.ts'
-import { migrate, openArchiveDatabase, openDatabase } from './db.ts'
+import { sqliteHost, type DatabaseHost } from './database-host.ts'
+import { migrate, openDatabase } from './db.ts'
 import { Epoch } from './epoch.ts'
 import { Epochs, type CopiedRuns, type Located } from './epochs.ts'
 import type { InputRecord, InputStore } from './inputs.ts'
@@ -31,6 +32,8 @@ import type { WorkspaceStore } from './workspaces.ts'
 export interface StoreOptions {
   /** an archived epoch: brought up to date if an older version wrote it, then opened read-only */
   readonly?: boolean
+  /** where the databases live: SQLite files (the default) or PostgreSQL schemas */
+  host?: DatabaseHost
 }
 
 /** Where the store finds its current epoch: the rotating `Epochs`, or one epoch that never changes. */
@@ -47,18 +50,22 @@ export class OrchestrationStore {
   /** archived epochs (semantics.md §23); null for archives and in-memory stores */
   readonly epochs: Epochs<OrchestrationStore> | null
   readonly #source: EpochSource
+  readonly #host: DatabaseHost
+  readonly #path: string
 
   constructor(path: string, options: StoreOptions = {}) {
+    const host = (this.#host = options.host ?? sqliteHost)
+    this.#path = path
     if (options.readonly) {
       this.epochs = null
-      this.#source = fixed(new Epoch(openArchiveDatabase(path, ORCHESTRATION_MIGRATIONS)))
+      this.#source = fixed(new Epoch(host.openArchive(path, ORCHESTRATION_MIGRATIONS)))
     } else if (path === ':memory:') {
       const db = openDatabase(path)
       migrate(db, ORCHESTRATION_MIGRATIONS)
       this.epochs = null
       this.#source = fixed(new Epoch(db))
     } else {
-      this.epochs = new Epochs(path, (archive) => new OrchestrationStore(archive, { readonly: true }))
+      this.epochs = new Epochs(path, (archive) => new OrchestrationStore(archive, { readonly: true, host }), host)
       this.#source = this.epochs
     }
   }
@@ -182,7 +189,7 @@ export class OrchestrationStore {
 
   /** The active database's size in bytes (rotation threshold, §23.1). */
   sizeBytes(): number {
-    return this.db.query<{ n: number }, []>('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get()?.n ?? 0
+    return this.#host.sizeBytes(this.#path, this.db)
   }
 
   close(): void {

@@ -18,9 +18,9 @@
  * after the right entry once that store is an archive.
  */
 import type { SqlDatabase } from './sql-database.ts'
-import { statSync } from 'node:fs'
 import { BloomFilter } from './bloom.ts'
-import { closeDatabase, openArchiveDatabase, type Migration } from './db.ts'
+import { sqliteHost, type DatabaseHost } from './database-host.ts'
+import { closeDatabase, type MigrationSet } from './db.ts'
 import m0001 from './migrations-partition-index/0001_initial.sql' with { type: 'text' }
 import type { Cursor } from './pages.ts'
 import { RotatingDatabase, type ArchiveEntry, type ArchiveIndex } from './rotating-database.ts'
@@ -32,7 +32,7 @@ const FALSE_POSITIVE_RATE = 0.05
 const RUN_CACHE_SIZE = 100_000
 
 /** The migrations of `<store>/index.sqlite`, embedded in the binary. Never edit a shipped one. */
-export const PARTITION_INDEX_MIGRATIONS: Migration[] = [{ version: 1, name: 'initial', sql: m0001 }]
+export const PARTITION_INDEX_MIGRATIONS: MigrationSet = { sqlite: [{ version: 1, name: 'initial', sql: m0001 }], postgres: [] }
 
 /**
  * One SQLite file of a partitioned store. Subclasses write rows through `write`, which hands out
@@ -150,18 +150,21 @@ function filterOf(runIds: readonly string[]): BloomFilter {
 /** The active partition and the archives of one log or metric store, and rotation. */
 export class Partitions<P extends PartitionFile> {
   readonly #activePath: string
+  readonly #host: DatabaseHost
   readonly #files: RotatingDatabase<P, P, PartitionEntry, PartitionIndex>
 
-  constructor(activePath: string, migrations: Migration[], open: OpenPartition<P>) {
+  constructor(activePath: string, migrations: MigrationSet, open: OpenPartition<P>, host: DatabaseHost = sqliteHost) {
     this.#activePath = activePath
+    this.#host = host
     this.#files = new RotatingDatabase<P, P, PartitionEntry, PartitionIndex>(activePath, {
+      host,
       migrations,
       indexMigrations: PARTITION_INDEX_MIGRATIONS,
       openIndex: (db) => new PartitionIndex(db),
       openActive: (db, newest) => open('', db, newest?.lastId ?? 0),
-      openArchive: (path, entry) => open(entry.id, openArchiveDatabase(path, migrations), entry.lastId),
+      openArchive: (path, entry) => open(entry.id, host.openArchive(path, migrations), entry.lastId),
       recoverEntry: (id, file, path) => {
-        const partition = open(id, openArchiveDatabase(path, migrations), 0)
+        const partition = open(id, host.openArchive(path, migrations), 0)
         try {
           const newest = partition.newest()
           return { id, file, archivedAt: Date.now(), lastId: newest?.id ?? 0, lastStamp: newest?.stamp ?? 0, filter: filterOf(partition.runIds()) }
@@ -188,15 +191,7 @@ export class Partitions<P extends PartitionFile> {
 
   /** Bytes of the active partition, its WAL included. */
   sizeBytes(): number {
-    let total = 0
-    for (const path of [this.#activePath, `${this.#activePath}-wal`]) {
-      try {
-        total += statSync(path).size
-      } catch {
-        // no such file yet
-      }
-    }
-    return total
+    return this.#host.sizeBytes(this.#activePath, this.active.db)
   }
 
   /**

@@ -16,11 +16,14 @@
  * archive opens read-only without side files), closes it, moves its file into the archive
  * directory and opens the new active database in its place: the one built at `next.sqlite`, or an
  * empty one.
+ *
+ * The databases are files (SQLite) or schemas (PostgreSQL): every move goes through the
+ * `DatabaseHost` (database-host.ts).
  */
 import type { SqlDatabase } from './sql-database.ts'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { migrate, openDatabase, type Migration } from './db.ts'
+import { sqliteHost, type DatabaseHost } from './database-host.ts'
+import type { MigrationSet } from './db.ts'
 
 const INDEX_FILE = 'index.sqlite'
 const NEXT_FILE = 'next.sqlite'
@@ -54,9 +57,9 @@ export interface ActiveHandle extends Closable {
 
 export interface RotatingDatabaseOptions<Active, Archived, E extends ArchiveEntry, I> {
   /** the migrations of the active database (and of archives written by older versions) */
-  migrations: Migration[]
+  migrations: MigrationSet
   /** the index's own migrations, and its queries */
-  indexMigrations: Migration[]
+  indexMigrations: MigrationSet
   openIndex(db: SqlDatabase): I
   /** the handle on the active database, migrated; `newest` is the newest archive */
   openActive(db: SqlDatabase, newest: E | null): Active
@@ -64,6 +67,8 @@ export interface RotatingDatabaseOptions<Active, Archived, E extends ArchiveEntr
   openArchive(path: string, entry: E): Archived
   /** an entry for an archive file whose registration was lost, read from the file itself */
   recoverEntry(id: string, file: string, path: string): E
+  /** where the databases live; SQLite files when absent */
+  host?: DatabaseHost
 }
 
 /** `YYYYMMDD_NNNN`: the UTC day, never before the newest existing id's, and a counter within it. */
@@ -77,10 +82,6 @@ export function nextArchiveId(now: number, existing: Iterable<string>): string {
   return `${day}_${String(max + 1).padStart(4, '0')}`
 }
 
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true })
-}
-
 function archiveDirOf(activePath: string): string {
   return join(dirname(activePath), basename(activePath, '.sqlite'))
 }
@@ -90,14 +91,11 @@ function archiveDirOf(activePath: string): string {
  * database that never replaced the active one is discarded, unless the active file is already
  * in the archive (then it takes its place).
  */
-export function recoverRotation(activePath: string): void {
+export function recoverRotation(activePath: string, host: DatabaseHost = sqliteHost): void {
   const next = join(archiveDirOf(activePath), NEXT_FILE)
-  if (!existsSync(next)) return
-  if (existsSync(activePath)) removeDatabaseFiles(next)
-  else {
-    renameSync(next, activePath)
-    for (const suffix of ['-wal', '-shm']) if (existsSync(next + suffix)) renameSync(next + suffix, activePath + suffix)
-  }
+  if (!host.exists(next)) return
+  if (host.exists(activePath)) host.remove(next)
+  else host.move(next, activePath)
 }
 
 /** One archived file: its index entry, and its handle once opened. */
@@ -129,6 +127,7 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
   readonly #activePath: string
   readonly #dir: string
   readonly #options: RotatingDatabaseOptions<Active, Archived, E, I>
+  readonly #host: DatabaseHost
   #index: { db: SqlDatabase; queries: I } | null = null
   /** oldest first */
   readonly #archives: Archive<Archived, E>[] = []
@@ -139,9 +138,10 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
     this.#activePath = activePath
     this.#dir = archiveDirOf(activePath)
     this.#options = options
-    recoverRotation(activePath)
+    this.#host = options.host ?? sqliteHost
+    recoverRotation(activePath, this.#host)
     // nothing is created on read: the directory and its index appear with the first rotation
-    if (existsSync(join(this.#dir, INDEX_FILE))) this.#load()
+    if (this.#host.exists(join(this.#dir, INDEX_FILE))) this.#load()
     this.#active = this.#openActive()
   }
 
@@ -158,10 +158,9 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
   /** The index's queries; the first use creates the archive directory and the index. */
   get index(): I {
     if (!this.#index) {
-      mkdirSync(this.#dir, { recursive: true, mode: 0o700 })
-      const db = openDatabase(join(this.#dir, INDEX_FILE))
+      this.#host.makeDirectory(this.#dir)
+      const db = this.#host.open(join(this.#dir, INDEX_FILE), this.#options.indexMigrations)
       try {
-        migrate(db, this.#options.indexMigrations)
         this.#index = { db, queries: this.#options.openIndex(db) }
       } catch (err) {
         db.close()
@@ -187,22 +186,16 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
     const entry = describe(id, file, active)
     // registered before the move: a crash in between leaves an entry without a file, forgotten at load
     index.register(entry)
-    try {
-      active.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-      active.db.exec('PRAGMA journal_mode = DELETE')
-    } catch {
-      // still readable: an archive in WAL mode leaves it when opened
-    }
+    this.#host.retire(active.db)
     active.close()
     try {
-      renameSync(this.#activePath, archivePath)
-      for (const suffix of ['-wal', '-shm']) rmSync(this.#activePath + suffix, { force: true })
-      if (nextPath) renameSync(nextPath, this.#activePath)
+      this.#host.move(this.#activePath, archivePath)
+      if (nextPath) this.#host.move(nextPath, this.#activePath)
     } catch (err) {
       // put the old active database back, whatever happened, before reporting
-      if (!existsSync(this.#activePath) && existsSync(archivePath)) renameSync(archivePath, this.#activePath)
+      if (!this.#host.exists(this.#activePath) && this.#host.exists(archivePath)) this.#host.move(archivePath, this.#activePath)
       index.forget(id)
-      if (nextPath) removeDatabaseFiles(nextPath)
+      if (nextPath) this.#host.remove(nextPath)
       this.#active = this.#openActive()
       throw err
     }
@@ -221,7 +214,7 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
     const expired = this.#archives.filter((a) => a.entry.archivedAt < cutoff)
     for (const archive of expired) {
       archive.close()
-      removeDatabaseFiles(archive.path)
+      this.#host.remove(archive.path)
       this.index.forget(archive.entry.id)
       this.#archives.splice(this.#archives.indexOf(archive), 1)
     }
@@ -240,20 +233,19 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
   /** The next active database, written by `build`; nothing is left behind if it fails. */
   #buildNext(build: (nextPath: string, active: Active) => void, active: Active): string {
     const path = join(this.#dir, NEXT_FILE)
-    removeDatabaseFiles(path)
+    this.#host.remove(path)
     try {
       build(path, active)
     } catch (err) {
-      removeDatabaseFiles(path)
+      this.#host.remove(path)
       throw err
     }
     return path
   }
 
   #openActive(): Active {
-    const db = openDatabase(this.#activePath)
+    const db = this.#host.open(this.#activePath, this.#options.migrations)
     try {
-      migrate(db, this.#options.migrations)
       return this.#options.openActive(db, this.#archives.at(-1)?.entry ?? null)
     } catch (err) {
       db.close()
@@ -270,7 +262,7 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
     const index = this.index
     const listed = new Set<string>()
     for (const entry of index.list()) {
-      if (!existsSync(join(this.#dir, entry.file))) {
+      if (!this.#host.exists(join(this.#dir, entry.file))) {
         // registered by a rotation that never moved its file
         index.forget(entry.id)
         continue
@@ -279,7 +271,7 @@ export class RotatingDatabase<Active extends ActiveHandle, Archived extends Clos
       this.#archives.push(this.#archive(entry))
     }
     // an archive in place whose registration was lost (copied in by hand) is registered again
-    for (const file of readdirSync(this.#dir).sort()) {
+    for (const file of this.#host.list(this.#dir).sort()) {
       const id = basename(file, '.sqlite')
       if (!file.endsWith('.sqlite') || listed.has(file) || !ARCHIVE_ID.test(id)) continue
       const entry = this.#options.recoverEntry(id, file, join(this.#dir, file))

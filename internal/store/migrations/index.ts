@@ -1,4 +1,4 @@
-import type { Migration } from '../db.ts'
+import type { MigrationSet } from '../db.ts'
 import m0001 from './0001_initial.sql' with { type: 'text' }
 import m0002 from './0002_metric_definitions.sql' with { type: 'text' }
 import m0003 from './0003_inputs.sql' with { type: 'text' }
@@ -9,7 +9,8 @@ import m0007 from './0007_step_limits.sql' with { type: 'text' }
 import m0008 from './0008_schedules.sql' with { type: 'text' }
 
 /** Orchestration store migrations, embedded in the binary. Never edit a shipped one. */
-export const ORCHESTRATION_MIGRATIONS: Migration[] = [
+export const ORCHESTRATION_MIGRATIONS: MigrationSet = {
+  sqlite: [
   { version: 1, name: 'initial', sql: m0001 },
   { version: 2, name: 'metric_definitions', sql: m0002 },
   { version: 3, name: 'inputs', sql: m0003 },
@@ -18,4 +19,6 @@ export const ORCHESTRATION_MIGRATIONS: Migration[] = [
   { version: 6, name: 'step_resumes', sql: m0006 },
   { version: 7, name: 'step_limits', sql: m0007 },
   { version: 8, name: 'schedules', sql: m0008 },
-]
+],
+  postgres: [],
+}

@@ -48,7 +48,7 @@ let opened: string[]
 
 function open(): Partitions<Rows> {
   partitions?.close()
-  return (partitions = new Partitions(path, MIGRATIONS, (id, db, after) => {
+  return (partitions = new Partitions(path, { sqlite: MIGRATIONS, postgres: [] }, (id, db, after) => {
     if (id !== '') opened.push(id)
     return new Rows(id, db, after)
   }))

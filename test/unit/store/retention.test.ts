@@ -109,7 +109,7 @@ class Rows extends PartitionFile {
 
 test('log and metric partitions: archives before the cutoff are deleted, reads skip them', () => {
   const path = join(dir, 'logs.sqlite')
-  const open = () => new Partitions<Rows>(path, MIGRATIONS, (id, db, after) => new Rows(id, db, after))
+  const open = () => new Partitions<Rows>(path, { sqlite: MIGRATIONS, postgres: [] }, (id, db, after) => new Rows(id, db, after))
   let p = open()
   p.active.insert('R1', 1)
   const first = p.rotate(T0)
