@@ -9,6 +9,7 @@ export default defineCommand({
   args: {
     port: { type: 'string', alias: 'p', description: 'Listen port (default 7777)' },
     'data-dir': { type: 'string', alias: 'd', description: 'Data directory (default ./data)' },
+    'database-url': { type: 'string', description: 'PostgreSQL for the stores (postgres://user@host/db; default: SQLite under the data directory)' },
     bind: { type: 'string', description: 'Listen address (default 127.0.0.1 without credentials, else 0.0.0.0)' },
     'public-host': { type: 'string', description: "Public host; a '%' prefix enables subdomain routing" },
     'no-auth': { type: 'boolean', description: 'Disable authentication' },
@@ -27,6 +28,7 @@ export default defineCommand({
     const flags: Record<string, unknown> = {
       port: a.port,
       data_dir: a['data-dir'],
+      database_url: a['database-url'],
       bind: a.bind,
       public_host: a['public-host'],
       auth: a['no-auth'] === true ? false : undefined,

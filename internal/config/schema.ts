@@ -20,6 +20,7 @@ export const CONFIG_SCHEMA: TableSchema = {
   server: {
     port: 'int',
     data_dir: 'string',
+    database_url: 'string',
     image: 'string',
     project: 'string',
     public_host: 'string',

@@ -10,6 +10,7 @@ import { jsonResponse, type ServerContext } from './context.ts'
 import { WorkerLaunchers } from './launchers/index.ts'
 import type { Logger } from './logger.ts'
 import { ProjectRegistry } from './project.ts'
+import { PostgresHost, sqliteHost, type DatabaseHost } from '../store/index.ts'
 import { resolveProject } from './project-resolution.ts'
 import { secretBoxFor } from './secrets.ts'
 import { SettingsError, type ServerSettings } from './settings.ts'
@@ -35,6 +36,17 @@ export interface RunningServer {
 
 type SocketData = WorkerSocketData | TopicSocketData
 
+/** SQLite files under the data directory, or PostgreSQL (`--database-url`): reached now, or a clear error. */
+function openDatabaseHost(settings: ServerSettings): DatabaseHost {
+  if (settings.databaseUrl === null) return sqliteHost
+  try {
+    return new PostgresHost({ url: settings.databaseUrl, root: settings.dataDir })
+  } catch (err) {
+    const where = new URL(settings.databaseUrl)
+    throw new SettingsError(`cannot use PostgreSQL at ${where.hostname}:${where.port || 5432}${where.pathname}: ${(err as Error).message}`)
+  }
+}
+
 export function startServer(settings: ServerSettings, logger: Logger): RunningServer {
   try {
     mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 })
@@ -44,7 +56,9 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   }
   // the port is read at launch time, once the listener below is bound
   const launchers = new WorkerLaunchers(settings, secretBoxFor(settings), { publicHost: settings.publicHost, port: () => bun.port ?? settings.port })
+  const databases = openDatabaseHost(settings)
   const projects = new ProjectRegistry(settings.dataDir, logger, {
+    host: databases,
     timeoutGraceMs: settings.timeoutGraceMs,
     reconnectionTimeoutMs: settings.reconnectionTimeoutMs,
     scheduleClockOffsetMs: settings.scheduleClockOffsetMs,
@@ -126,6 +140,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
       topics.close()
       await launchers.close()
       projects.close()
+      databases.close()
     },
   }
 }

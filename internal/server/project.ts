@@ -1,11 +1,13 @@
 /**
  * One project's state: its orchestration store and orchestrator, log, metric and blob stores,
  * under `<data>/projects/<id>/` (http-api.md §2.4). Opened lazily; created only on a write.
+ * The stores' databases are SQLite files there, or PostgreSQL schemas named after those paths
+ * (`--database-url`, store/postgres/host.ts).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Orchestrator, startEpochRotation, type WorkerLauncher } from '../orchestrator/index.ts'
-import { EPOCH_CHECK_INTERVAL_MS, LogStore, MetricStore, OrchestrationStore, type WorkspaceRecord } from '../store/index.ts'
+import { EPOCH_CHECK_INTERVAL_MS, LogStore, MetricStore, OrchestrationStore, sqliteHost, type DatabaseHost, type WorkspaceRecord } from '../store/index.ts'
 import { DiskBlobStore, type BlobStore } from './blob-store.ts'
 import type { Logger } from './logger.ts'
 
@@ -18,6 +20,8 @@ export interface ProjectOptions {
   launcherFor?: (projectId: string) => WorkerLauncher
   /** semantics.md §23.3: archives older than this many days are deleted; null keeps them */
   epochRetentionDays?: number | null
+  /** where the stores' databases live: SQLite files (the default) or PostgreSQL */
+  host?: DatabaseHost
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -35,15 +39,16 @@ export class Project {
   constructor(id: string, dir: string, logger: Logger, options: ProjectOptions = {}) {
     this.id = id
     this.dir = dir
-    this.store = new OrchestrationStore(join(dir, 'orchestration.sqlite'))
+    const host = options.host ?? sqliteHost
+    this.store = new OrchestrationStore(join(dir, 'orchestration.sqlite'), { host })
     this.orchestrator = new Orchestrator(this.store, {
       backstopGraceMs: options.timeoutGraceMs,
       reconnectionTimeoutMs: options.reconnectionTimeoutMs,
       scheduleClockOffsetMs: options.scheduleClockOffsetMs,
       launcher: options.launcherFor?.(id),
     })
-    this.logs = new LogStore(join(dir, 'logs.sqlite'), { onError: (err) => logger.warn(`log store: ${String(err)}`) })
-    this.metrics = new MetricStore(join(dir, 'metrics.sqlite'), { onError: (err) => logger.warn(`metric store: ${String(err)}`) })
+    this.logs = new LogStore(join(dir, 'logs.sqlite'), { host, onError: (err) => logger.warn(`log store: ${String(err)}`) })
+    this.metrics = new MetricStore(join(dir, 'metrics.sqlite'), { host, onError: (err) => logger.warn(`metric store: ${String(err)}`) })
     this.blobs = new DiskBlobStore(join(dir, 'blobs'))
     this.orchestrator.start()
     // §23.1: the orchestration store rotates into a new epoch at 100 MiB
@@ -123,11 +128,13 @@ export class ProjectRegistry {
   readonly #open = new Map<string, Project>()
   readonly #logger: Logger
   readonly #options: ProjectOptions
+  readonly #host: DatabaseHost
 
   constructor(dataDir: string, logger: Logger, options: ProjectOptions = {}) {
     this.#dataDir = dataDir
     this.#logger = logger
     this.#options = options
+    this.#host = options.host ?? sqliteHost
   }
 
   /** The project, opening it if its directory exists, or creating it when `create`. */
@@ -141,10 +148,11 @@ export class ProjectRegistry {
     const open = this.#open.get(id)
     if (open) return open
     const dir = join(this.#dataDir, 'projects', id)
-    if (!existsSync(join(dir, 'orchestration.sqlite'))) {
+    if (!this.#host.exists(join(dir, 'orchestration.sqlite'))) {
       if (!options.create) return null
-      mkdirSync(dir, { recursive: true, mode: 0o700 })
     }
+    // blobs (on disk) and SQLite files live here; with PostgreSQL, the blobs still do
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
     const project = new Project(id, dir, this.#logger, this.#options)
     this.#open.set(id, project)
     return project
@@ -152,10 +160,7 @@ export class ProjectRegistry {
 
   /** Opens every project that exists on disk (so timers and expiries resume at start-up). */
   openExisting(): void {
-    const root = join(this.#dataDir, 'projects')
-    if (!existsSync(root)) return
-    for (const entry of new Bun.Glob('*/orchestration.sqlite').scanSync({ cwd: root })) {
-      const id = entry.split('/')[0]!
+    for (const id of this.#host.directoriesWith(join(this.#dataDir, 'projects'), 'orchestration.sqlite')) {
       if (isValidProjectId(id)) this.get(id)
     }
   }

@@ -8,6 +8,8 @@ import { LAUNCHER_TYPES } from '../protocol/api.ts'
 export interface ServerSettings {
   port: number
   dataDir: string
+  /** `postgres://…`: the stores live in PostgreSQL instead of SQLite files under dataDir */
+  databaseUrl: string | null
   bind: string
   /** single-project mode */
   project: string | null
@@ -54,6 +56,7 @@ type Source = Record<string, unknown>
 const NATIVE_ENV: Record<string, string> = {
   port: 'PORT',
   data_dir: 'COFLUX_DATA_DIR',
+  database_url: 'COFLUX_DATABASE_URL',
   bind: 'COFLUX_BIND',
   project: 'COFLUX_PROJECT',
   public_host: 'COFLUX_PUBLIC_HOST',
@@ -76,6 +79,15 @@ function list(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(String).map((s) => s.trim()).filter(Boolean)
   if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean)
   return []
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && url.pathname.length > 1
+  } catch {
+    return false
+  }
 }
 
 function isLoopback(bind: string): boolean {
@@ -105,6 +117,12 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
 
   const dataDirRaw = String(pick('data_dir') ?? './data')
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw)
+
+  const databaseUrlRaw = pick('database_url')
+  const databaseUrl = databaseUrlRaw === undefined || databaseUrlRaw === '' ? null : String(databaseUrlRaw)
+  if (databaseUrl !== null && !isPostgresUrl(databaseUrl)) {
+    throw new SettingsError('invalid database URL: expected postgres://user[:password]@host[:port]/database')
+  }
 
   const publicHostRaw = pick('public_host')
   const publicHost = publicHostRaw === undefined || publicHostRaw === '' ? null : String(publicHostRaw)
@@ -175,6 +193,7 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
   return {
     port,
     dataDir,
+    databaseUrl,
     bind,
     project,
     publicHost,

@@ -27,12 +27,16 @@ export interface DatabaseHost {
   remove(path: string): void
   /** The names of the databases directly in `dir` (`<name>.sqlite`). */
   list(dir: string): string[]
+  /** The subdirectories of `dir` that hold a database named `file` (projects). */
+  directoriesWith(dir: string, file: string): string[]
   /** Makes `dir` ready to hold databases. */
   makeDirectory(dir: string): void
   /** Bytes the database takes (the rotation threshold, semantics.md §23.1, §24). */
   sizeBytes(path: string, db: SqlDatabase): number
   /** Prepares an open database to become an archive (its owner closes it next). */
   retire(db: SqlDatabase): void
+  /** Releases what the host itself holds (the PostgreSQL catalog's connection). */
+  close(): void
 }
 
 const SIDE_FILES = ['-wal', '-shm', '-journal']
@@ -61,6 +65,7 @@ export const sqliteHost: DatabaseHost = {
     for (const suffix of ['', ...SIDE_FILES]) rmSync(path + suffix, { force: true })
   },
   list: (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sqlite')) : []),
+  directoriesWith: (dir, file) => (existsSync(dir) ? [...new Bun.Glob(`*/${file}`).scanSync({ cwd: dir })].map((e) => e.split('/')[0]!) : []),
   makeDirectory: (dir) => mkdirSync(dir, { recursive: true, mode: 0o700 }),
   sizeBytes(path) {
     // the file and its WAL: what the disk holds
@@ -83,4 +88,5 @@ export const sqliteHost: DatabaseHost = {
       // still readable: an archive in WAL mode leaves it when opened
     }
   },
+  close() {},
 }

@@ -15,7 +15,7 @@
  * Rows are copied column by column as found (`SELECT *`), so columns added by later migrations
  * travel without changes here.
  */
-import type { SqlDatabase } from './sql-database.ts'
+import { dialectOf, type SqlDatabase } from './sql-database.ts'
 import { executionIdOf } from '../protocol/ids.ts'
 import { canonicalJson } from '../protocol/json.ts'
 import { promptHash } from './inputs.ts'
@@ -96,16 +96,21 @@ class RowWriter {
     this.#db = db
   }
 
+  /** The new row's id (PostgreSQL has no last-insert rowid: the row comes back instead). */
   insert(table: string, row: Row, mode: 'plain' | 'or ignore' = 'plain'): number {
     const columns = Object.keys(row)
     const key = `${mode}\0${table}\0${columns.join(',')}`
+    const postgres = dialectOf(this.#db) === 'postgres'
     let statement = this.#statements.get(key)
     if (!statement) {
       const verb = mode === 'or ignore' ? 'INSERT OR IGNORE' : 'INSERT'
-      statement = this.#db.prepare(`${verb} INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+      const returning = postgres ? ' RETURNING *' : ''
+      statement = this.#db.prepare(`${verb} INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${returning}`)
       this.#statements.set(key, statement)
     }
-    return Number(statement.run(...(columns.map((c) => row[c]) as any[])).lastInsertRowid)
+    const values = columns.map((c) => row[c]) as any[]
+    if (postgres) return Number((statement.get(...values) as { id?: number } | null)?.id ?? 0)
+    return Number(statement.run(...values).lastInsertRowid)
   }
 
   finalize(): void {
@@ -119,7 +124,11 @@ export function copyConfiguration(source: SqlDatabase, target: SqlDatabase): voi
   const tables = (db: SqlDatabase) =>
     new Set(
       db
-        .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .query<{ name: string }, []>(
+          dialectOf(db) === 'postgres'
+            ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
         .all()
         .map((r) => r.name),
     )

@@ -8,9 +8,10 @@ import { BloomFilter } from './bloom.ts'
 import type { MigrationSet } from './db.ts'
 import m0001 from './migrations-epoch-index/0001_initial.sql' with { type: 'text' }
 import type { ArchiveEntry, ArchiveIndex } from './rotating-database.ts'
+import { PG_EPOCH_INDEX_MIGRATIONS } from './postgres/migrations/index.ts'
 
 /** The migrations of the epoch index, embedded in the binary. Never edit a shipped one. */
-export const EPOCH_INDEX_MIGRATIONS: MigrationSet = { sqlite: [{ version: 1, name: 'initial', sql: m0001 }], postgres: [] }
+export const EPOCH_INDEX_MIGRATIONS: MigrationSet = { sqlite: [{ version: 1, name: 'initial', sql: m0001 }], postgres: PG_EPOCH_INDEX_MIGRATIONS }
 
 /** Bloom filter false-positive rate (§23.2). */
 const FALSE_POSITIVE_RATE = 0.05

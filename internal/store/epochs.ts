@@ -12,7 +12,8 @@
  * (`epoch-index.ts`) are built in the background. Lookups go through the archives newest first,
  * skipping the indexed ones whose filter rules the key out.
  */
-import type { SqlDatabase } from './sql-database.ts'
+import { restartIdentities } from './postgres/identities.ts'
+import { dialectOf, type SqlDatabase } from './sql-database.ts'
 import { parseExecutionId } from '../protocol/ids.ts'
 import type { ServerValue } from '../protocol/values.ts'
 import type { AssetRecord } from './assets.ts'
@@ -68,6 +69,8 @@ function buildNextEpoch(host: DatabaseHost, source: SqlDatabase, path: string, k
       next.transaction(() => {
         copyConfiguration(source, next)
         copier.copy(copier.plan(liveRunIds(source, keep), () => false))
+        // ids were copied as they were: PostgreSQL's identity sequences continue after them
+        if (dialectOf(next) === 'postgres') restartIdentities(next)
       })()
     } finally {
       copier.finalize()
@@ -314,7 +317,10 @@ export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
       return active.transaction(() => {
         active.db.exec('PRAGMA defer_foreign_keys = ON')
         const plan = copier.plan([found.value.id], (id) => active.runs.getRunByExternalId(id) !== null)
-        return copier.copy(plan)
+        const copied = copier.copy(plan)
+        // the copy chose its ids: PostgreSQL's identity sequences continue after them
+        if (dialectOf(active.db) === 'postgres') restartIdentities(active.db)
+        return copied
       })
     } finally {
       copier.finalize()
@@ -328,7 +334,11 @@ export class Epochs<S extends ArchivedEpoch> implements ArchivedIds {
       const active = this.active
       const copier = new RunCopier(archive.handle.db, active.db, 'remap')
       try {
-        return active.transaction(() => copier.copyAsset(externalId))
+        return active.transaction(() => {
+          const id = copier.copyAsset(externalId)
+          if (dialectOf(active.db) === 'postgres') restartIdentities(active.db)
+          return id
+        })
       } finally {
         copier.finalize()
       }

@@ -17,3 +17,5 @@ export type { NewSchedule, ScheduleDefinition, ScheduleRecord } from './schedule
 export { WORKER_STATE, type WorkerRecord, type WorkerStateName, type LaunchHandle } from './workers.ts'
 export { OrchestrationStore, type StoreOptions } from './orchestration-store.ts'
 export { Epochs, EPOCH_MAX_BYTES, EPOCH_CHECK_INTERVAL_MS, type Located, type CopiedRuns, type KeepLive, type ArchivedCacheHit } from './epochs.ts'
+export { sqliteHost, type DatabaseHost } from './database-host.ts'
+export { PostgresHost } from './postgres/host.ts'

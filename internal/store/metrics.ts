@@ -18,13 +18,14 @@ import m0002 from './migrations-metrics/0002_runs.sql' with { type: 'text' }
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, readPage, type Cursor } from './pages.ts'
 import { PartitionFile, Partitions } from './partitions.ts'
 import { PartitionedStore } from './partitioned-store.ts'
+import { PG_METRIC_MIGRATIONS } from './postgres/migrations/index.ts'
 
 export const METRIC_MIGRATIONS: MigrationSet = {
   sqlite: [
     { version: 1, name: 'initial', sql: m0001 },
     { version: 2, name: 'runs', sql: m0002 },
   ],
-  postgres: [],
+  postgres: PG_METRIC_MIGRATIONS,
 }
 
 export const DEFAULT_METRIC_LIMIT = DEFAULT_PAGE_LIMIT

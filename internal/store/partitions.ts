@@ -24,6 +24,7 @@ import { closeDatabase, type MigrationSet } from './db.ts'
 import m0001 from './migrations-partition-index/0001_initial.sql' with { type: 'text' }
 import type { Cursor } from './pages.ts'
 import { RotatingDatabase, type ArchiveEntry, type ArchiveIndex } from './rotating-database.ts'
+import { PG_PARTITION_INDEX_MIGRATIONS } from './postgres/migrations/index.ts'
 
 /** Size at which a log or metric store rotates (semantics.md §24), checked with the epochs' interval. */
 export const PARTITION_MAX_BYTES = 100 * 1024 * 1024
@@ -32,7 +33,7 @@ const FALSE_POSITIVE_RATE = 0.05
 const RUN_CACHE_SIZE = 100_000
 
 /** The migrations of `<store>/index.sqlite`, embedded in the binary. Never edit a shipped one. */
-export const PARTITION_INDEX_MIGRATIONS: MigrationSet = { sqlite: [{ version: 1, name: 'initial', sql: m0001 }], postgres: [] }
+export const PARTITION_INDEX_MIGRATIONS: MigrationSet = { sqlite: [{ version: 1, name: 'initial', sql: m0001 }], postgres: PG_PARTITION_INDEX_MIGRATIONS }
 
 /**
  * One SQLite file of a partitioned store. Subclasses write rows through `write`, which hands out

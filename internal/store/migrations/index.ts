@@ -7,6 +7,7 @@ import m0005 from './0005_epochs.sql' with { type: 'text' }
 import m0006 from './0006_step_resumes.sql' with { type: 'text' }
 import m0007 from './0007_step_limits.sql' with { type: 'text' }
 import m0008 from './0008_schedules.sql' with { type: 'text' }
+import { PG_ORCHESTRATION_MIGRATIONS } from '../postgres/migrations/index.ts'
 
 /** Orchestration store migrations, embedded in the binary. Never edit a shipped one. */
 export const ORCHESTRATION_MIGRATIONS: MigrationSet = {
@@ -20,5 +21,5 @@ export const ORCHESTRATION_MIGRATIONS: MigrationSet = {
   { version: 7, name: 'step_limits', sql: m0007 },
   { version: 8, name: 'schedules', sql: m0008 },
 ],
-  postgres: [],
+  postgres: PG_ORCHESTRATION_MIGRATIONS,
 }

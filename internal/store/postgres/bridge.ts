@@ -24,6 +24,15 @@ export class PostgresError extends Error {
 /** Longest wait for one reply: a statement is bounded by its statement_timeout well before. */
 const REPLY_DEADLINE_MS = 120_000
 
+/**
+ * The bridge thread's module: beside this file when run from source; inside the executable, the
+ * second entry point of the build (scripts/build.ts), named by its path from the repository root.
+ */
+function workerEntry(): string | URL {
+  if (import.meta.url.includes('$bunfs')) return './internal/store/postgres/bridge-worker.ts'
+  return new URL('./bridge-worker.ts', import.meta.url)
+}
+
 class Bridge {
   readonly #worker: Worker
   readonly #port: MessagePort
@@ -34,7 +43,7 @@ class Bridge {
     const { port1, port2 } = new MessageChannel()
     this.#flag = new Int32Array(signal)
     this.#port = port1
-    this.#worker = new Worker(new URL('./bridge-worker.ts', import.meta.url), {
+    this.#worker = new Worker(workerEntry(), {
       workerData: { port: port2, signal },
       transferList: [port2],
     })

@@ -84,6 +84,8 @@ export async function postgresShape(sql: Bun.SQL, schema: string): Promise<Schem
       FROM information_schema.columns WHERE table_schema = ${schema} AND table_name = ${table}`
     const columns: Record<string, ColumnShape> = {}
     for (const c of info) {
+      // SQLite's implicit rowid, made explicit where the store orders by it (children, metric_definitions)
+      if (c.column_name === 'rowid' && c.is_identity === 'YES') continue
       const type = PG_TYPES[c.data_type]
       if (!type) throw new Error(`${table}.${c.column_name}: unexpected PostgreSQL type ${c.data_type}`)
       if (type === 'text' && c.collation_name !== 'C') throw new Error(`${table}.${c.column_name}: collation ${c.collation_name}, not "C"`)
