@@ -12,7 +12,7 @@ import { ApiError } from '../protocol/errors.ts'
 
 const KEY = /^[0-9a-f]{64}$/
 // uploads are named so they can never collide with the two-hex-character shard directories
-const UPLOAD_PREFIX = '.upload-'
+export const UPLOAD_PREFIX = '.upload-'
 
 /** 400 `invalid_key`: not 64 lowercase hex characters. */
 export class InvalidBlobKeyError extends ApiError {
@@ -38,6 +38,14 @@ export class BlobHashMismatchError extends ApiError {
   }
 }
 
+/** 502 `blob_store_unavailable`: the blob service (S3) failed, refused or did not answer in time. */
+export class BlobStoreUnavailableError extends ApiError {
+  constructor(message: string, cause?: unknown) {
+    super(502, 'blob_store_unavailable', message)
+    this.cause = cause
+  }
+}
+
 /** 507 `insufficient_storage`: the disk (or quota) is full. */
 export class InsufficientStorageError extends ApiError {
   constructor(cause: unknown) {
@@ -52,22 +60,33 @@ export interface PutBlobResult {
   size: number
 }
 
-/** What the server needs from a blob store; the disk store below, an S3 store later. */
+/** A stored blob opened for reading: `new Response(body)` streams it. */
+export interface StoredBlob {
+  size: number
+  body: Blob | ReadableStream<Uint8Array>
+}
+
+/** What the server needs from a blob store: this disk store, or `S3BlobStore` (s3-blob-store.ts). */
 export interface BlobStore {
   has(key: string): Promise<{ size: number } | null>
-  /** The blob's content for streaming (`new Response(blob)`), or null when missing or invalid. */
-  open(key: string): Promise<Blob | null>
+  /** The blob's content for streaming, or null when missing or invalid. */
+  open(key: string): Promise<StoredBlob | null>
   /** Stores `body` under `key` after checking its digest; throws the typed errors above. */
   put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, maxBytes: number): Promise<PutBlobResult>
   /** Stores bytes the server created itself and returns their key. */
   putBytes(bytes: Uint8Array): Promise<string>
 }
 
+/** Only 64 lowercase hex characters are keys, so a key never becomes a path or object name of its own choosing. */
+export function isValidBlobKey(key: string): boolean {
+  return KEY.test(key)
+}
+
 export class DiskBlobStore implements BlobStore {
   constructor(readonly root: string) {}
 
   static isValidKey(key: string): boolean {
-    return KEY.test(key)
+    return isValidBlobKey(key)
   }
 
   /** Where a blob lives; only valid keys ever become paths. */
@@ -87,10 +106,10 @@ export class DiskBlobStore implements BlobStore {
     }
   }
 
-  async open(key: string): Promise<Blob | null> {
+  async open(key: string): Promise<StoredBlob | null> {
     if (!DiskBlobStore.isValidKey(key)) return null
     const file = Bun.file(this.path(key))
-    return (await file.exists()) ? file : null
+    return (await file.exists()) ? { size: file.size, body: file } : null
   }
 
   async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, maxBytes: number): Promise<PutBlobResult> {
@@ -98,7 +117,7 @@ export class DiskBlobStore implements BlobStore {
     if (body instanceof Uint8Array && body.byteLength > maxBytes) throw new BlobTooLargeError(maxBytes)
     // A stored blob only needs the upload verified, not written again.
     if (await this.has(key)) {
-      const size = await consume(body, key, maxBytes, null)
+      const size = await receiveBlob(body, key, maxBytes)
       return { created: false, size }
     }
     const temp = join(this.root, UPLOAD_PREFIX + crypto.randomUUID())
@@ -106,7 +125,8 @@ export class DiskBlobStore implements BlobStore {
     try {
       await mkdir(this.root, { recursive: true, mode: 0o700 })
       handle = await open(temp, 'wx', 0o600)
-      const size = await consume(body, key, maxBytes, handle)
+      const file = handle
+      const size = await receiveBlob(body, key, maxBytes, (chunk) => writeAll(file, chunk))
       await handle.sync()
       await handle.close()
       handle = undefined
@@ -133,25 +153,30 @@ export class DiskBlobStore implements BlobStore {
   }
 
   /** Removes uploads left behind by a crash; call at start-up, before serving. */
-  async removeStaleUploads(olderThanMs = 60 * 60 * 1000): Promise<number> {
-    let names: string[]
-    try {
-      names = await readdir(this.root)
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') return 0
-      throw err
-    }
-    let removed = 0
-    for (const name of names.filter((n) => n.startsWith(UPLOAD_PREFIX))) {
-      const path = join(this.root, name)
-      const info = await stat(path).catch(() => null)
-      if (info && Date.now() - info.mtimeMs >= olderThanMs) {
-        await rm(path, { force: true })
-        removed++
-      }
-    }
-    return removed
+  removeStaleUploads(olderThanMs?: number): Promise<number> {
+    return removeStaleUploads(this.root, olderThanMs)
   }
+}
+
+/** Removes the uploads in `dir` left behind by a crash (older than an hour); returns how many. */
+export async function removeStaleUploads(dir: string, olderThanMs = 60 * 60 * 1000): Promise<number> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return 0
+    throw err
+  }
+  let removed = 0
+  for (const name of names.filter((n) => n.startsWith(UPLOAD_PREFIX))) {
+    const path = join(dir, name)
+    const info = await stat(path).catch(() => null)
+    if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+      await rm(path, { force: true })
+      removed++
+    }
+  }
+  return removed
 }
 
 /**
@@ -160,12 +185,15 @@ export class DiskBlobStore implements BlobStore {
  */
 export const BlobStore = DiskBlobStore
 
-/** Hashes (and, given a handle, writes) the body; returns its size. */
-async function consume(
+/**
+ * Reads the body, hashing it and handing each chunk to `write` (if any); returns its size. Throws
+ * `BlobTooLargeError` past `maxBytes` (cancelling the sender) and `BlobHashMismatchError` at the end.
+ */
+export async function receiveBlob(
   body: ReadableStream<Uint8Array> | Uint8Array,
   key: string,
   maxBytes: number,
-  handle: FileHandle | null,
+  write?: (chunk: Uint8Array) => Promise<void>,
 ): Promise<number> {
   const hasher = new Bun.CryptoHasher('sha256')
   let size = 0
@@ -173,7 +201,7 @@ async function consume(
     size += chunk.byteLength
     if (size > maxBytes) throw new BlobTooLargeError(maxBytes)
     hasher.update(chunk)
-    if (handle) await writeAll(handle, chunk)
+    if (write) await write(chunk)
   }
   if (body instanceof Uint8Array) await take(body)
   else {
@@ -197,7 +225,7 @@ async function consume(
   return size
 }
 
-async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+export async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
   for (let offset = 0; offset < chunk.byteLength; ) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset)
     offset += bytesWritten
@@ -222,7 +250,7 @@ function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code
 }
 
-function isDiskFull(err: unknown): boolean {
+export function isDiskFull(err: unknown): boolean {
   const code = errorCode(err)
   return code === 'ENOSPC' || code === 'EDQUOT'
 }
