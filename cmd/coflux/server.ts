@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty'
 import { commandEnv, listFlag } from '../../internal/cli-ui/index.ts'
-import { resolveServerSettings, startServer } from '../../internal/server/index.ts'
+import { describeBlobs, resolveServerSettings, startServer } from '../../internal/server/index.ts'
 import { API_VERSION, VERSION } from '../../internal/protocol/version.ts'
 
 /** `coflux server`: the orchestration server in this process (cli.md §8.19, http-api.md §2). */
@@ -20,6 +20,7 @@ export default defineCommand({
     'studio-url': { type: 'string', description: 'Studio base URL' },
     'allow-origin': { type: 'string', description: 'CORS origins' },
     'cli-path': { type: 'string', description: 'Binary the process launcher runs' },
+    'blobs-url': { type: 'string', description: 'Keep blobs in S3: s3://bucket/prefix (credentials from AWS_* / S3_*)' },
     image: { type: 'string', description: 'Ignored (compatibility)' },
   },
   async run(ctx) {
@@ -39,6 +40,7 @@ export default defineCommand({
       studio_url: a['studio-url'],
       allow_origins: a['allow-origin'] !== undefined ? listFlag(line, 'allow-origin') : undefined,
       cli_path: a['cli-path'],
+      blobs_url: a['blobs-url'],
       image: a.image,
       project: config.project,
       studio_teams: config.team ? [config.team] : undefined,
@@ -57,6 +59,7 @@ export default defineCommand({
     })
     out.note(`Starting Coflux server on port ${server.port}...`)
     out.note(`Data directory: ${settings.dataDir}`)
+    if (settings.blobs) out.note(`Blobs: ${describeBlobs(settings.blobs)}`)
     if (config.output === 'json') {
       io.stdout.write(
         JSON.stringify({ event: 'ready', url: server.url, port: server.port, dataDir: settings.dataDir, project: settings.project, version: VERSION, apiVersion: API_VERSION }) + '\n',

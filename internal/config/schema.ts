@@ -36,6 +36,7 @@ export const CONFIG_SCHEMA: TableSchema = {
     cli_path: 'string',
     max_body_bytes: 'int',
     max_blob_bytes: 'int',
+    blobs_url: 'string',
     epochs: { retention_days: 'float' },
   },
   worker: { adapter: 'list', modules: 'list', concurrency: 'int', max_waiting: 'int', provides: 'list', accepts: 'list' },

@@ -2,6 +2,7 @@
  * `coflux server` in-process: one Bun listener for HTTP (hono) and the worker WebSocket.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Server, ServerWebSocket } from 'bun'
 import { ApiError } from '../protocol/errors.ts'
 import { API_VERSION } from '../protocol/version.ts'
@@ -9,9 +10,11 @@ import { createApp, versionMismatch, withCors } from './app.ts'
 import { jsonResponse, type ServerContext } from './context.ts'
 import { WorkerLaunchers } from './launchers/index.ts'
 import type { Logger } from './logger.ts'
+import { removeStaleUploads } from './blob-store.ts'
 import { ProjectRegistry } from './project.ts'
 import { PostgresHost, sqliteHost, type DatabaseHost } from '../store/index.ts'
 import { resolveProject } from './project-resolution.ts'
+import { s3BlobStores } from './s3-blob-store.ts'
 import { secretBoxFor } from './secrets.ts'
 import { SettingsError, type ServerSettings } from './settings.ts'
 import { TopicHub } from './topics/hub.ts'
@@ -25,6 +28,7 @@ import {
 } from './worker-socket.ts'
 
 export { resolveServerSettings, SettingsError, type ServerSettings } from './settings.ts'
+export { describeBlobs } from './blobs-url.ts'
 export type { Logger } from './logger.ts'
 
 export interface RunningServer {
@@ -57,6 +61,9 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   // the port is read at launch time, once the listener below is bound
   const launchers = new WorkerLaunchers(settings, secretBoxFor(settings), { publicHost: settings.publicHost, port: () => bun.port ?? settings.port })
   const databases = openDatabaseHost(settings)
+  // with --blobs-url, uploads wait for their hash check under the data directory (s3-blob-store.ts)
+  const blobUploads = join(settings.dataDir, 'blob-uploads')
+  if (settings.blobs) removeStaleUploads(blobUploads).catch((err) => logger.warn(`removing stale blob uploads: ${String(err)}`))
   const projects = new ProjectRegistry(settings.dataDir, logger, {
     host: databases,
     timeoutGraceMs: settings.timeoutGraceMs,
@@ -64,6 +71,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     scheduleClockOffsetMs: settings.scheduleClockOffsetMs,
     epochRetentionDays: settings.epochRetentionDays,
     launcherFor: (projectId) => launchers.forProject(projectId),
+    blobStoreFor: settings.blobs ? s3BlobStores(settings.blobs, blobUploads) : undefined,
   })
   projects.openExisting()
   const context: ServerContext = { settings, projects, logger }

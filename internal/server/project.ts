@@ -22,6 +22,8 @@ export interface ProjectOptions {
   epochRetentionDays?: number | null
   /** where the stores' databases live: SQLite files (the default) or PostgreSQL */
   host?: DatabaseHost
+  /** `--blobs-url`: the project's blob store; absent = `<project dir>/blobs` on disk */
+  blobStoreFor?: (projectId: string) => BlobStore
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -49,7 +51,7 @@ export class Project {
     })
     this.logs = new LogStore(join(dir, 'logs.sqlite'), { host, onError: (err) => logger.warn(`log store: ${String(err)}`) })
     this.metrics = new MetricStore(join(dir, 'metrics.sqlite'), { host, onError: (err) => logger.warn(`metric store: ${String(err)}`) })
-    this.blobs = new DiskBlobStore(join(dir, 'blobs'))
+    this.blobs = options.blobStoreFor?.(id) ?? new DiskBlobStore(join(dir, 'blobs'))
     this.orchestrator.start()
     // §23.1: the orchestration store rotates into a new epoch at 100 MiB
     const stopEpochs = startEpochRotation(this.orchestrator, {

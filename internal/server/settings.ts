@@ -4,6 +4,7 @@
  */
 import { isAbsolute, resolve } from 'node:path'
 import { LAUNCHER_TYPES } from '../protocol/api.ts'
+import { BlobsUrlError, parseBlobsUrl, type S3BlobsConfig } from './blobs-url.ts'
 
 export interface ServerSettings {
   port: number
@@ -26,6 +27,8 @@ export interface ServerSettings {
   cliPath: string
   maxBodyBytes: number
   maxBlobBytes: number
+  /** `blobs_url` (`--blobs-url`, COFLUX_BLOBS_URL): blobs in S3 instead of the data directory */
+  blobs: S3BlobsConfig | null
   logLevel: string
   /** grace after an execution's timeout before the server records it (semantics.md §9) */
   timeoutGraceMs: number
@@ -71,6 +74,7 @@ const NATIVE_ENV: Record<string, string> = {
   cli_path: 'COFLUX_CLI_PATH',
   max_body_bytes: 'COFLUX_MAX_BODY_BYTES',
   max_blob_bytes: 'COFLUX_MAX_BLOB_BYTES',
+  blobs_url: 'COFLUX_BLOBS_URL',
   log_level: 'COFLUX_LOG_LEVEL',
   epochs_retention_days: 'COFLUX_EPOCHS_RETENTION_DAYS',
 }
@@ -207,6 +211,7 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     cliPath: String(pick('cli_path') ?? process.execPath),
     maxBodyBytes: size('max_body_bytes', 16 * 1024 * 1024),
     maxBlobBytes: size('max_blob_bytes', 5 * 1024 * 1024 * 1024),
+    blobs: blobsLocation(pick('blobs_url'), env),
     logLevel: String(pick('log_level') ?? 'info'),
     timeoutGraceMs: size('timeout_grace_ms', 30_000),
     reconnectionTimeoutMs: size('reconnection_timeout_ms', 30_000),
@@ -214,6 +219,17 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     epochRetentionDays: retentionDays(pick('epochs_retention_days') ?? (table.epochs as Source | undefined)?.retention_days),
     warnings,
     defaultedProject,
+  }
+}
+
+/** Absent or empty → the data directory; else an `s3://` URL with credentials in the environment. */
+function blobsLocation(raw: unknown, env: Record<string, string | undefined>): S3BlobsConfig | null {
+  if (raw === undefined || raw === null || raw === '') return null
+  try {
+    return parseBlobsUrl(String(raw), env)
+  } catch (err) {
+    if (err instanceof BlobsUrlError) throw new SettingsError(`invalid blobs_url: ${err.message}`)
+    throw err
   }
 }
 

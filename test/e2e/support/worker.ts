@@ -108,10 +108,12 @@ export interface Stack {
   stop(): Promise<void>
 }
 
-export async function startStack(options: { workspace?: string; workerArgs?: string[]; modules?: string[]; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  options: { workspace?: string; workerArgs?: string[]; modules?: string[]; env?: Record<string, string>; server?: { args?: string[]; env?: Record<string, string> } } = {},
+): Promise<Stack> {
   const { startTestServer } = await import('./server.ts')
   const { coflux } = await import('./cli.ts')
-  const server = await startTestServer()
+  const server = await startTestServer(options.server)
   const workspace = options.workspace ?? 'e2e'
   const worker = await startTestWorker(server, { workspace, args: ['--register', ...(options.workerArgs ?? [])], modules: options.modules, env: options.env })
   const workspaceId = (await workspaceIdOf(server, workspace))!
