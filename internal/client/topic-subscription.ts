@@ -161,11 +161,15 @@ class LiveTopic implements TopicSubscription {
 
   /**
    * The handshake failed. A WebSocket cannot see the HTTP status, so ask again over plain HTTP:
-   * the server answers §7 errors (401, 409, …) the same way, or 400 when all checks pass.
+   * the server answers §7 errors (401, 409, …) the same way, or 400 when all checks pass. That
+   * request also follows a 307 to the project's owner and fails over past a dead server
+   * (ApiClient.fetch); when it moved to another server, the socket goes there at once, without
+   * counting a failure.
    */
   async #diagnose(): Promise<void> {
+    const host = this.#client.currentHost
     try {
-      const res = await this.#client.fetch(`/topics?version=${API_VERSION}`, { signal: AbortSignal.timeout(10_000) })
+      const res = await this.#client.fetch(`/topics?version=${API_VERSION}`, { attemptTimeoutMs: 10_000 })
       await readJsonResponse(res)
     } catch (err) {
       if (this.#ended) return
@@ -178,6 +182,7 @@ class LiveTopic implements TopicSubscription {
       if (!(err instanceof ApiError && err.code === 'bad_request')) return this.#end(err as Error)
     }
     if (this.#ended) return
+    if (this.#client.currentHost !== host) return this.#connect()
     if (!this.#isReady && this.#failures >= (this.#options.handshakeRetries ?? DEFAULT_HANDSHAKE_RETRIES)) {
       return this.#end(new ConnectionError(`could not open the topics WebSocket at ${this.#client.address.host}`))
     }

@@ -17,6 +17,7 @@ export {
   type WorkerLimits,
 } from './resolve.ts'
 export { CONFIG_SCHEMA, editDistance, envName, suggest } from './schema.ts'
+export { parseHostList, type HostList } from './hosts.ts'
 export { parseToml, TomlError, type TomlTable, type TomlValue } from './toml.ts'
 export { formatTomlValue, setTomlKeys, type TomlUpdate, type TomlWritable } from './toml-edit.ts'
 export type { BatchConfig, BlobStoreConfig, Config, LogLevel, OutputFormat, WorkerConfig } from './types.ts'

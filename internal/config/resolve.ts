@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve as resolvePath } from 'node:path'
+import { parseHostList } from './hosts.ts'
 import { parseToml, TomlError, type TomlTable, type TomlValue } from './toml.ts'
 import { BLOB_STORE_KEYS, CONFIG_SCHEMA, envName, suggest, type KeyType, type TableSchema } from './schema.ts'
 import type { BatchConfig, BlobStoreConfig, Config, LogLevel, OutputFormat, WorkerConfig } from './types.ts'
@@ -141,18 +142,11 @@ export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
   config.color = !(flags.noColor === true || nonEmpty(env.NO_COLOR) !== undefined)
   config.studioUrl = (nonEmpty(env.COFLUX_STUDIO_URL) ?? DEFAULT_STUDIO_URL).replace(/\/+$/, '')
 
-  // host and secure (cli.md §5.5)
-  let host = str('host', flags.host) ?? DEFAULT_HOST
-  let schemeSecure: boolean | undefined
-  const scheme = /^(https?):\/\//i.exec(host)
-  if (scheme) {
-    schemeSecure = scheme[1]!.toLowerCase() === 'https'
-    host = host.slice(scheme[0].length)
-  }
-  host = host.replace(/\/+$/, '')
-  if (host === '') throw new ConfigError('invalid host: empty')
-  config.host = host
-  config.secure = source.bool(['secure']) ?? schemeSecure ?? !isLoopbackHost(host)
+  // host (one server or a comma-separated list to fail over between) and secure (cli.md §5.5)
+  const hostList = parseHostList(str('host', flags.host) ?? DEFAULT_HOST)
+  if (!hostList.isValid) throw new ConfigError(hostList.error)
+  config.host = hostList.hosts.join(',')
+  config.secure = source.bool(['secure']) ?? hostList.schemeSecure ?? !hostList.hosts.every(isLoopbackHost)
 
   // [worker]
   const legacyModules = source.fileValue(['modules'])

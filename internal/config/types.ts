@@ -45,7 +45,7 @@ export interface WorkerConfig {
 }
 
 export interface Config {
-  /** host[:port] without scheme */
+  /** host[:port] without scheme, or several joined by `,` (no spaces) to fail over between */
   host: string
   secure: boolean
   project?: string

@@ -1,7 +1,8 @@
 /**
  * The worker's WebSocket to the server (http-api.md §14, semantics.md §20): reconnects with
- * backoff, queues frames while disconnected, numbers requests and matches replies, and re-sends
- * unanswered requests after every reconnection (their idempotency keys make that safe).
+ * backoff (to whichever configured server serves the project by then, see `#locate`), queues
+ * frames while disconnected, numbers requests and matches replies, and re-sends unanswered
+ * requests after every reconnection (their idempotency keys make that safe).
  *
  * States: connecting → open (socket up, waiting for the session frame) → connected (session
  * frame seen: frames flow) → disconnected (waiting out the backoff) → … ; closed is final, and
@@ -67,7 +68,8 @@ export class WorkerConnection {
   #format: FrameFormat = 'json'
   #isConnected = false
   #isClosed = false
-  #hasConnectedBefore = false
+  /** the server of the last session frame (null before the first) */
+  #lastHost: string | null = null
   #nextId = 1
   readonly #pending = new Map<number, PendingRequest>()
   #outbox: Outgoing[] = []
@@ -147,7 +149,11 @@ export class WorkerConnection {
 
   async #run(): Promise<void> {
     let failures = 0
+    let isFirst = true
     while (!this.#isClosed) {
+      if (!isFirst) await this.#locate()
+      isFirst = false
+      if (this.#isClosed) break
       const outcome = await this.#connectOnce()
       if (this.#isClosed) break
       if (outcome.fatal) {
@@ -167,6 +173,24 @@ export class WorkerConnection {
       })
       this.#wake = null
     }
+  }
+
+  /**
+   * Before reconnecting: ask over plain HTTP which server serves the project now, following a
+   * 307 to the owner and moving past dead servers (ApiClient.locate). Bun's WebSocket reports a
+   * refused upgrade's status only inside its error message, never the `Coflux-Owner` header,
+   * so the socket alone could only cycle through the configured hosts blindly. No server
+   * answering is not an error here: the socket attempt fails and the backoff applies.
+   */
+  async #locate(): Promise<void> {
+    const { client, log } = this.options
+    const before = client.currentHost
+    try {
+      await client.locate()
+    } catch (err) {
+      log.debug(`could not locate the project's server: ${(err as Error).message}`)
+    }
+    if (client.currentHost !== before) log.debug(`the project is now served by ${client.currentHost}`)
   }
 
   #connectOnce(): Promise<{ hadSession: boolean; why: string; fatal?: WorkerFatalError }> {
@@ -239,8 +263,10 @@ export class WorkerConnection {
 
   #onSession(executionIds: string[]): void {
     this.#isConnected = true
-    this.options.log.info(this.#hasConnectedBefore ? 'reconnected to server' : `connected to ${this.options.client.address.host}`)
-    this.#hasConnectedBefore = true
+    const host = this.options.client.currentHost
+    const moved = this.#lastHost !== null && host !== this.#lastHost ? ` at ${host}` : ''
+    this.options.log.info(this.#lastHost !== null ? `reconnected to server${moved}` : `connected to ${host}`)
+    this.#lastHost = host
     this.options.handlers.session(executionIds)
     // requests that went out on an earlier connection first: they precede everything queued
     for (const request of [...this.#pending.values()].sort((a, b) => a.id - b.id)) {

@@ -1,7 +1,7 @@
 /**
  * A scripted stand-in for the server side of the worker: the `/worker` WebSocket speaking the
  * frames of internal/protocol/worker.ts (CBOR when offered), plus in-memory `/blobs`, `POST /logs`,
- * `POST /metrics` and the two `/api` calls the worker makes. Tests read what the worker sent
+ * `POST /metrics`, the two `/api` calls the worker makes and `/api/discover`. Tests read what the worker sent
  * and script what the server says.
  */
 import type { ServerWebSocket } from 'bun'
@@ -161,6 +161,8 @@ export class FakeServer {
       this.#changed()
       return Response.json({ ok: true })
     }
+    // the worker asks which server serves the project before each reconnection (ApiClient.locate)
+    if (url.pathname === '/api/discover') return Response.json({ version: '0.12.0', api_version: '0.12', access: { workspaces: ['*'] } })
     if (url.pathname.startsWith('/api/')) {
       this.api.push({ name: url.pathname.slice(5), body: await req.json(), auth: req.headers.get('authorization') })
       this.#changed()
