@@ -10,7 +10,7 @@ import { parseJson, type Json } from '../../internal/protocol/json.ts'
 
 export const globalArgs = {
   config: { type: 'string', alias: 'c', valueHint: 'PATH', description: 'Configuration file (default: ./coflux.toml)' },
-  host: { type: 'string', valueHint: 'HOST[:PORT]', description: 'Server address (default: localhost:7777)' },
+  host: { type: 'string', valueHint: 'HOST[:PORT][,…]', description: 'Server address, or several separated by commas to fail over between (default: localhost:7777)' },
   project: { type: 'string', valueHint: 'ID', description: 'Project (sent as X-Project)' },
   token: { type: 'string', valueHint: 'TOKEN', description: 'Bearer token' },
   team: { type: 'string', alias: 't', valueHint: 'ID', description: 'Studio team for token exchange' },
