@@ -190,8 +190,9 @@ class LogPartition extends PartitionFile {
        WHERE m.run_id = $run
          AND (m.timestamp, m.id) > ($afterTimestamp, $afterId)
          AND m.timestamp >= $fromTimestamp
-         AND ($execution IS NULL OR m.execution_id = $execution)
-         AND ($workspaces IS NULL OR m.workspace_id IN (SELECT value FROM json_each($workspaces)))
+         -- CAST: PostgreSQL cannot type a parameter that is only tested for NULL
+         AND (CAST($execution AS TEXT) IS NULL OR m.execution_id = $execution)
+         AND (CAST($workspaces AS TEXT) IS NULL OR m.workspace_id IN (SELECT value FROM json_each($workspaces)))
        ORDER BY m.timestamp, m.id
        LIMIT $limit`,
     )

@@ -166,8 +166,8 @@ type SelectParams = {
 const CONDITIONS = `
   AND (created_at, id) > ($afterCreatedAt, $afterId)
   AND created_at >= $fromCreatedAt
-  AND ($keys IS NULL OR key IN (SELECT value FROM json_each($keys)))
-  AND ($workspaces IS NULL OR workspace_id IN (SELECT value FROM json_each($workspaces)))
+  AND (CAST($keys AS TEXT) IS NULL OR key IN (SELECT value FROM json_each($keys)))
+  AND (CAST($workspaces AS TEXT) IS NULL OR workspace_id IN (SELECT value FROM json_each($workspaces)))
   ORDER BY created_at, id
   LIMIT $limit`
 
@@ -185,10 +185,10 @@ class MetricPartition extends PartitionFile {
     // Two statements rather than `($run IS NULL OR run_id = $run)`, which would keep SQLite from
     // seeking either index; the row-value bound then seeks straight to the cursor.
     this.#selectByRun = db.query<PointRow, SelectParams>(
-      `SELECT * FROM points WHERE run_id = $run AND ($execution IS NULL OR execution_id = $execution) ${CONDITIONS}`,
+      `SELECT * FROM points WHERE run_id = $run AND (CAST($execution AS TEXT) IS NULL OR execution_id = $execution) ${CONDITIONS}`,
     )
     this.#selectByExecution = db.query<PointRow, SelectParams>(
-      `SELECT * FROM points WHERE execution_id = $execution AND ($run IS NULL OR run_id = $run) ${CONDITIONS}`,
+      `SELECT * FROM points WHERE execution_id = $execution AND (CAST($run AS TEXT) IS NULL OR run_id = $run) ${CONDITIONS}`,
     )
   }
 

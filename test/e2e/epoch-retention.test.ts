@@ -5,8 +5,6 @@
  * younger archives stay. Without the setting archives are kept (epochs.test.ts).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { until } from './support/binary.ts'
 import { coflux } from './support/cli.ts'
 import { startTestServer, type TestServer } from './support/server.ts'
@@ -31,10 +29,7 @@ afterAll(async () => {
 })
 
 const cli = (args: string[]) => coflux(args, { host: server.host, workspace: WORKSPACE })
-const archived = (store: string) => {
-  const dir = join(server.dataDir, 'projects', 'default', store)
-  return existsSync(dir) ? readdirSync(dir).filter((f) => /^\d{8}_\d{4}\.sqlite$/.test(f)) : []
-}
+const archived = (store: string) => server.databasesIn(`projects/default/${store}`).filter((f) => /^\d{8}_\d{4}\.sqlite$/.test(f))
 
 async function rotate(what: 'rotate_epoch' | 'rotate_logs'): Promise<void> {
   expect((await server.api(what, {}, { authorization: `Bearer ${SUPER}` })).status).toBe(204)

@@ -4,7 +4,7 @@
  * flight finishes, and archived runs stay readable, cacheable, idempotent and rerunnable.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { until } from './support/binary.ts'
@@ -33,8 +33,7 @@ afterAll(async () => {
 })
 
 const cli = (args: string[]): Promise<CliResult> => coflux(args, { host: server.host, workspace: WORKSPACE })
-const archiveDir = () => join(server.dataDir, 'projects', 'default', 'orchestration')
-const archives = () => (existsSync(archiveDir()) ? readdirSync(archiveDir()).filter((f) => /^\d{8}_\d{4}\.sqlite$/.test(f)).sort() : [])
+const archives = () => server.databasesIn('projects/default/orchestration').filter((f) => /^\d{8}_\d{4}\.sqlite$/.test(f)).sort()
 
 async function rotate(): Promise<void> {
   const res = await server.api('rotate_epoch', {}, { authorization: `Bearer ${SUPER}` })
@@ -74,7 +73,7 @@ test('rotating while a run is in flight: the run completes, the worker never not
   const count = archives().length
   await rotate()
   expect(archives().length).toBe(count + 1)
-  expect(existsSync(join(archiveDir(), 'index.sqlite'))).toBe(true)
+  expect(server.databasesIn('projects/default/orchestration')).toContain('index.sqlite')
   // the running run moved into the new epoch: still visible, still running
   expect((await snapshot(runId)).steps[`${runId}:2`].executions['1'].result).toBeNull()
   const done = await waitForRun(server, ws, runId)

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Subprocess } from 'bun'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cofluxCommand, testEnv, track, until } from './support/binary.ts'
@@ -37,8 +37,7 @@ afterAll(async () => {
   rmSync(markers, { recursive: true, force: true })
 })
 
-const archiveDir = () => join(server.dataDir, 'projects', 'default', 'logs')
-const archives = () => (existsSync(archiveDir()) ? readdirSync(archiveDir()).filter((f) => /^\d{8}_\d{4}\.sqlite$/.test(f)) : [])
+const archives = () => server.databasesIn('projects/default/logs').filter((f) => /^\d{8}_\d{4}\.sqlite$/.test(f))
 const lines = (logs: { template: string }[]) => logs.map((l) => l.template)
 const expected = (phase: string, n: number) => Array.from({ length: n }, (_, i) => `${phase} ${i}`)
 

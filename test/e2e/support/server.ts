@@ -1,17 +1,25 @@
 /**
- * A real `coflux server` on a free loopback port with a temporary data directory.
+ * A real `coflux server` on a free loopback port with a temporary data directory; with
+ * `COFLUX_TEST_STORE=postgres` (the suite's second pass in scripts/test.sh), its stores are in a
+ * fresh database of the tests' real PostgreSQL (support/postgres.ts) instead.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { cofluxCommand, testEnv, track } from './binary.ts'
+import { PostgresHost, sqliteHost } from '../../../internal/store/index.ts'
+import { startPostgres } from './postgres.ts'
 
 export interface TestServer {
   url: string
   port: number
   host: string
   dataDir: string
+  /** the PostgreSQL database holding the stores, or null for SQLite files under dataDir */
+  databaseUrl: string | null
+  /** the databases (`<name>.sqlite`) directly in `dir` of the data directory: files, or PostgreSQL schemas */
+  databasesIn(dir: string): string[]
   /** SIGTERM and wait (graceful) */
   stop(): Promise<void>
   /** SIGKILL: a crash */
@@ -25,15 +33,22 @@ export interface TestServer {
   cleanup(): Promise<void>
 }
 
-export async function startTestServer(options: { env?: Record<string, string>; args?: string[] } = {}): Promise<TestServer> {
+/** Whether this run's servers keep their stores in PostgreSQL. */
+export function storeIsPostgres(): boolean {
+  return process.env.COFLUX_TEST_STORE === 'postgres'
+}
+
+export async function startTestServer(options: { env?: Record<string, string>; args?: string[]; databaseUrl?: string } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'coflux-test-data-'))
+  const databaseUrl = options.databaseUrl ?? (storeIsPostgres() ? await (await startPostgres()).createDatabase() : null)
+  const storeArgs = databaseUrl ? ['--database-url', databaseUrl] : []
   let port = 0
   let proc: Subprocess<'ignore', 'pipe', 'pipe'> | null = null
   let errText = ''
   let env = options.env ?? {}
 
   const launch = async () => {
-    proc = track(Bun.spawn([...cofluxCommand(), 'server', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])], {
+    proc = track(Bun.spawn([...cofluxCommand(), 'server', '--port', String(port), '--data-dir', dataDir, ...storeArgs, ...(options.args ?? [])], {
       env: testEnv({ COFLUX_OUTPUT: 'json', ...env }),
       stdin: 'ignore',
       stdout: 'pipe',
@@ -88,6 +103,17 @@ export async function startTestServer(options: { env?: Record<string, string>; a
       return `localhost:${port}`
     },
     dataDir,
+    databaseUrl,
+    databasesIn(dir) {
+      const path = join(dataDir, dir)
+      if (!databaseUrl) return sqliteHost.list(path)
+      const host = new PostgresHost({ url: databaseUrl, root: dataDir })
+      try {
+        return host.list(path)
+      } finally {
+        host.close()
+      }
+    },
     async stop() {
       if (!proc) return
       proc.kill('SIGTERM')
