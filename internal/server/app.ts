@@ -16,6 +16,7 @@ import { registerWorkspaceRoutes } from './api/workspaces.ts'
 import { authenticate } from './auth.ts'
 import { registerBlobRoutes } from './blobs.ts'
 import { jsonResponse, projectOf, type AppEnv, type ServerContext } from './context.ts'
+import { errorHeaders } from './ownership.ts'
 import { registerLogRoutes } from './logs.ts'
 import { registerMetricRoutes } from './metrics.ts'
 import { resolveProject } from './project-resolution.ts'
@@ -88,7 +89,7 @@ export function createApp(server: ServerContext): Hono<AppEnv> {
   app.notFound(() => jsonResponse({ error: 'not_found' }, 404))
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return jsonResponse(err.toBody(), err.status)
+    if (err instanceof ApiError) return jsonResponse(err.toBody(), err.status, errorHeaders(err, c.req.url))
     server.logger.error(`${c.req.method} ${new URL(c.req.url).pathname}: ${(err as Error).stack ?? String(err)}`)
     return jsonResponse({ error: 'internal_error' }, 500)
   })
@@ -102,7 +103,7 @@ export function withCors(res: Response, origin: string | null, allowed: string[]
   headers.set('access-control-allow-methods', 'OPTIONS, GET, POST, PUT, PATCH, DELETE')
   headers.set('access-control-allow-headers', 'content-type,authorization,x-api-version,x-project,if-match')
   headers.set('access-control-max-age', '86400')
-  headers.set('access-control-expose-headers', 'etag')
+  headers.set('access-control-expose-headers', 'etag, coflux-owner, location')
   headers.set('vary', 'origin')
   if (origin && allowed.some((pattern) => originMatches(pattern, origin))) headers.set('access-control-allow-origin', origin)
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers })

@@ -2,6 +2,7 @@
  * `coflux server` in-process: one Bun listener for HTTP (hono) and the worker WebSocket.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Server, ServerWebSocket } from 'bun'
 import { ApiError } from '../protocol/errors.ts'
@@ -13,6 +14,7 @@ import type { Logger } from './logger.ts'
 import { removeStaleUploads } from './blob-store.ts'
 import { ProjectRegistry } from './project.ts'
 import { PostgresHost, sqliteHost, type DatabaseHost } from '../store/index.ts'
+import { errorHeaders, ProjectOwnership } from './ownership.ts'
 import { resolveProject } from './project-resolution.ts'
 import { s3BlobStores } from './s3-blob-store.ts'
 import { secretBoxFor } from './secrets.ts'
@@ -40,6 +42,13 @@ export interface RunningServer {
 
 type SocketData = WorkerSocketData | TopicSocketData
 
+/** Where clients reach this server, as a project's lease names it: the public host, else the bound address. */
+function advertisedAddress(settings: ServerSettings, port: number): string {
+  if (settings.publicHost && !settings.publicHost.startsWith('%')) return settings.publicHost.includes(':') ? settings.publicHost : `${settings.publicHost}:${port}`
+  const host = settings.bind === '0.0.0.0' || settings.bind === '::' ? hostname() : settings.bind
+  return `${host}:${port}`
+}
+
 /** SQLite files under the data directory, or PostgreSQL (`--database-url`): reached now, or a clear error. */
 function openDatabaseHost(settings: ServerSettings): DatabaseHost {
   if (settings.databaseUrl === null) return sqliteHost
@@ -64,8 +73,16 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
   // with --blobs-url, uploads wait for their hash check under the data directory (s3-blob-store.ts)
   const blobUploads = join(settings.dataDir, 'blob-uploads')
   if (settings.blobs) removeStaleUploads(blobUploads).catch((err) => logger.warn(`removing stale blob uploads: ${String(err)}`))
+  const ownership = settings.databaseUrl
+    ? new ProjectOwnership({ url: settings.databaseUrl, root: settings.dataDir, address: () => advertisedAddress(settings, bun.port ?? settings.port), ttlMs: settings.leaseTtlMs })
+    : null
   const projects = new ProjectRegistry(settings.dataDir, logger, {
     host: databases,
+    ownership: ownership ?? undefined,
+    // its worker and topic sockets go: workers find the new owner and resume their sessions there
+    onLost: (projectId) => {
+      for (const ws of sockets) if (ws.data.projectId === projectId) ws.close(1012, 'project moved to another server')
+    },
     timeoutGraceMs: settings.timeoutGraceMs,
     reconnectionTimeoutMs: settings.reconnectionTimeoutMs,
     scheduleClockOffsetMs: settings.scheduleClockOffsetMs,
@@ -73,7 +90,6 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     launcherFor: (projectId) => launchers.forProject(projectId),
     blobStoreFor: settings.blobs ? s3BlobStores(settings.blobs, blobUploads) : undefined,
   })
-  projects.openExisting()
   const context: ServerContext = { settings, projects, logger }
   const app = createApp(context)
   const sockets = new Set<ServerWebSocket<SocketData>>()
@@ -84,6 +100,8 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     const version = url.searchParams.get('version')
     if (version && version !== API_VERSION) throw versionMismatch(version)
     const projectId = resolveProject(settings, req.headers.get('host'), req.headers.get('x-project') || url.searchParams.get('project'))
+    // another server serves the project: its 307 (or 503) instead of the upgrade
+    context.projects.get(projectId)
     const { token, format, chosen } = negotiateWorkerProtocols(req.headers.get('sec-websocket-protocol'))
     const data: WorkerSocketData = {
       kind: 'worker',
@@ -112,7 +130,7 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
         }
         return withCors(await app.fetch(req, server), origin, settings.allowOrigins)
       } catch (err) {
-        const res = err instanceof ApiError ? jsonResponse(err.toBody(), err.status) : jsonResponse({ error: 'internal_error' }, 500)
+        const res = err instanceof ApiError ? jsonResponse(err.toBody(), err.status, errorHeaders(err, req.url)) : jsonResponse({ error: 'internal_error' }, 500)
         if (!(err instanceof ApiError)) logger.error(String((err as Error).stack ?? err))
         return withCors(res, origin, settings.allowOrigins)
       }
@@ -137,6 +155,12 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
     },
   })
 
+  // after the listener is bound: a project's lease names this server's address
+  projects.openExisting()
+  // several servers: renew the leases held, take over the projects of a server that died
+  const leaseUpkeep = ownership ? setInterval(() => projects.keepLeases(), Math.max(100, Math.floor(settings.leaseTtlMs / 5))) : null
+  leaseUpkeep?.unref?.()
+
   const port = bun.port ?? settings.port
   const host = settings.bind === '0.0.0.0' || settings.bind === '127.0.0.1' ? 'localhost' : settings.bind
   return {
@@ -147,7 +171,9 @@ export function startServer(settings: ServerSettings, logger: Logger): RunningSe
       await bun.stop(true)
       topics.close()
       await launchers.close()
+      if (leaseUpkeep) clearInterval(leaseUpkeep)
       projects.close()
+      ownership?.close()
       databases.close()
     },
   }

@@ -10,6 +10,7 @@ import { Orchestrator, startEpochRotation, type WorkerLauncher } from '../orches
 import { EPOCH_CHECK_INTERVAL_MS, LogStore, MetricStore, OrchestrationStore, sqliteHost, type DatabaseHost, type WorkspaceRecord } from '../store/index.ts'
 import { DiskBlobStore, type BlobStore } from './blob-store.ts'
 import type { Logger } from './logger.ts'
+import { NoOwnerError, NotOwnerError, type Claim, type ProjectOwnership } from './ownership.ts'
 
 export interface ProjectOptions {
   timeoutGraceMs?: number
@@ -22,6 +23,10 @@ export interface ProjectOptions {
   epochRetentionDays?: number | null
   /** where the stores' databases live: SQLite files (the default) or PostgreSQL */
   host?: DatabaseHost
+  /** several servers on one PostgreSQL: a project is opened only under its lease (ownership.ts) */
+  ownership?: ProjectOwnership
+  /** a project this server served was lost to another (its sockets are to be closed) */
+  onLost?: (projectId: string) => void
   /** `--blobs-url`: the project's blob store; absent = `<project dir>/blobs` on disk */
   blobStoreFor?: (projectId: string) => BlobStore
 }
@@ -131,6 +136,8 @@ export class ProjectRegistry {
   readonly #logger: Logger
   readonly #options: ProjectOptions
   readonly #host: DatabaseHost
+  /** the leases held, with the fenced hosts opened under them */
+  readonly #claims = new Map<string, Claim>()
 
   constructor(dataDir: string, logger: Logger, options: ProjectOptions = {}) {
     this.#dataDir = dataDir
@@ -155,15 +162,87 @@ export class ProjectRegistry {
     }
     // blobs (on disk) and SQLite files live here; with PostgreSQL, the blobs still do
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const project = new Project(id, dir, this.#logger, this.#options)
+    // under a lease, the project's databases are fenced by it; throws who serves it otherwise
+    const claim = this.#options.ownership?.claim(id, () => this.lose(id)) ?? null
+    let project: Project
+    try {
+      project = new Project(id, dir, this.#logger, { ...this.#options, host: claim?.host ?? this.#host })
+    } catch (err) {
+      if (claim) {
+        this.#options.ownership!.release(claim.lease)
+        claim.host.close()
+      }
+      throw err
+    }
     this.#open.set(id, project)
+    if (claim) {
+      this.#claims.set(id, claim)
+      this.#logger.info(`project ${id}: serving it (lease ${claim.lease.token})`)
+    }
     return project
+  }
+
+  /** The project if this server serves it now: never claims, never throws (timers, sockets). */
+  served(id: string): Project | null {
+    return this.#open.get(id) ?? null
+  }
+
+  /**
+   * One round of lease upkeep (several servers): renews the leases held, gives up the projects
+   * whose lease was lost, and takes over those whose owner stopped renewing.
+   */
+  keepLeases(): void {
+    const ownership = this.#options.ownership
+    if (!ownership) return
+    for (const [id, claim] of [...this.#claims]) {
+      let held = false
+      try {
+        held = ownership.renew(claim.lease)
+      } catch (err) {
+        this.#logger.warn(`project ${id}: renewing its lease failed: ${String(err)}`)
+        continue
+      }
+      if (!held) this.lose(id)
+    }
+    for (const id of ownership.orphaned()) {
+      if (this.#open.has(id) || !isValidProjectId(id)) continue
+      try {
+        this.get(id)
+      } catch (err) {
+        // another standby was quicker, or the old owner is still finishing a transaction
+        this.#logger.debug(`project ${id}: not taken over: ${String(err)}`)
+      }
+    }
+  }
+
+  /** Stops serving a project whose lease is no longer ours: nothing more is written for it. */
+  lose(id: string): void {
+    const project = this.#open.get(id)
+    const claim = this.#claims.get(id)
+    this.#open.delete(id)
+    this.#claims.delete(id)
+    if (!project) return
+    this.#logger.warn(`project ${id}: lease lost to another server; no longer serving it`)
+    try {
+      project.close()
+    } catch (err) {
+      // its writes are refused by the fence: the state is the new owner's now
+      this.#logger.debug(`closing project ${id} after losing it: ${String(err)}`)
+    }
+    claim?.host.close()
+    this.#options.onLost?.(id)
   }
 
   /** Opens every project that exists on disk (so timers and expiries resume at start-up). */
   openExisting(): void {
     for (const id of this.#host.directoriesWith(join(this.#dataDir, 'projects'), 'orchestration.sqlite')) {
-      if (isValidProjectId(id)) this.get(id)
+      if (!isValidProjectId(id)) continue
+      try {
+        this.get(id)
+      } catch (err) {
+        // another server serves it: this one stands by (keepLeases)
+        if (!(err instanceof NotOwnerError || err instanceof NoOwnerError)) throw err
+      }
     }
   }
 
@@ -178,7 +257,18 @@ export class ProjectRegistry {
       } catch (err) {
         this.#logger.warn(`closing project ${p.id}: ${String(err)}`)
       }
+      // given up at once: a standby need not wait for it to expire
+      const claim = this.#claims.get(p.id)
+      if (claim) {
+        try {
+          this.#options.ownership?.release(claim.lease)
+        } catch (err) {
+          this.#logger.warn(`releasing the lease of project ${p.id}: ${String(err)}`)
+        }
+        claim.host.close()
+      }
     }
     this.#open.clear()
+    this.#claims.clear()
   }
 }

@@ -11,6 +11,11 @@ export interface ServerSettings {
   dataDir: string
   /** `postgres://…`: the stores live in PostgreSQL instead of SQLite files under dataDir */
   databaseUrl: string | null
+  /**
+   * With PostgreSQL, how long a project's lease lasts unless renewed (renewed every fifth of it):
+   * a standby takes a dead owner's projects over within about this long (`lease_ttl_ms`)
+   */
+  leaseTtlMs: number
   bind: string
   /** single-project mode */
   project: string | null
@@ -198,6 +203,7 @@ export function resolveServerSettings(flags: Source, env: Record<string, string 
     port,
     dataDir,
     databaseUrl,
+    leaseTtlMs: size('lease_ttl_ms', 6_000),
     bind,
     project,
     publicHost,
