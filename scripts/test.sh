@@ -14,17 +14,32 @@ if ! bun check; then
   failed=$((failed + 1))
 fi
 
+bpass=0
+bfailed=0
+# one bun test run; its counts are added to the totals
+bun_pass() {
+  local log rc count_pass count_fail count_err run_failed
+  log=$(mktemp)
+  timeout "${BUN_TEST_TIMEOUT:-2700}" bun test --timeout 60000 "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  count() { awk -v k="$1" '$0 ~ "^ *[0-9]+ "k"$" {n=$1} END {print n+0}' "$log"; }
+  count_pass=$(count pass); count_fail=$(count fail); count_err=$(count error)
+  run_failed=$(( count_fail > count_err ? count_fail : count_err ))
+  if [ "$rc" -ne 0 ] && [ "$run_failed" -eq 0 ]; then run_failed=1; fi
+  [ "$rc" -ne 0 ] && status=1
+  bpass=$((bpass + count_pass)); bfailed=$((bfailed + run_failed))
+  rm -f "$log"
+}
+
 echo "== bun test" >&2
-log=$(mktemp)
-timeout "${BUN_TEST_TIMEOUT:-2700}" bun test --timeout 60000 "$@" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-count() { awk -v k="$1" '$0 ~ "^ *[0-9]+ "k"$" {n=$1} END {print n+0}' "$log"; }
-bpass=$(count pass); bfail=$(count fail); berr=$(count error)
-bfailed=$(( bfail > berr ? bfail : berr ))
-if [ "$rc" -ne 0 ] && [ "$bfailed" -eq 0 ]; then bfailed=1; fi
-[ "$rc" -ne 0 ] && status=1
+bun_pass "$@"
+# the end-to-end suite once more with the stores in a real PostgreSQL and the blobs in a real
+# S3-compatible server (test/e2e/support/server.ts); skipped only when test files were named
+if [ $# -eq 0 ]; then
+  echo "== bun test: end-to-end on PostgreSQL + S3" >&2
+  COFLUX_TEST_STORE=postgres bun_pass test/e2e
+fi
 passed=$((passed + bpass)); failed=$((failed + bfailed))
-rm -f "$log"
 
 echo "== pytest" >&2
 plog=$(mktemp)

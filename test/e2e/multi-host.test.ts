@@ -46,9 +46,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** `dataDir`: another (dead) server's, as a standby taking over the shared store would see it (the last `--data-dir` wins). */
-async function server(options: { dataDir?: string } = {}): Promise<TestServer> {
-  const s = await startTestServer(options.dataDir ? { args: ['--data-dir', options.dataDir] } : {})
+/**
+ * `of`: another (dead) server whose store this one takes over: its data directory (the last
+ * `--data-dir` wins) and, in the PostgreSQL pass, its database.
+ */
+async function server(options: { of?: TestServer } = {}): Promise<TestServer> {
+  const of = options.of
+  const s = await startTestServer(of ? { args: ['--data-dir', of.dataDir], databaseUrl: of.databaseUrl ?? undefined } : {})
   cleanups.push(() => s.cleanup())
   return s
 }
@@ -131,7 +135,7 @@ test('a worker and the CLI follow the project to a standby after its owner dies;
   other.owner = null
   await first.kill()
   await until(() => other.count(503) >= 1, { timeoutMs: 30_000, message: 'the worker asking the other server' })
-  const standby = await server({ dataDir: first.dataDir })
+  const standby = await server({ of: first })
   other.owner = standby.host
 
   const snapshot = await waitForRun(standby, wsId, runId, 60_000)

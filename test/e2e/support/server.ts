@@ -1,15 +1,19 @@
 /**
  * A real `coflux server` on a free loopback port with a temporary data directory; with
  * `COFLUX_TEST_STORE=postgres` (the suite's second pass in scripts/test.sh), its stores are in a
- * fresh database of the tests' real PostgreSQL (support/postgres.ts) instead.
+ * fresh database of the tests' real PostgreSQL (support/postgres.ts) and its blobs under a fresh
+ * prefix of a real S3-compatible server (support/s3.ts) instead.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { cofluxCommand, testEnv, track } from './binary.ts'
 import { PostgresHost, sqliteHost } from '../../../internal/store/index.ts'
 import { startPostgres } from './postgres.ts'
+import { startTestS3, type TestS3 } from './s3.ts'
+
+let sharedS3: Promise<TestS3> | null = null
 
 export interface TestServer {
   url: string
@@ -42,6 +46,12 @@ export async function startTestServer(options: { env?: Record<string, string>; a
   const dataDir = mkdtempSync(join(tmpdir(), 'coflux-test-data-'))
   const databaseUrl = options.databaseUrl ?? (storeIsPostgres() ? await (await startPostgres()).createDatabase() : null)
   const storeArgs = databaseUrl ? ['--database-url', databaseUrl] : []
+  let storeEnv: Record<string, string> = {}
+  if (storeIsPostgres() && !options.args?.includes('--blobs-url') && !options.env?.COFLUX_BLOBS_URL) {
+    const s3 = await (sharedS3 ??= startTestS3())
+    storeArgs.push('--blobs-url', `s3://${s3.bucket}/${basename(dataDir)}?endpoint=${encodeURIComponent(s3.endpoint)}&region=us-east-1`)
+    storeEnv = s3.env
+  }
   let port = 0
   let proc: Subprocess<'ignore', 'pipe', 'pipe'> | null = null
   let errText = ''
@@ -49,7 +59,7 @@ export async function startTestServer(options: { env?: Record<string, string>; a
 
   const launch = async () => {
     proc = track(Bun.spawn([...cofluxCommand(), 'server', '--port', String(port), '--data-dir', dataDir, ...storeArgs, ...(options.args ?? [])], {
-      env: testEnv({ COFLUX_OUTPUT: 'json', ...env }),
+      env: testEnv({ COFLUX_OUTPUT: 'json', ...storeEnv, ...env }),
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
