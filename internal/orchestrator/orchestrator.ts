@@ -6,7 +6,7 @@
  */
 import { parseExecutionId } from '../protocol/ids.ts'
 import type { ServerReference, ServerValue } from '../protocol/values.ts'
-import type { ExecutionRecord, NewResult, OrchestrationStore, StepRecord, WorkspaceStateName } from '../store/index.ts'
+import { PostgresError, type ExecutionRecord, type NewResult, type OrchestrationStore, type StepRecord, type WorkspaceStateName } from '../store/index.ts'
 import { sessionLoad, type SessionLoad } from './capacity.ts'
 import type { Core, Resolution, ResultContext } from './core.ts'
 import { computeDependencies } from './dependencies.ts'
@@ -159,13 +159,23 @@ export class Orchestrator implements Core {
     else send()
   }
 
-  /** Commits the open batch now, then sends what waited for it. */
+  /**
+   * Commits the open batch now, then sends what waited for it. When the commit fails nothing of
+   * it is sent: those replies would announce writes that are not there. A batch lost with its
+   * database connection (PostgreSQL) is not an error here: the project is being reopened from
+   * the store, and the workers resend what went unanswered.
+   */
   commit(): void {
     if (!this.#batchOpen) return
     this.#batchOpen = false
-    this.store.commitBatch()
     const waiting = this.#afterCommit
     this.#afterCommit = []
+    try {
+      this.store.commitBatch()
+    } catch (err) {
+      if (err instanceof PostgresError && err.broken) return
+      throw err
+    }
     for (const send of waiting) send()
   }
 

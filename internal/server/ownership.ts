@@ -90,9 +90,10 @@ export class ProjectOwnership {
 
   /**
    * Takes the project's lease and opens its fenced host; throws who serves it otherwise.
-   * `onLost` runs (later, outside the refused transaction) when the fence finds the lease gone.
+   * Later, outside the failed transaction: `lost` runs when the fence finds the lease gone,
+   * `broken` when a connection was lost inside a transaction (the project must be reopened).
    */
-  claim(project: string, onLost: () => void): Claim {
+  claim(project: string, on: { lost: () => void; broken: () => void }): Claim {
     const lease = this.#leases.acquire(project)
     if (!lease) throw this.#elsewhere(project, this.#leases.owner(project))
     const leases = this.#leases
@@ -100,11 +101,11 @@ export class ProjectOwnership {
       try {
         leases.fence(lease, db)
       } catch (err) {
-        if (err instanceof LeaseLostError) setTimeout(onLost, 0)
+        if (err instanceof LeaseLostError) setTimeout(on.lost, 0)
         throw err
       }
     }
-    const host = new PostgresHost({ url: this.#options.url, root: this.#options.root, fence })
+    const host = new PostgresHost({ url: this.#options.url, root: this.#options.root, fence, onBroken: on.broken })
     return { lease, host }
   }
 

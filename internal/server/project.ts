@@ -163,7 +163,7 @@ export class ProjectRegistry {
     // blobs (on disk) and SQLite files live here; with PostgreSQL, the blobs still do
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     // under a lease, the project's databases are fenced by it; throws who serves it otherwise
-    const claim = this.#options.ownership?.claim(id, () => this.lose(id)) ?? null
+    const claim = this.#options.ownership?.claim(id, { lost: () => this.lose(id), broken: () => this.reopen(id) }) ?? null
     let project: Project
     try {
       project = new Project(id, dir, this.#logger, { ...this.#options, host: claim?.host ?? this.#host })
@@ -217,20 +217,41 @@ export class ProjectRegistry {
 
   /** Stops serving a project whose lease is no longer ours: nothing more is written for it. */
   lose(id: string): void {
+    if (!this.#drop(id, 'lease lost to another server; no longer serving it')) return
+    this.#options.onLost?.(id)
+  }
+
+  /**
+   * A database of the project lost its connection inside a transaction: what the orchestrator
+   * holds in memory may be ahead of the store, so the project is opened again from the store
+   * (as at a restart; its lease is still ours). Its sockets go too: workers resume their sessions.
+   */
+  reopen(id: string): void {
+    if (!this.#drop(id, 'database connection lost mid-transaction; reopening it from the store')) return
+    this.#options.onLost?.(id)
+    try {
+      this.get(id)
+    } catch (err) {
+      // PostgreSQL still unreachable, or another server took the lease: the upkeep rounds retry
+      this.#logger.warn(`project ${id}: reopening failed: ${String(err)}`)
+    }
+  }
+
+  #drop(id: string, why: string): boolean {
     const project = this.#open.get(id)
     const claim = this.#claims.get(id)
     this.#open.delete(id)
     this.#claims.delete(id)
-    if (!project) return
-    this.#logger.warn(`project ${id}: lease lost to another server; no longer serving it`)
+    if (!project) return false
+    this.#logger.warn(`project ${id}: ${why}`)
     try {
       project.close()
     } catch (err) {
-      // its writes are refused by the fence: the state is the new owner's now
-      this.#logger.debug(`closing project ${id} after losing it: ${String(err)}`)
+      // its writes are refused (fence, broken handle): the state is the store's
+      this.#logger.debug(`closing project ${id}: ${String(err)}`)
     }
     claim?.host.close()
-    this.#options.onLost?.(id)
+    return true
   }
 
   /** Opens every project that exists on disk (so timers and expiries resume at start-up). */

@@ -102,3 +102,34 @@ test('a graceful stop hands the project over at once; the old owner then redirec
   expect(res.status).toBe(307)
   expect(res.headers.get('coflux-owner')).toBe(`127.0.0.1:${second.port}`)
 }, 60_000)
+
+test('PostgreSQL drops every connection mid fan-out: the server reconnects (reopening the project from the store) and the run completes once', async () => {
+  const databaseUrl = await (await startPostgres()).createDatabase()
+  const server = await startTestServer({ databaseUrl, env: LEASE })
+  cleanups.push(() => server.cleanup())
+  const markers = mkdtempSync(join(tmpdir(), 'coflux-failover-'))
+  cleanups.push(() => rmSync(markers, { recursive: true, force: true }))
+  const worker = await startTestWorker(server, { workspace: WORKSPACE, args: ['--register', '--concurrency', '4'] })
+  cleanups.push(() => worker.kill())
+  const cli = { host: server.host, workspace: WORKSPACE }
+  const n = 24
+  const submitted = await coflux(['submit', 'flows/counted_fan_out', String(n), '0.3', JSON.stringify(markers), '--no-wait', '-o', 'json'], cli)
+  expect(submitted.code).toBe(0)
+  const { runId } = submitted.json
+  const wsId = (await workspaceId(server, WORKSPACE))!
+  await until(() => readdirSync(markers).length >= 6, { timeoutMs: 30_000, message: 'the fan-out under way' })
+
+  const admin = new Bun.SQL(databaseUrl, { max: 1 })
+  try {
+    const killed = await admin`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`
+    expect(killed.length).toBeGreaterThan(0)
+  } finally {
+    await admin.close()
+  }
+
+  const snapshot = await waitForRun(server, wsId, runId, 90_000)
+  expect(finalResult(snapshot, runId).value.data).toBe((n * (n - 1)) / 2)
+  for (const step of Object.values<any>(snapshot.steps)) expect(Object.keys(step.executions)).toEqual(['1'])
+  for (const file of readdirSync(markers)) expect(readFileSync(join(markers, file), 'utf8')).toBe('ran\n')
+  expect(readdirSync(markers)).toHaveLength(n)
+}, 150_000)

@@ -43,6 +43,8 @@ export interface BridgeFailure {
   message: string
   /** SQLSTATE, when PostgreSQL answered; a connection failure has none */
   code: string | null
+  /** the connection was lost (and with it any open transaction); the next request opens another */
+  broken?: boolean
 }
 
 export interface BridgeSuccess {

@@ -8,7 +8,7 @@
  */
 import { SQL, type ReservedSQL } from 'bun'
 import { type MessagePort, workerData } from 'node:worker_threads'
-import type { BridgeReply, BridgeRequest } from './bridge-protocol.ts'
+import type { BridgeReply, BridgeRequest, OpenRequest } from './bridge-protocol.ts'
 
 const { port, signal } = workerData as { port: MessagePort; signal: SharedArrayBuffer }
 const flag = new Int32Array(signal)
@@ -22,8 +22,12 @@ interface Column {
 }
 
 interface Connection {
+  open: OpenRequest
   pool: SQL
-  reserved: ReservedSQL
+  /** null once lost: the next request reconnects */
+  reserved: ReservedSQL | null
+  /** session settings run on it (`SET …`), replayed on a new connection */
+  settings: string[]
 }
 
 const connections = new Map<number, Connection>()
@@ -47,39 +51,77 @@ function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
+/** A connection of `pool` in the request's schema, with its settings (and those made since). */
+async function reserve(pool: SQL, open: OpenRequest, settings: string[]): Promise<ReservedSQL> {
+  const reserved = await pool.reserve()
+  try {
+    await reserved.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(open.schema)}`)
+    await reserved.unsafe(
+      `SET search_path TO ${quoteIdentifier(open.schema)}; ` +
+        `SET statement_timeout = ${Math.floor(open.statementTimeoutMs)}; ` +
+        `SET idle_in_transaction_session_timeout = ${Math.floor(open.idleInTransactionTimeoutMs)}`,
+    )
+    for (const setting of settings) await reserved.unsafe(setting)
+    return reserved
+  } catch (err) {
+    reserved.release()
+    throw err
+  }
+}
+
+/** Whether an error means the connection is gone (PostgreSQL restarted, the backend was terminated, the network broke). */
+function isConnectionLoss(err: unknown): boolean {
+  const e = err as { errno?: string; code?: string; message?: string }
+  if (typeof e.errno === 'string' && /^(57P0[1-3]|08\w{3})$/.test(e.errno)) return true
+  return typeof e.code === 'string' && /CONNECTION_CLOSED|CONNECTION_TIMEOUT|ERR_POSTGRES_(SERVER_)?CLOSED/.test(e.code)
+}
+
 async function handle(request: BridgeRequest): Promise<BridgeReply> {
   if (request.op === 'open') {
     const pool = new SQL(request.url, { max: 1, bigint: true, idleTimeout: 0, connectionTimeout: 10 })
-    const reserved = await pool.reserve()
+    let reserved: ReservedSQL
     try {
-      await reserved.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(request.schema)}`)
-      await reserved.unsafe(
-        `SET search_path TO ${quoteIdentifier(request.schema)}; ` +
-          `SET statement_timeout = ${Math.floor(request.statementTimeoutMs)}; ` +
-          `SET idle_in_transaction_session_timeout = ${Math.floor(request.idleInTransactionTimeoutMs)}`,
-      )
+      reserved = await reserve(pool, request, [])
     } catch (err) {
-      reserved.release()
       await pool.close()
       throw err
     }
     const id = nextConnection++
-    connections.set(id, { pool, reserved })
+    connections.set(id, { open: request, pool, reserved, settings: [] })
     return { ok: true, connection: id }
   }
   const connection = connections.get(request.connection)
   if (!connection) return { ok: false, message: `connection ${request.connection} is closed`, code: null }
   if (request.op === 'close') {
     connections.delete(request.connection)
-    connection.reserved.release()
+    connection.reserved?.release()
     await connection.pool.close()
     return { ok: true }
   }
+  try {
+    return await run(connection, request)
+  } catch (err) {
+    if (!isConnectionLoss(err)) throw err
+    try {
+      connection.reserved?.release()
+    } catch {
+      // already gone
+    }
+    connection.reserved = null
+    const e = err as { message?: string; errno?: string }
+    return { ok: false, message: `connection to PostgreSQL lost: ${e.message ?? String(err)}`, code: typeof e.errno === 'string' ? e.errno : null, broken: true }
+  }
+}
+
+async function run(connection: Connection, request: Exclude<BridgeRequest, OpenRequest | { op: 'close' }>): Promise<BridgeReply> {
+  const reserved = (connection.reserved ??= await reserve(connection.pool, connection.open, connection.settings))
   if (request.op === 'exec') {
-    await connection.reserved.unsafe(request.text)
+    await reserved.unsafe(request.text)
+    // a session setting stays with the handle, whichever connection serves it
+    if (/^\s*SET\s+(?!LOCAL\b|CONSTRAINTS\b|TRANSACTION\b)/i.test(request.text)) connection.settings.push(request.text)
     return { ok: true }
   }
-  const query = connection.reserved.unsafe(request.text, request.params as unknown[])
+  const query = reserved.unsafe(request.text, request.params as unknown[])
   if (request.mode === 'values') {
     const result = (await query.values()) as unknown[][] & { columns?: Column[]; count?: number | null }
     const convert = converters(result.columns)

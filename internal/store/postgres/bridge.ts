@@ -16,6 +16,8 @@ export class PostgresError extends Error {
   constructor(
     message: string,
     readonly code: string | null,
+    /** the connection was lost, and any transaction open on it */
+    readonly broken = false,
   ) {
     super(message)
   }
@@ -60,7 +62,7 @@ class Bridge {
       const received = receiveMessageOnPort(this.#port)
       if (received) {
         const reply = received.message as BridgeReply
-        if (!reply.ok) throw new PostgresError(reply.message, reply.code)
+        if (!reply.ok) throw new PostgresError(reply.message, reply.code, reply.broken === true)
         return reply
       }
       const left = deadline - Date.now()

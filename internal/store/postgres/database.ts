@@ -19,6 +19,12 @@ export interface PostgresDatabaseOptions {
   idleInTransactionTimeoutMs?: number
   /** runs first in every top-level transaction (the project lease's fence) */
   fence?: (db: PostgresDatabase) => void
+  /**
+   * The connection was lost inside a transaction: its writes are gone while its owner's memory
+   * holds them, so this handle refuses everything from then on and its owner reopens from the
+   * store (a lost connection outside a transaction just reconnects).
+   */
+  onBroken?: () => void
 }
 
 class PostgresStatement<Row, Params extends SqlBinding[]> implements SqlStatement<Row, Params> {
@@ -59,12 +65,15 @@ export class PostgresDatabase implements SqlDatabase {
   readonly #connection: number
   readonly #statements = new Map<string, TranslatedSql>()
   readonly #fence: ((db: PostgresDatabase) => void) | null
+  readonly #onBroken: (() => void) | null
   #depth = 0
   #closed = false
+  #broken = false
 
   constructor(options: PostgresDatabaseOptions) {
     this.schema = options.schema
     this.#fence = options.fence ?? null
+    this.#onBroken = options.onBroken ?? null
     const opened = bridge().request({
       op: 'open',
       url: options.url,
@@ -75,8 +84,9 @@ export class PostgresDatabase implements SqlDatabase {
     this.#connection = opened.connection!
   }
 
+  /** A handle whose transaction was lost stays "in" it: its owner's COMMIT must fail, not pass for done. */
   get inTransaction(): boolean {
-    return this.#depth > 0
+    return this.#depth > 0 || this.#broken
   }
 
   query<Row = unknown, Params extends SqlBinding | SqlBinding[] = SqlBinding[]>(sql: string): SqlStatement<Row, Params extends any[] ? Params : [Params]> {
@@ -147,7 +157,15 @@ export class PostgresDatabase implements SqlDatabase {
     if (this.#depth === 0 && this.#fence && mode === 'run') {
       return this.transaction(() => this.#request({ op: 'query', connection: this.#connection, text: sql.text, params: values, mode }))()
     }
-    return this.#request({ op: 'query', connection: this.#connection, text: sql.text, params: values, mode })
+    const request = { op: 'query' as const, connection: this.#connection, text: sql.text, params: values, mode }
+    try {
+      return this.#request(request)
+    } catch (err) {
+      // a read outside a transaction on a connection found lost is asked again on a new one
+      const isRead = mode !== 'run' && /^\s*(SELECT|WITH)\b/i.test(sql.text)
+      if (err instanceof PostgresError && err.broken && this.#depth === 0 && !this.#broken && isRead) return this.#request(request)
+      throw err
+    }
   }
 
   #translate(sql: string): TranslatedSql {
@@ -173,6 +191,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   #end(verb: 'COMMIT' | 'ROLLBACK'): void {
+    if (this.#broken && verb === 'COMMIT') throw new PostgresError(`database ${this.schema} lost its connection inside the transaction being committed`, null, true)
     if (this.#depth === 0) return
     this.#depth = 0
     this.#request({ op: 'exec', connection: this.#connection, text: verb })
@@ -188,6 +207,16 @@ export class PostgresDatabase implements SqlDatabase {
 
   #request(request: Parameters<ReturnType<typeof bridge>['request']>[0]) {
     if (this.#closed) throw new PostgresError(`database ${this.schema} is closed`, null)
-    return bridge().request(request)
+    if (this.#broken) throw new PostgresError(`database ${this.schema} lost its connection inside a transaction; it is being reopened`, null, true)
+    try {
+      return bridge().request(request)
+    } catch (err) {
+      if (err instanceof PostgresError && err.broken && this.#depth > 0) {
+        this.#depth = 0
+        this.#broken = true
+        if (this.#onBroken) setTimeout(this.#onBroken, 0)
+      }
+      throw err
+    }
   }
 }

@@ -24,6 +24,8 @@ export interface PostgresHostOptions {
   root: string
   /** runs first in every top-level transaction of the databases opened here (lease fence) */
   fence?: (db: PostgresDatabase) => void
+  /** a database opened here lost its connection inside a transaction (database.ts) */
+  onBroken?: () => void
 }
 
 /** Creates the catalog once per database, whichever server comes first (an advisory lock orders them). */
@@ -152,6 +154,6 @@ export class PostgresHost implements DatabaseHost {
   }
 
   #connect(schema: string): PostgresDatabase {
-    return new PostgresDatabase({ url: this.#options.url, schema, fence: this.#options.fence })
+    return new PostgresDatabase({ url: this.#options.url, schema, fence: this.#options.fence, onBroken: this.#options.onBroken })
   }
 }

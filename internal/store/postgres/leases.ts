@@ -4,10 +4,12 @@
  * takes it. PostgreSQL's clock decides expiry, so the servers' clocks need not agree.
  *
  * Fencing: every lease taken gets a new `token`, and every top-level transaction of the
- * holder's project databases begins with `fence`, which reads its row `FOR SHARE` and fails
- * unless the holder and token are still its own. A taker's update waits for such a transaction
- * to end, and any later one of the old holder's fails: a paused or partitioned old owner cannot
- * write after losing the lease, whatever its clock says. (A holder paused inside a transaction is
+ * holder's project databases begins with `fence`, which reads its row `FOR KEY SHARE` and fails
+ * unless the holder and token are still its own. A taker locks the row `FOR UPDATE` first, so it
+ * waits for such a transaction to end, and any later one of the old holder's fails: a paused or
+ * partitioned old owner cannot write after losing the lease, whatever its clock says. Renewal is
+ * a plain UPDATE (a no-key update), which such a transaction does not block: the holder renews
+ * while its own write batch is open. (A holder paused inside a transaction is
  * cut off by PostgreSQL's idle-in-transaction timeout, which ends the wait.)
  */
 import type { SqlDatabase } from '../sql-database.ts'
@@ -66,16 +68,20 @@ export class LeaseTable {
   /** Takes the project's lease if nobody holds it, it expired, or it is already ours; null when another server holds it. */
   acquire(project: string): Lease | null {
     try {
-      const row = this.#db
-        .query<{ token: number }, [string, string, string, number]>(
-          `INSERT INTO leases (project, holder, address, token, expires_at)
-           VALUES (?, ?, ?, 1, clock_timestamp() + make_interval(secs => ? / 1000.0))
-           ON CONFLICT (project) DO UPDATE SET holder = excluded.holder, address = excluded.address,
-             token = leases.token + 1, expires_at = excluded.expires_at
-           WHERE leases.expires_at < clock_timestamp() OR leases.holder = excluded.holder
-           RETURNING token`,
-        )
-        .get(project, this.#holder, this.#address(), this.#ttlMs)
+      const row = this.#db.transaction(() => {
+        // waits (up to lock_timeout) for the holder's fenced transactions to end
+        this.#db.query<unknown, [string]>('SELECT 1 FROM leases WHERE project = ? FOR UPDATE').all(project)
+        return this.#db
+          .query<{ token: number }, [string, string, string, number]>(
+            `INSERT INTO leases (project, holder, address, token, expires_at)
+             VALUES (?, ?, ?, 1, clock_timestamp() + make_interval(secs => ? / 1000.0))
+             ON CONFLICT (project) DO UPDATE SET holder = excluded.holder, address = excluded.address,
+               token = leases.token + 1, expires_at = excluded.expires_at
+             WHERE leases.expires_at < clock_timestamp() OR leases.holder = excluded.holder
+             RETURNING token`,
+          )
+          .get(project, this.#holder, this.#address(), this.#ttlMs)
+      })()
       return row ? { project, token: row.token } : null
     } catch (err) {
       // the old holder is inside a transaction (lock_timeout): try again on the next round
@@ -122,7 +128,7 @@ export class LeaseTable {
   /** The fence of a holder's transactions (see the header); `db` is a project database's own connection. */
   fence(lease: Lease, db: SqlDatabase): void {
     const held = db
-      .query<{ token: number }, [string, string, number]>(`SELECT token FROM ${CATALOG_SCHEMA}.leases WHERE project = ? AND holder = ? AND token = ? FOR SHARE`)
+      .query<{ token: number }, [string, string, number]>(`SELECT token FROM ${CATALOG_SCHEMA}.leases WHERE project = ? AND holder = ? AND token = ? FOR KEY SHARE`)
       .get(lease.project, this.#holder, lease.token)
     if (!held) throw new LeaseLostError(lease.project)
   }

@@ -1,5 +1,5 @@
 /** The synchronous PostgreSQL handle against a real PostgreSQL (test/e2e/support/postgres.ts). */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PostgresError } from '../../../internal/store/postgres/bridge.ts'
 import { PostgresDatabase } from '../../../internal/store/postgres/database.ts'
 import { startPostgres } from '../../e2e/support/postgres.ts'
@@ -106,4 +106,43 @@ test('the fence runs first in every top-level transaction and can refuse it', ()
   } finally {
     fencedDb.close()
   }
+})
+
+describe('a lost connection', () => {
+  const terminate = (victim: PostgresDatabase) => {
+    const pid = victim.query<{ pid: number }, []>('SELECT pg_backend_pid() AS pid').get()!.pid
+    db.query<unknown, [number]>('SELECT pg_terminate_backend(?)').get(pid)
+  }
+
+  test('outside a transaction: the next read reconnects, with the handle’s settings', () => {
+    const other = new PostgresDatabase({ url, schema: 'unit' })
+    try {
+      other.exec("SET application_name = 'kept'")
+      terminate(other)
+      expect(other.query<{ n: number }, []>('SELECT count(*) AS n FROM items').get()!.n).toBeGreaterThan(0)
+      expect(other.query<{ name: string }, []>('SELECT current_setting(\'application_name\') AS name').get()!.name).toBe('kept')
+    } finally {
+      other.close()
+    }
+  })
+
+  test('inside a transaction: the handle refuses everything after, and its owner is told', async () => {
+    let broken = 0
+    const other = new PostgresDatabase({ url, schema: 'unit', onBroken: () => broken++ })
+    try {
+      other.exec('BEGIN')
+      other.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)').run('lost-1')
+      terminate(other)
+      expect(() => other.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)').run('lost-2')).toThrow(PostgresError)
+      // it stays in the lost transaction: committing it fails rather than passing for done
+      expect(other.inTransaction).toBe(true)
+      expect(() => other.exec('COMMIT')).toThrow(PostgresError)
+      expect(() => other.query('SELECT 1').all()).toThrow('reopened')
+      await Bun.sleep(10)
+      expect(broken).toBe(1)
+      expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM items WHERE name LIKE 'lost-%'").get()!.n).toBe(0)
+    } finally {
+      other.close()
+    }
+  })
 })
