@@ -11,7 +11,7 @@
  * Rotation (rotating-database.ts) moves and deletes databases only through the host.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
-import { migrate, openArchiveDatabase, openDatabase, type MigrationSet } from './db.ts'
+import { migrated, openArchiveDatabase, openDatabase, type MigrationSet } from './db.ts'
 import type { SqlDatabase, SqlDialect } from './sql-database.ts'
 
 export interface DatabaseHost {
@@ -43,16 +43,7 @@ const SIDE_FILES = ['-wal', '-shm', '-journal']
 
 export const sqliteHost: DatabaseHost = {
   dialect: 'sqlite',
-  open(path, migrations) {
-    const db = openDatabase(path)
-    try {
-      migrate(db, migrations)
-      return db
-    } catch (err) {
-      db.close()
-      throw err
-    }
-  },
+  open: (path, migrations) => migrated(openDatabase(path), migrations),
   openArchive: (path, migrations) => openArchiveDatabase(path, migrations),
   exists: (path) => existsSync(path),
   move(from, to) {

@@ -57,6 +57,17 @@ export function migrate(db: SqlDatabase, set: MigrationSet): void {
   }
 }
 
+/** `db` with the migrations applied, or closed when they fail. */
+export function migrated<D extends SqlDatabase>(db: D, set: MigrationSet): D {
+  try {
+    migrate(db, set)
+    return db
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}
+
 /**
  * Opens an archived database read-only. First, one written by an older version gets the later
  * migrations, and one still in WAL mode (its rotation could not switch it) leaves it; a file

@@ -57,34 +57,45 @@ test('a server that does not own the project answers 307 with the owner, for the
   expect(Object.values<any>(listed.json).map((w) => w.name)).toContain(WORKSPACE)
 }, 60_000)
 
-test('the owner killed mid fan-out: the standby takes over and the run completes, each child run once', async () => {
-  const [first, second] = await pair()
+const CHILDREN = 24
+
+/**
+ * A fan-out of CHILDREN children, each writing a marker line each time it runs, on a real worker
+ * given `hosts`; resolves once a quarter of them ran.
+ */
+async function fanOutUnderWay(server: TestServer, hosts: string): Promise<{ runId: string; wsId: string; markers: string; cli: { host: string; workspace: string } }> {
   const markers = mkdtempSync(join(tmpdir(), 'coflux-failover-'))
   cleanups.push(() => rmSync(markers, { recursive: true, force: true }))
-  const hosts = `${first.host},${second.host}`
-  const worker: TestWorker = await startTestWorker(first, { workspace: WORKSPACE, args: ['--register', '--concurrency', '4'], env: { COFLUX_HOST: hosts } })
+  const worker: TestWorker = await startTestWorker(server, { workspace: WORKSPACE, args: ['--register', '--concurrency', '4'], env: { COFLUX_HOST: hosts } })
   cleanups.push(() => worker.kill())
   const cli = { host: hosts, workspace: WORKSPACE }
-  const n = 24
-  const submitted = await coflux(['submit', 'flows/counted_fan_out', String(n), '0.3', JSON.stringify(markers), '--no-wait', '-o', 'json'], cli)
+  const submitted = await coflux(['submit', 'flows/counted_fan_out', String(CHILDREN), '0.3', JSON.stringify(markers), '--no-wait', '-o', 'json'], cli)
   expect(submitted.code).toBe(0)
-  const { runId } = submitted.json
-  const wsId = (await workspaceId(first, WORKSPACE))!
+  const wsId = (await workspaceId(server, WORKSPACE))!
+  await until(() => readdirSync(markers).length >= CHILDREN / 4, { timeoutMs: 30_000, message: 'the fan-out under way' })
+  return { runId: submitted.json.runId, wsId, markers, cli }
+}
 
-  // some children done, others running or queued: the owner dies
-  await until(() => readdirSync(markers).length >= 6, { timeoutMs: 30_000, message: 'the fan-out under way' })
-  await first.kill()
-
-  const snapshot = await waitForRun(second, wsId, runId, 90_000)
-  expect(finalResult(snapshot, runId).value.data).toBe((n * (n - 1)) / 2)
+/** The run's result is complete, and every child ran once with one result recorded. */
+async function expectCompletedOnce(server: TestServer, wsId: string, runId: string, markers: string): Promise<void> {
+  const snapshot = await waitForRun(server, wsId, runId, 90_000)
+  expect(finalResult(snapshot, runId).value.data).toBe((CHILDREN * (CHILDREN - 1)) / 2)
   for (const step of Object.values<any>(snapshot.steps)) expect(Object.keys(step.executions)).toEqual(['1'])
-  expect(readdirSync(markers).sort()).toEqual(Array.from({ length: n }, (_, i) => String(i)).sort())
+  expect(readdirSync(markers).sort()).toEqual(Array.from({ length: CHILDREN }, (_, i) => String(i)).sort())
   for (const file of readdirSync(markers)) expect(readFileSync(join(markers, file), 'utf8')).toBe('ran\n')
+}
+
+test('the owner killed mid fan-out: the standby takes over and the run completes, each child run once', async () => {
+  const [first, second] = await pair()
+  const { runId, wsId, markers, cli } = await fanOutUnderWay(first, `${first.host},${second.host}`)
+  // some children done, others running or queued: the owner dies
+  await first.kill()
+  await expectCompletedOnce(second, wsId, runId, markers)
   expect(second.stderr()).toContain('project default: serving it')
   // the CLI, its first server dead, reads the run from the standby
   const inspected = await coflux(['runs', 'inspect', runId, '-o', 'json'], cli)
   expect(inspected.code).toBe(0)
-  expect(finalResult(inspected.json, runId).value.data).toBe((n * (n - 1)) / 2)
+  expect(finalResult(inspected.json, runId).value.data).toBe((CHILDREN * (CHILDREN - 1)) / 2)
 }, 150_000)
 
 test('a graceful stop hands the project over at once; the old owner then redirects', async () => {
@@ -107,17 +118,7 @@ test('PostgreSQL drops every connection mid fan-out: the server reconnects (reop
   const databaseUrl = await (await startPostgres()).createDatabase()
   const server = await startTestServer({ databaseUrl, env: LEASE })
   cleanups.push(() => server.cleanup())
-  const markers = mkdtempSync(join(tmpdir(), 'coflux-failover-'))
-  cleanups.push(() => rmSync(markers, { recursive: true, force: true }))
-  const worker = await startTestWorker(server, { workspace: WORKSPACE, args: ['--register', '--concurrency', '4'] })
-  cleanups.push(() => worker.kill())
-  const cli = { host: server.host, workspace: WORKSPACE }
-  const n = 24
-  const submitted = await coflux(['submit', 'flows/counted_fan_out', String(n), '0.3', JSON.stringify(markers), '--no-wait', '-o', 'json'], cli)
-  expect(submitted.code).toBe(0)
-  const { runId } = submitted.json
-  const wsId = (await workspaceId(server, WORKSPACE))!
-  await until(() => readdirSync(markers).length >= 6, { timeoutMs: 30_000, message: 'the fan-out under way' })
+  const { runId, wsId, markers } = await fanOutUnderWay(server, server.host)
 
   const admin = new Bun.SQL(databaseUrl, { max: 1 })
   try {
@@ -127,9 +128,5 @@ test('PostgreSQL drops every connection mid fan-out: the server reconnects (reop
     await admin.close()
   }
 
-  const snapshot = await waitForRun(server, wsId, runId, 90_000)
-  expect(finalResult(snapshot, runId).value.data).toBe((n * (n - 1)) / 2)
-  for (const step of Object.values<any>(snapshot.steps)) expect(Object.keys(step.executions)).toEqual(['1'])
-  for (const file of readdirSync(markers)) expect(readFileSync(join(markers, file), 'utf8')).toBe('ran\n')
-  expect(readdirSync(markers)).toHaveLength(n)
+  await expectCompletedOnce(server, wsId, runId, markers)
 }, 150_000)

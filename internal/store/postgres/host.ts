@@ -12,7 +12,7 @@
  */
 import { relative } from 'node:path'
 import type { DatabaseHost } from '../database-host.ts'
-import { migrate, type MigrationSet } from '../db.ts'
+import { migrated, type MigrationSet } from '../db.ts'
 import type { SqlDatabase } from '../sql-database.ts'
 import { PostgresDatabase } from './database.ts'
 
@@ -55,14 +55,7 @@ export class PostgresHost implements DatabaseHost {
   }
 
   open(path: string, migrations: MigrationSet): SqlDatabase {
-    const db = this.#connect(this.#schemaOf(path, { create: true })!)
-    try {
-      migrate(db, migrations)
-      return db
-    } catch (err) {
-      db.close()
-      throw err
-    }
+    return migrated(this.#connect(this.#schemaOf(path, { create: true })!), migrations)
   }
 
   openArchive(path: string, migrations: MigrationSet): SqlDatabase {
