@@ -10,26 +10,7 @@ import type { S3BlobsConfig } from '../../../internal/server/blobs-url.ts'
 import { createS3Client, S3BlobStore, s3BlobStores } from '../../../internal/server/s3-blob-store.ts'
 import { startTestS3, type TestS3 } from '../../e2e/support/s3.ts'
 
-const sha256 = (bytes: Uint8Array | string): string => new Bun.CryptoHasher('sha256').update(bytes).digest('hex')
-const KEY_00 = '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d'
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
-
-/** A stream yielding `chunks`, recording whether the consumer cancelled it. */
-function streamOf(chunks: Uint8Array[], fail?: Error): { stream: ReadableStream<Uint8Array>; cancelled: () => boolean } {
-  let i = 0
-  let cancelled = false
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (i < chunks.length) controller.enqueue(chunks[i++]!)
-      else if (fail) controller.error(fail)
-      else controller.close()
-    },
-    cancel() {
-      cancelled = true
-    },
-  })
-  return { stream, cancelled: () => cancelled }
-}
+import { bytes, KEY_00, sha256, streamOf } from './support/blob-bytes.ts'
 
 const read = async (store: S3BlobStore, key: string): Promise<Buffer | null> => {
   const blob = await store.open(key)
