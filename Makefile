@@ -30,7 +30,7 @@ test: build
 demo: build
 	@bash scripts/demo.sh
 
-# make bench BENCH_ARGS="--quick --json": figures and ratios to the fork floor (scripts/bench.ts)
+# make bench BENCH_ARGS="--quick --json --store postgres": figures and ratios to the fork floor for SQLite and PostgreSQL stores (--store, default both) and the failover time (scripts/bench.ts)
 bench: build
 	@bun scripts/bench.ts $(BENCH_ARGS)
 

@@ -1,7 +1,9 @@
 /**
- * The system under test: a real `coflux server` and `coflux worker` on this machine, the HTTP calls
- * the bench makes to them, and which process is which (the server, the worker and its fork
- * template, found even when a profiler wraps them: BENCH_SERVER_PREFIX, BENCH_WORKER_PREFIX).
+ * The system under test: a real `coflux server` (its stores in SQLite files, or in a PostgreSQL
+ * database given by URL) and `coflux worker` on this machine, the HTTP calls the bench makes to
+ * them, and which process is which (the server, the worker and its fork template, found even when
+ * a profiler wraps them: BENCH_SERVER_PREFIX, BENCH_WORKER_PREFIX). The failover phase also reads
+ * their log lines, stamped when they arrive, and kills a server as a crash would.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,16 +29,32 @@ export interface Server {
   port: number
   /** the process doing the serving (below a profiler wrapper, if any) */
   pid: number
+  /** SIGTERM and wait (graceful: a lease is handed over at once) */
   stop(): Promise<void>
+  /** SIGKILL and wait (a crash: a lease is left to expire) */
+  kill(): Promise<void>
 }
 
-export async function startServer(): Promise<Server> {
+/** A log line of a server or worker and when the bench read it (Date.now(), this machine's clock). */
+export type LogListener = (line: string, at: number) => void
+
+export interface ServerOptions {
+  /** PostgreSQL for the stores (`--database-url`); SQLite files in the data directory when absent */
+  databaseUrl?: string
+  env?: Record<string, string>
+  /** the server's log lines (stderr); ignored when absent */
+  onLog?: LogListener
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<Server> {
   const data = mkdtempSync(join(tmpdir(), 'coflux-bench-'))
-  const proc = Bun.spawn([...commandFrom(process.env.BENCH_SERVER_PREFIX), 'server', '--port', '0', '--data-dir', data], {
-    env: childEnv({ COFLUX_OUTPUT: 'json' }),
+  const store = options.databaseUrl ? ['--database-url', options.databaseUrl] : []
+  const proc = Bun.spawn([...commandFrom(process.env.BENCH_SERVER_PREFIX), 'server', '--port', '0', '--data-dir', data, ...store], {
+    env: childEnv({ COFLUX_OUTPUT: 'json', ...options.env }),
     stdout: 'pipe',
-    stderr: 'ignore',
+    stderr: options.onLog ? 'pipe' : 'ignore',
   })
+  if (options.onLog && proc.stderr instanceof ReadableStream) void readLines(proc.stderr, options.onLog)
   const reader = proc.stdout.getReader()
   let port = 0
   let text = ''
@@ -50,14 +68,24 @@ export async function startServer(): Promise<Server> {
   reader.releaseLock()
   void proc.stdout.pipeTo(new WritableStream()) // keep draining: a full pipe would block the server
   const pid = processTree(proc.pid).findLast((p) => commandLine(p).includes('server')) ?? proc.pid
-  return {
-    port,
-    pid,
-    async stop() {
-      proc.kill('SIGTERM')
-      await proc.exited
-      rmSync(data, { recursive: true, force: true })
-    },
+  const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
+    proc.kill(signal)
+    await proc.exited
+    rmSync(data, { recursive: true, force: true })
+  }
+  return { port, pid, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') }
+}
+
+/** Calls `listener` with each line of `stream` as it arrives (keeps draining it, so the writer never blocks). */
+async function readLines(stream: ReadableStream<Uint8Array>, listener: LogListener): Promise<void> {
+  const decoder = new TextDecoder()
+  let buffered = ''
+  for await (const chunk of stream) {
+    const at = Date.now()
+    buffered += decoder.decode(chunk, { stream: true })
+    const lines = buffered.split('\n')
+    buffered = lines.pop()!
+    for (const line of lines) listener(line, at)
   }
 }
 
@@ -78,6 +106,8 @@ export interface WorkerOptions {
   adapter?: string
   env?: Record<string, string>
   prefix?: string
+  /** the worker's log lines (stderr); ignored when absent */
+  onLog?: LogListener
 }
 
 /** Starts a worker and waits until its session has declared its targets. */
@@ -93,8 +123,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       ...options.env,
     }),
     stdout: 'ignore',
-    stderr: 'ignore',
+    stderr: options.onLog ? 'pipe' : 'ignore',
   })
+  if (options.onLog && proc.stderr instanceof ReadableStream) void readLines(proc.stderr, options.onLog)
   const worker: Worker = {
     pid: proc.pid,
     templatePid: null,

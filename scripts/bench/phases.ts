@@ -2,13 +2,13 @@
  * The measured runs: a fan-out (throughput and CPU per execution of every process), a chain
  * (per-call latency), a mixed run (sustained dispatch rate, drift, server memory) and the same
  * fan-out on a worker that spawns instead of forking. Times come from the run snapshot (server
- * clock); CPU from /proc.
+ * clock); CPU from /proc, including the PostgreSQL cluster's when the stores are there.
  */
 import { join } from 'node:path'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createWorkspace, REPO, runSnapshot, startWorker, submit, waitForRun, type Server, type Worker } from './cluster.ts'
-import { cpuDelta, cpuTimes, memory, type CpuTimes } from './proc.ts'
+import { cpuDelta, cpuTimes, memory, treeCpuTimes, type CpuTimes } from './proc.ts'
 import { percentile, rateOf } from './stats.ts'
 
 export interface Target {
@@ -16,6 +16,8 @@ export interface Target {
   ws: string
   server: Server
   worker: Worker
+  /** the PostgreSQL cluster's postmaster, or null when the stores are SQLite files */
+  databasePid: number | null
 }
 
 export interface FanOut {
@@ -25,10 +27,11 @@ export interface FanOut {
   seconds: number
   perSecond: number
   /** CPU ms per execution; `executors` are the forked children, reaped by the template (or by
-   * the worker when it spawns them) */
-  cpuMsPerExecution: { server: number; worker: number; template: number | null; executors: number; total: number }
+   * the worker when it spawns them); `database` the whole PostgreSQL cluster (null with SQLite,
+   * whose work is the server's own) */
+  cpuMsPerExecution: { server: number; worker: number; template: number | null; executors: number; database: number | null; total: number }
   /** the raw /proc deltas over the fan-out, ms (own and reaped children's) */
-  cpuMs: { server: CpuTimes; worker: CpuTimes; template: CpuTimes | null }
+  cpuMs: { server: CpuTimes; worker: CpuTimes; template: CpuTimes | null; database: CpuTimes | null }
 }
 
 export async function fanOut(t: Target, tasks: number): Promise<FanOut> {
@@ -43,19 +46,21 @@ export async function fanOut(t: Target, tasks: number): Promise<FanOut> {
   const server = cpuDelta(before.server, after.server)
   const worker = cpuDelta(before.worker, after.worker)
   const template = before.template && after.template ? cpuDelta(before.template, after.template) : null
+  const database = before.database && after.database ? cpuDelta(before.database, after.database) : null
   const cpu = {
     server: per(server, 'self'),
     worker: per(worker, 'self'),
     template: template ? per(template, 'self') : null,
     executors: template ? per(template, 'children') : per(worker, 'children'),
+    database: database ? per(database, 'self') + per(database, 'children') : null,
   }
   return {
     tasks,
     executions,
     seconds,
     perSecond: executions / seconds,
-    cpuMsPerExecution: { ...cpu, total: cpu.server + cpu.worker + (cpu.template ?? 0) + cpu.executors },
-    cpuMs: { server, worker, template },
+    cpuMsPerExecution: { ...cpu, total: cpu.server + cpu.worker + (cpu.template ?? 0) + cpu.executors + (cpu.database ?? 0) },
+    cpuMs: { server, worker, template, database },
   }
 }
 
@@ -63,9 +68,10 @@ interface Sample {
   server: CpuTimes
   worker: CpuTimes
   template: CpuTimes | null
+  database: CpuTimes | null
 }
 
-/** CPU of the three processes, once the reaper's children total has stopped moving (an exited
+/** CPU of the three processes (and the PostgreSQL cluster), once the reaper's children total has stopped moving (an exited
  * executor is counted only when reaped). */
 async function sample(t: Target): Promise<Sample> {
   const reaper = t.worker.templatePid ?? t.worker.pid
@@ -81,6 +87,7 @@ async function sample(t: Target): Promise<Sample> {
       server: cpuTimes(t.server.pid),
       worker: cpuTimes(t.worker.pid),
       template: t.worker.templatePid === null ? null : cpuTimes(t.worker.templatePid),
+      database: t.databasePid === null ? null : treeCpuTimes(t.databasePid),
     }
   } catch (err) {
     throw new Error(`a measured process is gone (the fork template restarted?): ${(err as Error).message}`)
@@ -178,7 +185,7 @@ export async function spawnFanOut(port: number, concurrency: number, tasks: numb
   }
 }
 
-function executionsOf(snap: any): any[] {
+export function executionsOf(snap: any): any[] {
   return Object.values<any>(snap.steps).flatMap((s) => Object.values<any>(s.executions))
 }
 

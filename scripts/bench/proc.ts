@@ -31,6 +31,23 @@ export function cpuTimes(pid: number): CpuTimes {
   return stat(pid).cpu
 }
 
+/**
+ * CPU of a whole process tree (a PostgreSQL cluster: the postmaster, its backends and background
+ * processes): `self` sums every live process's own, `children` is what the root has reaped (a
+ * backend that exited moves from the one to the other, so deltas stay whole).
+ */
+export function treeCpuTimes(root: number): CpuTimes {
+  let self = 0
+  for (const pid of processTree(root)) {
+    try {
+      self += stat(pid).cpu.self
+    } catch {
+      // exited while we looked: now in the root's children
+    }
+  }
+  return { self, children: stat(root).cpu.children }
+}
+
 export function cpuDelta(before: CpuTimes, after: CpuTimes): CpuTimes {
   return { self: after.self - before.self, children: after.children - before.children }
 }

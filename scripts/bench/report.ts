@@ -7,7 +7,14 @@
 import type { Floor } from './floor.ts'
 import type { Chain, FanOut, Mixed } from './phases.ts'
 
+/** Where the server keeps its stores: SQLite files (the default), or a PostgreSQL database. */
+export type Store = 'sqlite' | 'postgres'
+
+export const STORE_NAMES: Record<Store, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
+
 export interface Measurements {
+  /** `database`: PostgreSQL's version, null with SQLite */
+  store: { kind: Store; database: string | null }
   machine: { cores: number; cpu: string; concurrency: number; cpuTickMs: number; isQuick: boolean }
   floor: Floor
   fanOut: FanOut
@@ -77,7 +84,9 @@ export function renderText(r: Report): string {
   const { machine, floor, fanOut, chain, mixed, ratios } = r
   const cpu = fanOut.cpuMsPerExecution
   const template = cpu.template === null ? 'no template (executors spawned)' : `template ${f(cpu.template, 2)} ms (${f(ratios.templateOverFloorParent!, 2)}× the floor's parent)`
+  const database = cpu.database === null ? '' : `, PostgreSQL ${f(cpu.database, 2)} ms (every process of the cluster)`
   const lines = [
+    `store: ${STORE_NAMES[r.store.kind]}${r.store.database ? ` ${r.store.database}` : ' files'}`,
     `machine: ${machine.cores} cores, ${machine.cpu}; worker concurrency ${machine.concurrency}; /proc CPU resolution ${f(machine.cpuTickMs, 0)} ms${machine.isQuick ? '; --quick' : ''}`,
     '',
     `fork floor: python ${floor.pythonVersion} started like the worker's fork template${floor.source === 'fallback' ? ' (NO TEMPLATE FOUND: python3 + src/python instead)' : ''},`,
@@ -89,7 +98,7 @@ export function renderText(r: Report): string {
     '',
     `fan-out of ${fanOut.tasks} no-op tasks: ${fanOut.executions} executions in ${f(fanOut.seconds, 2)} s, ${f(fanOut.perSecond, 0)}/s = ${f(ratios.fanOutOfCeiling, 2)} of the ceiling`,
     `  CPU per execution   server ${f(cpu.server, 2)} ms, worker ${f(cpu.worker, 2)} ms, ${template},`,
-    `                      executors ${f(cpu.executors, 2)} ms (${f(ratios.executorOverFloorChild, 2)}× the floor's child); total ${f(cpu.total, 2)} ms (floor ${f(floor.cpuMs, 2)})`,
+    `                      executors ${f(cpu.executors, 2)} ms (${f(ratios.executorOverFloorChild, 2)}× the floor's child)${database}; total ${f(cpu.total, 2)} ms (floor ${f(floor.cpuMs, 2)})`,
     `  CPU-bound limit     ${f(ratios.fanOutCpuBoundPerSecond, 0)}/s at that total (${r.machine.cores} cores ÷ ${f(cpu.total, 2)} ms); the fan-out reached ${f(fanOut.perSecond / ratios.fanOutCpuBoundPerSecond, 2)} of it`,
     `  spawning a fresh interpreter per execution instead (${r.spawn.tasks} tasks): ${f(r.spawn.perSecond, 0)}/s (forking is ${f(ratios.forkOverSpawn)}× faster)`,
     '',
