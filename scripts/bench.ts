@@ -23,7 +23,7 @@
  *   --json    one JSON object on stdout, with one object per store (progress stays on stderr)
  * Environment: BENCH_SERVER_PREFIX / BENCH_WORKER_PREFIX wrap the server / worker command (a
  * profiler, e.g. "bun --cpu-prof cmd/coflux/main.ts"), BENCH_CONCURRENCY (8),
- * BENCH_WORKER_LOG_LEVEL (info).
+ * BENCH_WORKER_LOG_LEVEL (info), BENCH_LEASE_TTL_MS (the failover's lease, 2000).
  */
 import { availableParallelism, cpus } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -61,8 +61,8 @@ const sizes = isQuick
   ? { floor: 200, fanOut: 200, chain: 50, mixed: 1000, spawnFanOut: 50, failoverTasks: 200, failovers: 1 }
   : { floor: 500, fanOut: 1000, chain: 200, mixed: 10_000, spawnFanOut: 200, failoverTasks: 500, failovers: 3 }
 // short enough that a takeover is quick to measure, long enough that renewals every ttl/5 are not
-// missed on a loaded machine (the failover tests use the same)
-const FAILOVER_LEASE_TTL_MS = 2000
+// missed on a loaded machine (the failover tests use the same); the server's default is 6000
+const FAILOVER_LEASE_TTL_MS = Number(process.env.BENCH_LEASE_TTL_MS ?? 2000)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const cores = availableParallelism()
 

@@ -58,7 +58,7 @@ const ROWS: Row[] = [
 export function renderSideBySide(sqlite: Report, postgres: Report): string {
   const cell = (x: number | null, digits = 1) => (x === null ? '—' : f(x, digits)).padStart(10)
   const lines = [
-    `side by side: ${'SQLite'.padStart(10)} ${'PostgreSQL'.padStart(10)}   PostgreSQL ÷ SQLite`,
+    `side by side${' '.repeat(38)}${'SQLite'.padStart(10)} ${'PostgreSQL'.padStart(10)}   PostgreSQL ÷ SQLite`,
     ...ROWS.map((row) => {
       const [a, b] = [row.pick(sqlite), row.pick(postgres)]
       const ratio = a !== null && b !== null && a !== 0 ? `${f(b / a, 2)}×` : ''
