@@ -119,7 +119,7 @@ export class InputStore {
       insertPrompt: db.query<{ id: number }, [Uint8Array, string, string]>(
         'INSERT INTO prompts (hash, template, placeholders) VALUES (?, ?, ?) RETURNING id',
       ),
-      nextNumber: db.query<{ n: number | null }, [number]>('SELECT MAX(number) AS n FROM inputs WHERE run_id = ?'),
+      nextNumber: db.query<{ n: number | null }, [number]>('SELECT number AS n FROM inputs WHERE run_id = ? ORDER BY number DESC LIMIT 1'),
       insert: db.query<{ id: number }, any[]>(
         'INSERT INTO inputs (external_id, run_id, number, workspace_id, prompt_id, schema, key, title, actions, initial, requires, execution_id, created_at) ' +
           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',

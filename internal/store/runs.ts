@@ -182,7 +182,7 @@ export class RunStore {
         `SELECT ${RUN_COLUMNS} FROM runs WHERE idempotency_key = ? AND created_at >= ? ORDER BY id LIMIT 1`,
       ),
       runsForParent: db.query<RunRow, [number]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE parent_execution_id = ?`),
-      nextStepNumber: db.query<{ n: number | null }, [number]>('SELECT MAX(number) AS n FROM steps WHERE run_id = ?'),
+      nextStepNumber: db.query<{ n: number | null }, [number]>('SELECT number AS n FROM steps WHERE run_id = ? ORDER BY number DESC LIMIT 1'),
       insertStep: db.query<{ id: number }, any[]>(
         'INSERT INTO steps (run_id, number, parent_execution_id, module, target, type, priority, wait_for, cache_config, cache_key, defer_key, memo_key, retry_limit, resume_limit, concurrency_key, concurrency_limit, backoff_min, backoff_max, recurrent, delay, timeout, requires, arguments, created_at) ' +
           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',

@@ -19,6 +19,11 @@ export type QueryMode = 'rows' | 'values' | 'run'
 export interface QueryRequest {
   op: 'query'
   connection: number
+  /**
+   * Statements without parameters run first, in the same request (a deferred BEGIN or SAVEPOINT,
+   * database.ts): a transaction's opening costs no round trip of its own.
+   */
+  prelude?: string
   text: string
   params: SqlBinding[]
   mode: QueryMode

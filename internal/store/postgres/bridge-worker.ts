@@ -121,9 +121,21 @@ async function run(connection: Connection, request: Exclude<BridgeRequest, OpenR
     if (/^\s*SET\s+(?!LOCAL\b|CONSTRAINTS\b|TRANSACTION\b)/i.test(request.text)) connection.settings.push(request.text)
     return { ok: true }
   }
-  const query = reserved.unsafe(request.text, request.params as unknown[])
+  // sent together: the prelude's simple query and the statement go out without waiting between them
+  const prelude = request.prelude ? reserved.unsafe(request.prelude).execute() : null
+  const unsent = reserved.unsafe(request.text, request.params as unknown[])
+  const query = request.mode === 'values' ? unsent.values() : unsent
+  if (prelude) {
+    query.execute()
+    try {
+      await prelude
+    } catch (err) {
+      query.catch(() => {}) // fails with it; the prelude's error is the one to report
+      throw err
+    }
+  }
   if (request.mode === 'values') {
-    const result = (await query.values()) as unknown[][] & { columns?: Column[]; count?: number | null }
+    const result = (await query) as unknown[][] & { columns?: Column[]; count?: number | null }
     const convert = converters(result.columns)
     const values = result.map((row) => row.map((v, i) => (convert[i] ? convert[i]!(v) : v)))
     return { ok: true, values, count: result.count ?? values.length }

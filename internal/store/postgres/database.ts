@@ -5,10 +5,13 @@
  *
  * Transactions nest as in bun:sqlite: the outermost is BEGIN … COMMIT, inner ones savepoints.
  * `exec('BEGIN')` / `exec('COMMIT')` (the orchestrator's write batch) are tracked the same way.
+ * BEGIN, SAVEPOINT and RELEASE wait for the next statement and travel with it (a transaction's
+ * round trips are its statements and its COMMIT); a savepoint in which nothing ran is never sent,
+ * nor a transaction in which nothing ran.
  */
 import type { SqlBinding, SqlChanges, SqlDatabase, SqlDialect, SqlStatement } from '../sql-database.ts'
 import { bridge, PostgresError } from './bridge.ts'
-import type { QueryMode } from './bridge-protocol.ts'
+import type { BridgeSuccess, QueryMode } from './bridge-protocol.ts'
 import { toPostgres, type TranslatedSql } from './dialect.ts'
 
 export interface PostgresDatabaseOptions {
@@ -69,6 +72,11 @@ export class PostgresDatabase implements SqlDatabase {
   #depth = 0
   #closed = false
   #broken = false
+  /** statements without parameters deferred to the next request (BEGIN, SAVEPOINT, RELEASE) */
+  #pending: string[] = []
+  /** whether the open transaction's BEGIN has been sent */
+  #begun = false
+  #roundTrips = 0
 
   constructor(options: PostgresDatabaseOptions) {
     this.schema = options.schema
@@ -82,6 +90,11 @@ export class PostgresDatabase implements SqlDatabase {
       idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 30_000,
     })
     this.#connection = opened.connection!
+  }
+
+  /** Requests this handle has made of PostgreSQL (each one a round trip through the bridge). */
+  get roundTrips(): number {
+    return this.#roundTrips
   }
 
   /** A handle whose transaction was lost stays "in" it: its owner's COMMIT must fail, not pass for done. */
@@ -104,30 +117,31 @@ export class PostgresDatabase implements SqlDatabase {
     if (word === 'ROLLBACK') return this.#end('ROLLBACK')
     // SQLite's tuning (journal mode, checkpoints, foreign keys) means nothing here
     if (/^\s*PRAGMA\b/i.test(sql)) return
-    this.#request({ op: 'exec', connection: this.#connection, text: sql })
+    const pending = this.#takePending()
+    this.#request({ op: 'exec', connection: this.#connection, text: pending ? `${pending}; ${sql}` : sql })
   }
 
   transaction<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
     return (...args: A) => {
       const savepoint = this.#depth > 0 ? `s${this.#depth}` : null
       if (savepoint) {
-        this.#request({ op: 'exec', connection: this.#connection, text: `SAVEPOINT ${savepoint}` })
+        this.#pending.push(`SAVEPOINT ${savepoint}`)
         this.#depth++
       } else this.#begin()
       try {
         const result = fn(...args)
         if (savepoint) {
           this.#depth--
-          this.#request({ op: 'exec', connection: this.#connection, text: `RELEASE SAVEPOINT ${savepoint}` })
+          this.#closeSavepoint(savepoint, `RELEASE SAVEPOINT ${savepoint}`)
         } else this.#end('COMMIT')
         return result
       } catch (err) {
         if (savepoint) {
           this.#depth--
-          this.#rollbackQuietly(`ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`)
+          this.#closeSavepoint(savepoint, null)
         } else {
           this.#depth = 0
-          this.#rollbackQuietly('ROLLBACK')
+          this.#rollbackQuietly()
         }
         throw err
       }
@@ -145,7 +159,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   /** Runs a translated statement; its parameters are positional, or one object of named values. */
-  run(sql: TranslatedSql, params: SqlBinding[], mode: QueryMode) {
+  run(sql: TranslatedSql, params: SqlBinding[], mode: QueryMode): BridgeSuccess {
     let values: SqlBinding[] = params
     if (sql.names.length > 0) {
       const named = (params[0] ?? {}) as Record<string, SqlBinding>
@@ -155,9 +169,9 @@ export class PostgresDatabase implements SqlDatabase {
     if (sql.text === '') return { ok: true as const, rows: [], values: [], count: 0 }
     // a write outside any transaction is fenced too: it gets a transaction of its own
     if (this.#depth === 0 && this.#fence && mode === 'run') {
-      return this.transaction(() => this.#request({ op: 'query', connection: this.#connection, text: sql.text, params: values, mode }))()
+      return this.transaction(() => this.run(sql, params, mode))()
     }
-    const request = { op: 'query' as const, connection: this.#connection, text: sql.text, params: values, mode }
+    const request = { op: 'query' as const, connection: this.#connection, text: sql.text, params: values, mode, prelude: this.#takePending() }
     try {
       return this.#request(request)
     } catch (err) {
@@ -179,13 +193,14 @@ export class PostgresDatabase implements SqlDatabase {
 
   #begin(): void {
     if (this.#depth > 0) throw new PostgresError('cannot start a transaction within a transaction', null)
-    this.#request({ op: 'exec', connection: this.#connection, text: 'BEGIN' })
+    this.#pending = ['BEGIN']
+    this.#begun = false
     this.#depth = 1
     try {
       this.#fence?.(this)
     } catch (err) {
       this.#depth = 0
-      this.#rollbackQuietly('ROLLBACK')
+      this.#rollbackQuietly()
       throw err
     }
   }
@@ -194,10 +209,28 @@ export class PostgresDatabase implements SqlDatabase {
     if (this.#broken && verb === 'COMMIT') throw new PostgresError(`database ${this.schema} lost its connection inside the transaction being committed`, null, true)
     if (this.#depth === 0) return
     this.#depth = 0
-    this.#request({ op: 'exec', connection: this.#connection, text: verb })
+    if (verb === 'ROLLBACK') return this.#rollbackQuietly(true)
+    // nothing reached PostgreSQL since BEGIN was deferred: there is nothing to commit
+    if (!this.#begun) {
+      this.#pending = []
+      return
+    }
+    this.#begun = false
+    const text = this.#takePending()
+    this.#request({ op: 'exec', connection: this.#connection, text: text ? `${text}; COMMIT` : 'COMMIT' })
   }
 
-  #rollbackQuietly(text: string): void {
+  /** Leaves a savepoint: released (`release`) or rolled back to (null); unsent when nothing ran in it. */
+  #closeSavepoint(savepoint: string, release: string | null): void {
+    if (this.#pending.at(-1) === `SAVEPOINT ${savepoint}`) {
+      this.#pending.pop()
+      return
+    }
+    if (release) {
+      this.#pending.push(release)
+      return
+    }
+    const text = [...this.#pending.splice(0), `ROLLBACK TO SAVEPOINT ${savepoint}`, `RELEASE SAVEPOINT ${savepoint}`].join('; ')
     try {
       this.#request({ op: 'exec', connection: this.#connection, text })
     } catch {
@@ -205,9 +238,29 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
+  /** The deferred statements, joined, for the request about to go; BEGIN among them is sent by it. */
+  #takePending(): string | undefined {
+    if (this.#pending.length === 0) return undefined
+    if (this.#pending[0] === 'BEGIN') this.#begun = true
+    return this.#pending.splice(0).join('; ')
+  }
+
+  #rollbackQuietly(throwing = false): void {
+    this.#pending = []
+    if (!this.#begun) return
+    this.#begun = false
+    try {
+      this.#request({ op: 'exec', connection: this.#connection, text: 'ROLLBACK' })
+    } catch (err) {
+      // the connection is gone, and the transaction with it
+      if (throwing) throw err
+    }
+  }
+
   #request(request: Parameters<ReturnType<typeof bridge>['request']>[0]) {
     if (this.#closed) throw new PostgresError(`database ${this.schema} is closed`, null)
     if (this.#broken) throw new PostgresError(`database ${this.schema} lost its connection inside a transaction; it is being reopened`, null, true)
+    this.#roundTrips++
     try {
       return bridge().request(request)
     } catch (err) {

@@ -72,6 +72,49 @@ test('transactions commit, roll back, and nest as savepoints', () => {
   expect(names()).toEqual(['t1', 't3', 't4', 't5'])
 })
 
+test('BEGIN, SAVEPOINT and RELEASE travel with the next statement; what ran nothing is never sent', () => {
+  const insert = db.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)')
+  const names = () => db.query<{ name: string }, []>("SELECT name FROM items WHERE name LIKE 'd%' ORDER BY name").all().map((r) => r.name)
+  const trips = (fn: () => void) => {
+    const before = db.roundTrips
+    fn()
+    return db.roundTrips - before
+  }
+  expect(trips(() => db.transaction(() => {})())).toBe(0)
+  expect(trips(() => db.transaction(() => db.transaction(() => {})())())).toBe(0)
+  // BEGIN with the insert, SAVEPOINT with the next one, RELEASE with COMMIT
+  expect(trips(() => db.transaction(() => {
+    insert.run('d1')
+    db.transaction(() => insert.run('d2'))()
+    db.transaction(() => {})()
+  })())).toBe(3)
+  // a savepoint rolled back: only its own writes go, in savepoints nested three deep
+  db.transaction(() => {
+    insert.run('d3')
+    expect(() => db.transaction(() => {
+      insert.run('d4')
+      db.transaction(() => insert.run('d5'))()
+      expect(() => db.transaction(() => insert.run('d1'))()).toThrow(PostgresError)
+      insert.run('d6')
+      throw new Error('undo d4-d6')
+    })()).toThrow('undo d4-d6')
+    expect(() => db.transaction(() => {
+      throw new Error('nothing ran')
+    })()).toThrow('nothing ran')
+    insert.run('d7')
+  })()
+  expect(names()).toEqual(['d1', 'd2', 'd3', 'd7'])
+  expect(trips(() => {
+    db.exec('BEGIN')
+    db.exec('ROLLBACK')
+  })).toBe(0)
+  db.exec('BEGIN')
+  insert.run('d8')
+  db.exec('ROLLBACK')
+  expect(names()).toEqual(['d1', 'd2', 'd3', 'd7'])
+  expect(db.inTransaction).toBe(false)
+})
+
 test('errors carry the SQLSTATE; PRAGMA does nothing', () => {
   try {
     db.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)').run('a')
