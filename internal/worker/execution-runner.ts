@@ -9,9 +9,7 @@
  * process is killed and nothing but the termination is reported, except `put_timeout`). A
  * suspension is answered before the process ends: its input is closed, then it is killed.
  */
-import { existsSync, mkdtempSync, rmdirSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { HEARTBEAT_STATE, LOG_LEVEL, type HeartbeatState } from '../protocol/executor.ts'
 import { splitExecutionId } from '../protocol/ids.ts'
@@ -22,6 +20,7 @@ import { ExecutionMessages, type MessageServices, type MessageTarget } from './e
 import type { Executor, ExecutorEvent, ExecutorListener, ExitStatus } from './executor.ts'
 import type { HeldExecution } from './executions.ts'
 import type { ExecutorPool } from './executor-pool.ts'
+import { remove, type WorkingDirectories } from './working-dirs.ts'
 
 /** names each execution's transfer directory uniquely within the worker's private directory */
 let transferCounter = 0
@@ -32,8 +31,8 @@ export const EXIT_GRACE_MS = 5_000
 export interface RunnerServices extends MessageServices {
   deliveries: Deliveries
   executorPool: ExecutorPool
-  /** parent of `coflux-exec-*`; the system temp dir by default */
-  tempRoot?: string
+  /** each execution's working directory */
+  workingDirs: WorkingDirectories
   /**
    * A private directory (the worker's own, mode 0700) in which each execution's `temp_dir` is
    * named but not created: the adapter creates it when it writes its first transfer file, which
@@ -176,8 +175,7 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
   // -- lifecycle --------------------------------------------------------------------------------
 
   async #prepare(): Promise<unknown[]> {
-    // one syscall: cheaper than the thread-pool round trip of the async variant
-    this.workingDir = mkdtempSync(join(this.services.tempRoot ?? tmpdir(), 'coflux-exec-'))
+    this.workingDir = this.services.workingDirs.take()
     // a directory costs a disk block and its removal a discard; most executions need none
     this.#tempDir = join(this.services.transferRoot, `coflux-xfer-${++transferCounter}`)
     return Promise.all(this.#arguments.map((arg) => this.services.values.toExecutor(arg)))
@@ -276,8 +274,10 @@ export class ExecutionRunner implements HeldExecution, MessageTarget, ExecutorLi
     this.#clearTimers()
     this.#messages.cancelRequests()
     await this.#messages.idle()
-    const dirs = [this.workingDir, existsSync(this.#tempDir) ? this.#tempDir : ''].filter((dir) => dir !== '')
-    await Promise.all(dirs.map(removeDirectory))
+    await Promise.all([
+      this.workingDir ? this.services.workingDirs.release(this.workingDir, this.#executor?.pid ?? null) : null,
+      existsSync(this.#tempDir) ? remove(this.#tempDir) : null,
+    ])
     this.services.metrics.finish(this.id)
     if (!this.#isForgotten) this.services.deliveries.terminate(this.id)
     const outcome = this.#outcome ?? 'aborted'
@@ -303,20 +303,4 @@ function capturedStderrLine(event: ExecutorEvent): string | null {
 
 function formatElapsed(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(2)}s`
-}
-
-/**
- * Most executions leave their working directory empty: one `rmdir` then. Anything else (files
- * the user wrote, possibly many) is removed asynchronously so the event loop never blocks on it.
- * The `rmdir` stays synchronous although, on a disk mounted with `discard`, it waits for the
- * device (0.1–1 ms): moved to the thread pool, it cost the worker as much CPU and the server
- * more (its frames then arrived one by one, each in its own turn) in the fan-out bench.
- */
-async function removeDirectory(dir: string): Promise<void> {
-  try {
-    rmdirSync(dir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    await rm(dir, { recursive: true, force: true }).catch(() => {})
-  }
 }

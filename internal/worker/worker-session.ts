@@ -4,6 +4,7 @@
  * (re)start; a `--watch` reload or shutdown drains it and closes it.
  */
 import type { ConsolaInstance } from 'consola'
+import { tmpdir } from 'node:os'
 import type { ApiClient, BlobStores } from '../client/index.ts'
 import type { DeclaredTargets } from '../protocol/executor.ts'
 import type { NewLogEntry } from '../protocol/logs.ts'
@@ -18,6 +19,7 @@ import { ExecutorStartError } from './executor.ts'
 import { MetricRecorder } from './metrics.ts'
 import { ExecutorPool, type ExecutorLauncher } from './executor-pool.ts'
 import { ValueConverter } from './value-converter.ts'
+import { WorkingDirectories } from './working-dirs.ts'
 
 export interface BatchSettings {
   batchSize: number
@@ -65,6 +67,7 @@ export class WorkerSession {
   #onFatal!: (error: Error) => void
   #isDraining = false
   readonly #values: ValueConverter
+  readonly #workingDirs: WorkingDirectories
 
   constructor(readonly options: WorkerSessionOptions) {
     const { client, log } = options
@@ -111,6 +114,8 @@ export class WorkerSession {
     })
     this.metrics = new MetricRecorder(this.metricBatcher, log)
     this.#values = new ValueConverter(options.blobs, options.blobCacheDir, options.blobThreshold)
+    // enough for every running and waiting execution to end at once and leave its directory
+    this.#workingDirs = new WorkingDirectories(options.tempRoot ?? tmpdir(), Math.max(8, 2 * options.concurrency))
   }
 
   get isDraining(): boolean {
@@ -156,6 +161,7 @@ export class WorkerSession {
     await Promise.all([this.logs.flush(deadline), this.metricBatcher.flush(deadline)])
     this.table.stopHeartbeats()
     await this.executorPool.stop()
+    this.#workingDirs.close()
     await this.connection.close()
   }
 
@@ -192,7 +198,7 @@ export class WorkerSession {
     const id = params[0]
     // the server may re-send an execute it believes lost (semantics.md §20.6)
     if (this.table.has(id) || this.deliveries.has(id)) return
-    const { log, blobs, tempRoot, transferRoot } = this.options
+    const { log, blobs, transferRoot } = this.options
     const runner = new ExecutionRunner(
       {
         connection: this.connection,
@@ -203,7 +209,7 @@ export class WorkerSession {
         logs: this.logs,
         metrics: this.metrics,
         log,
-        tempRoot,
+        workingDirs: this.#workingDirs,
         transferRoot,
       },
       params,
