@@ -14,6 +14,7 @@
  * counts too). With PostgreSQL, one more phase:
  *   4. failover: two servers on one database with a short lease, the owner killed mid fan-out;
  *      the time to the standby's first dispatch and to the run's completion (median of 3).
+ * Profile findings behind the figures: scripts/bench/FINDINGS.md.
  * Prints the figures with ✓/✗ against the targets, each store's and then both side by side; never
  * fails on a miss.
  *
