@@ -11,7 +11,7 @@
  */
 import { hostname } from 'node:os'
 import { ApiError } from '../protocol/errors.ts'
-import { LeaseLostError, LeaseTable, PostgresHost, type Lease, type LeaseOwner, type SqlDatabase } from '../store/index.ts'
+import { FENCE_SQLSTATE, LeaseLostError, LeaseTable, PostgresHost, type Fence, type Lease, type LeaseOwner } from '../store/index.ts'
 
 /** 307: another server serves the project. */
 export class NotOwnerError extends ApiError {
@@ -96,14 +96,13 @@ export class ProjectOwnership {
   claim(project: string, on: { lost: () => void; broken: () => void }): Claim {
     const lease = this.#leases.acquire(project)
     if (!lease) throw this.#elsewhere(project, this.#leases.owner(project))
-    const leases = this.#leases
-    const fence = (db: SqlDatabase) => {
-      try {
-        leases.fence(lease, db)
-      } catch (err) {
-        if (err instanceof LeaseLostError) setTimeout(on.lost, 0)
-        throw err
-      }
+    const fence: Fence = {
+      statement: this.#leases.fenceStatement(lease),
+      sqlstate: FENCE_SQLSTATE,
+      failure: () => {
+        setTimeout(on.lost, 0)
+        return new LeaseLostError(project)
+      },
     }
     const host = new PostgresHost({ url: this.#options.url, root: this.#options.root, fence, onBroken: on.broken })
     return { lease, host }

@@ -21,13 +21,24 @@ export interface PostgresDatabaseOptions {
   /** a connection idle this long inside a transaction is closed by PostgreSQL (a paused owner) */
   idleInTransactionTimeoutMs?: number
   /** runs first in every top-level transaction (the project lease's fence) */
-  fence?: (db: PostgresDatabase) => void
+  fence?: Fence
   /**
    * The connection was lost inside a transaction: its writes are gone while its owner's memory
    * holds them, so this handle refuses everything from then on and its owner reopens from the
    * store (a lost connection outside a transaction just reconnects).
    */
   onBroken?: () => void
+}
+
+/**
+ * A statement without parameters that starts every top-level transaction, sent with its BEGIN
+ * (no round trip of its own), and fails with SQLSTATE `sqlstate` when the handle may no longer
+ * write; the transaction's first statement then throws `failure()` instead.
+ */
+export interface Fence {
+  statement: string
+  sqlstate: string
+  failure: () => Error
 }
 
 class PostgresStatement<Row, Params extends SqlBinding[]> implements SqlStatement<Row, Params> {
@@ -67,7 +78,7 @@ export class PostgresDatabase implements SqlDatabase {
   readonly schema: string
   readonly #connection: number
   readonly #statements = new Map<string, TranslatedSql>()
-  readonly #fence: ((db: PostgresDatabase) => void) | null
+  readonly #fence: Fence | null
   readonly #onBroken: (() => void) | null
   #depth = 0
   #closed = false
@@ -193,16 +204,9 @@ export class PostgresDatabase implements SqlDatabase {
 
   #begin(): void {
     if (this.#depth > 0) throw new PostgresError('cannot start a transaction within a transaction', null)
-    this.#pending = ['BEGIN']
+    this.#pending = this.#fence ? ['BEGIN', this.#fence.statement] : ['BEGIN']
     this.#begun = false
     this.#depth = 1
-    try {
-      this.#fence?.(this)
-    } catch (err) {
-      this.#depth = 0
-      this.#rollbackQuietly()
-      throw err
-    }
   }
 
   #end(verb: 'COMMIT' | 'ROLLBACK'): void {
@@ -269,6 +273,7 @@ export class PostgresDatabase implements SqlDatabase {
         this.#broken = true
         if (this.#onBroken) setTimeout(this.#onBroken, 0)
       }
+      if (err instanceof PostgresError && this.#fence && err.code === this.#fence.sqlstate) throw this.#fence.failure()
       throw err
     }
   }

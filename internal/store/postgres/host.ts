@@ -14,7 +14,7 @@ import { relative } from 'node:path'
 import type { DatabaseHost } from '../database-host.ts'
 import { migrated, type MigrationSet } from '../db.ts'
 import type { SqlDatabase } from '../sql-database.ts'
-import { PostgresDatabase } from './database.ts'
+import { PostgresDatabase, type Fence } from './database.ts'
 
 export const CATALOG_SCHEMA = 'coflux'
 
@@ -23,7 +23,7 @@ export interface PostgresHostOptions {
   /** the data directory: database paths are named relative to it */
   root: string
   /** runs first in every top-level transaction of the databases opened here (lease fence) */
-  fence?: (db: PostgresDatabase) => void
+  fence?: Fence
   /** a database opened here lost its connection inside a transaction (database.ts) */
   onBroken?: () => void
 }

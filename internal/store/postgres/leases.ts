@@ -4,7 +4,8 @@
  * takes it. PostgreSQL's clock decides expiry, so the servers' clocks need not agree.
  *
  * Fencing: every lease taken gets a new `token`, and every top-level transaction of the
- * holder's project databases begins with `fence`, which reads its row `FOR KEY SHARE` and fails
+ * holder's project databases begins with `coflux.fence(…)` (sent with its BEGIN, no round trip of
+ * its own), which reads its row `FOR KEY SHARE` and fails
  * unless the holder and token are still its own. A taker locks the row `FOR UPDATE` first, so it
  * waits for such a transaction to end, and any later one of the old holder's fails: a paused or
  * partitioned old owner cannot write after losing the lease, whatever its clock says. Renewal is
@@ -12,7 +13,6 @@
  * while its own write batch is open. (A holder paused inside a transaction is
  * cut off by PostgreSQL's idle-in-transaction timeout, which ends the wait.)
  */
-import type { SqlDatabase } from '../sql-database.ts'
 import { PostgresDatabase } from './database.ts'
 import { CATALOG_SCHEMA, ensureCatalog } from './host.ts'
 
@@ -26,6 +26,14 @@ export interface LeaseOwner {
   /** where clients reach the holder (`host:port`) */
   address: string
   expired: boolean
+}
+
+/** What the fence raises when the lease is gone (a class of our own: "CF") */
+export const FENCE_SQLSTATE = 'CF001'
+
+/** `'text'` as a PostgreSQL string literal (standard_conforming_strings, the default since 9.1). */
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`
 }
 
 /** The lease of this project is no longer this server's: nothing more may be written for it. */
@@ -58,6 +66,19 @@ export class LeaseTable {
         token BIGINT NOT NULL,
         expires_at TIMESTAMPTZ NOT NULL
       )`)
+    // a function, so that the fence is one statement without parameters, sent with BEGIN
+    this.#db.transaction(() => {
+      this.#db.query('SELECT pg_advisory_xact_lock(70002)').get()
+      this.#db.exec(`
+        CREATE OR REPLACE FUNCTION fence(p TEXT, h TEXT, t BIGINT) RETURNS VOID LANGUAGE plpgsql AS $fence$
+        BEGIN
+          PERFORM 1 FROM ${CATALOG_SCHEMA}.leases WHERE project = p AND holder = h AND token = t FOR KEY SHARE;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'the lease of project % is no longer this server''s', p USING ERRCODE = '${FENCE_SQLSTATE}';
+          END IF;
+        END
+        $fence$`)
+    })()
     this.#db.exec("SET lock_timeout = '1s'")
   }
 
@@ -125,12 +146,13 @@ export class LeaseTable {
       .map((r) => r.project)
   }
 
-  /** The fence of a holder's transactions (see the header); `db` is a project database's own connection. */
-  fence(lease: Lease, db: SqlDatabase): void {
-    const held = db
-      .query<{ token: number }, [string, string, number]>(`SELECT token FROM ${CATALOG_SCHEMA}.leases WHERE project = ? AND holder = ? AND token = ? FOR KEY SHARE`)
-      .get(lease.project, this.#holder, lease.token)
-    if (!held) throw new LeaseLostError(lease.project)
+  /**
+   * The fence of a holder's transactions (see the header): a statement for the start of each
+   * transaction on the project's databases, which fails with FENCE_SQLSTATE unless the lease is
+   * still this holder's, under this token.
+   */
+  fenceStatement(lease: Lease): string {
+    return `SELECT ${CATALOG_SCHEMA}.fence(${quoteLiteral(lease.project)}, ${quoteLiteral(this.#holder)}, ${Math.trunc(lease.token)})`
   }
 
   close(): void {

@@ -126,26 +126,42 @@ test('errors carry the SQLSTATE; PRAGMA does nothing', () => {
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
 })
 
-test('the fence runs first in every top-level transaction and can refuse it', () => {
-  let fenced = 0
-  let allow = true
+test('the fence starts every top-level transaction, sent with its BEGIN, and can refuse it', () => {
+  db.exec(`
+    CREATE TABLE gate (allow BOOLEAN NOT NULL, calls BIGINT NOT NULL);
+    INSERT INTO gate VALUES (true, 0);
+    CREATE FUNCTION pass_gate() RETURNS VOID LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE gate SET calls = calls + 1;
+      IF NOT (SELECT allow FROM gate) THEN RAISE EXCEPTION 'gate closed' USING ERRCODE = 'CF999'; END IF;
+    END $$`)
+  const calls = () => db.query<{ calls: number }, []>('SELECT calls FROM gate').get()!.calls
   const fencedDb = new PostgresDatabase({
     url,
     schema: 'unit',
-    fence: () => {
-      fenced++
-      if (!allow) throw new Error('lease lost')
-    },
+    fence: { statement: 'SELECT pass_gate()', sqlstate: 'CF999', failure: () => new Error('lease lost') },
   })
   try {
+    const before = fencedDb.roundTrips
     fencedDb.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)').run('f1')
-    expect(fenced).toBe(1)
+    // the insert with BEGIN and the fence, then COMMIT
+    expect(fencedDb.roundTrips - before).toBe(2)
+    expect(calls()).toBe(1)
     fencedDb.transaction(() => fencedDb.transaction(() => fencedDb.query('SELECT 1').all())())()
-    expect(fenced).toBe(2)
-    allow = false
+    expect(calls()).toBe(2)
+    fencedDb.transaction(() => {})()
+    expect(calls()).toBe(2)
+    db.exec('UPDATE gate SET allow = false')
     expect(() => fencedDb.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)').run('f2')).toThrow('lease lost')
     expect(fencedDb.inTransaction).toBe(false)
-    expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM items WHERE name = 'f2'").get()!.n).toBe(0)
+    expect(() => fencedDb.transaction(() => fencedDb.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)').run('f3'))()).toThrow('lease lost')
+    fencedDb.exec('BEGIN')
+    expect(() => fencedDb.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)').run('f4')).toThrow('lease lost')
+    fencedDb.exec('ROLLBACK')
+    expect(fencedDb.inTransaction).toBe(false)
+    expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM items WHERE name IN ('f2', 'f3', 'f4')").get()!.n).toBe(0)
+    // reads outside a transaction are not fenced
+    expect(fencedDb.query<{ n: number }, []>("SELECT count(*) AS n FROM items WHERE name = 'f1'").get()!.n).toBe(1)
   } finally {
     fencedDb.close()
   }

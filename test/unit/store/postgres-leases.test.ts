@@ -1,7 +1,7 @@
 /** Project leases and their fence, against a real PostgreSQL (test/e2e/support/postgres.ts). */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { PostgresDatabase } from '../../../internal/store/postgres/database.ts'
-import { LeaseLostError, LeaseTable } from '../../../internal/store/postgres/leases.ts'
+import { FENCE_SQLSTATE, LeaseLostError, LeaseTable, type Lease } from '../../../internal/store/postgres/leases.ts'
 import { startPostgres } from '../../e2e/support/postgres.ts'
 
 let url = ''
@@ -11,6 +11,13 @@ const table = (holder: string, ttlMs = 60_000) => {
   opened.push(t)
   return t
 }
+
+const fenced = (schema: string, holder: LeaseTable, lease: Lease) =>
+  new PostgresDatabase({
+    url,
+    schema,
+    fence: { statement: holder.fenceStatement(lease), sqlstate: FENCE_SQLSTATE, failure: () => new LeaseLostError(lease.project) },
+  })
 
 beforeAll(async () => {
   url = await (await startPostgres()).createDatabase()
@@ -48,7 +55,7 @@ test('the fence: the old holder cannot write once another holds the lease', asyn
   const a = table('a3', 200)
   const b = table('b3', 60_000)
   const lease = a.acquire('r')!
-  const db = new PostgresDatabase({ url, schema: 'fenced', fence: (d) => a.fence(lease, d) })
+  const db = fenced('fenced', a, lease)
   opened.push(db)
   db.exec('CREATE TABLE IF NOT EXISTS t (x BIGINT)')
   db.query<unknown, [number]>('INSERT INTO t (x) VALUES (?)').run(1)
@@ -65,7 +72,7 @@ test('a takeover waits for the holder’s open transaction, and does not hang wh
   const a = table('a4', 100)
   const b = table('b4', 60_000)
   const lease = a.acquire('s')!
-  const db = new PostgresDatabase({ url, schema: 'fenced2', fence: (d) => a.fence(lease, d) })
+  const db = fenced('fenced2', a, lease)
   opened.push(db)
   db.exec('CREATE TABLE IF NOT EXISTS t (x BIGINT)')
   await Bun.sleep(200)
