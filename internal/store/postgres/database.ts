@@ -11,7 +11,7 @@
  */
 import type { SqlBinding, SqlChanges, SqlDatabase, SqlDialect, SqlStatement } from '../sql-database.ts'
 import { bridge, PostgresError } from './bridge.ts'
-import type { BridgeSuccess, QueryMode } from './bridge-protocol.ts'
+import type { BridgeRequest, BridgeSuccess, QueryMode } from './bridge-protocol.ts'
 import { toPostgres, type TranslatedSql } from './dialect.ts'
 
 export interface PostgresDatabaseOptions {
@@ -25,7 +25,9 @@ export interface PostgresDatabaseOptions {
   /**
    * The connection was lost inside a transaction: its writes are gone while its owner's memory
    * holds them, so this handle refuses everything from then on and its owner reopens from the
-   * store (a lost connection outside a transaction just reconnects).
+   * store (a lost connection outside a transaction just reconnects). Without it, the handle's
+   * owner keeps nothing the transaction was to make durable: the transaction just fails (every
+   * statement in it, and its COMMIT) and the handle reconnects for the next one.
    */
   onBroken?: () => void
 }
@@ -83,6 +85,8 @@ export class PostgresDatabase implements SqlDatabase {
   #depth = 0
   #closed = false
   #broken = false
+  /** the open transaction went with its connection (a handle without `onBroken`): it can only end */
+  #isLost = false
   /** statements without parameters deferred to the next request (BEGIN, SAVEPOINT, RELEASE) */
   #pending: string[] = []
   /** whether the open transaction's BEGIN has been sent */
@@ -183,14 +187,8 @@ export class PostgresDatabase implements SqlDatabase {
       return this.transaction(() => this.run(sql, params, mode))()
     }
     const request = { op: 'query' as const, connection: this.#connection, text: sql.text, params: values, mode, prelude: this.#takePending() }
-    try {
-      return this.#request(request)
-    } catch (err) {
-      // a read outside a transaction on a connection found lost is asked again on a new one
-      const isRead = mode !== 'run' && /^\s*(SELECT|WITH)\b/i.test(sql.text)
-      if (err instanceof PostgresError && err.broken && this.#depth === 0 && !this.#broken && isRead) return this.#request(request)
-      throw err
-    }
+    const isRead = mode !== 'run' && /^\s*(SELECT|WITH)\b/i.test(sql.text)
+    return this.#request(request, isRead && this.#depth === 0)
   }
 
   #translate(sql: string): TranslatedSql {
@@ -214,6 +212,10 @@ export class PostgresDatabase implements SqlDatabase {
     if (this.#depth === 0) return
     this.#depth = 0
     if (verb === 'ROLLBACK') return this.#rollbackQuietly(true)
+    if (this.#isLost) {
+      this.#rollbackQuietly()
+      throw this.#lostError()
+    }
     // nothing reached PostgreSQL since BEGIN was deferred: there is nothing to commit
     if (!this.#begun) {
       this.#pending = []
@@ -234,6 +236,7 @@ export class PostgresDatabase implements SqlDatabase {
       this.#pending.push(release)
       return
     }
+    if (this.#isLost) return // the transaction is gone, its savepoints with it
     const text = [...this.#pending.splice(0), `ROLLBACK TO SAVEPOINT ${savepoint}`, `RELEASE SAVEPOINT ${savepoint}`].join('; ')
     try {
       this.#request({ op: 'exec', connection: this.#connection, text })
@@ -251,8 +254,13 @@ export class PostgresDatabase implements SqlDatabase {
 
   #rollbackQuietly(throwing = false): void {
     this.#pending = []
-    if (!this.#begun) return
+    const begun = this.#begun
     this.#begun = false
+    if (this.#isLost) {
+      this.#isLost = false // nothing to roll back on the new connection
+      return
+    }
+    if (!begun) return
     try {
       this.#request({ op: 'exec', connection: this.#connection, text: 'ROLLBACK' })
     } catch (err) {
@@ -261,20 +269,44 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
-  #request(request: Parameters<ReturnType<typeof bridge>['request']>[0]) {
+  #lostError(): PostgresError {
+    return new PostgresError(`database ${this.schema} lost its connection inside the transaction; it was not committed`, null, true)
+  }
+
+  /**
+   * Sends a request. One that finds the connection lost is sent once more, on a new connection,
+   * when nothing of it can have taken effect: a read outside a transaction (`isRepeatable`), or
+   * the request that opens a transaction (its BEGIN goes with it, so nothing of the transaction
+   * reached PostgreSQL before it).
+   */
+  #request(request: BridgeRequest, isRepeatable = false): BridgeSuccess {
     if (this.#closed) throw new PostgresError(`database ${this.schema} is closed`, null)
     if (this.#broken) throw new PostgresError(`database ${this.schema} lost its connection inside a transaction; it is being reopened`, null, true)
-    this.#roundTrips++
+    if (this.#isLost && this.#depth > 0) throw this.#lostError()
     try {
-      return bridge().request(request)
+      try {
+        this.#roundTrips++
+        return bridge().request(request)
+      } catch (err) {
+        if (!(err instanceof PostgresError && err.broken && (isRepeatable || opensTransaction(request)))) throw err
+        this.#roundTrips++
+        return bridge().request(request)
+      }
     } catch (err) {
       if (err instanceof PostgresError && err.broken && this.#depth > 0) {
-        this.#depth = 0
-        this.#broken = true
-        if (this.#onBroken) setTimeout(this.#onBroken, 0)
+        if (this.#onBroken) {
+          this.#depth = 0
+          this.#broken = true
+          setTimeout(this.#onBroken, 0)
+        } else this.#isLost = true
       }
       if (err instanceof PostgresError && this.#fence && err.code === this.#fence.sqlstate) throw this.#fence.failure()
       throw err
     }
   }
+}
+
+function opensTransaction(request: BridgeRequest): boolean {
+  const text = request.op === 'query' ? request.prelude : request.op === 'exec' ? request.text : undefined
+  return text !== undefined && /^BEGIN\b/.test(text)
 }

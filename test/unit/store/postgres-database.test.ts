@@ -204,4 +204,28 @@ describe('a lost connection', () => {
       other.close()
     }
   })
+
+  test('inside a transaction, with no owner to tell: that transaction fails, the next runs on a new connection', () => {
+    const other = new PostgresDatabase({ url, schema: 'unit' })
+    const insert = other.query<unknown, [string]>('INSERT INTO items (name) VALUES (?)')
+    try {
+      // found lost by the request that opens a transaction: nothing of it was sent, it goes again
+      other.query('SELECT 1').all()
+      terminate(other)
+      other.transaction(() => insert.run('kept-0'))()
+      expect(other.inTransaction).toBe(false)
+      // lost in the middle: the rest of it fails, savepoints included, and so does its COMMIT
+      other.exec('BEGIN')
+      insert.run('gone-2')
+      terminate(other)
+      expect(() => insert.run('gone-3')).toThrow(PostgresError)
+      expect(() => other.transaction(() => insert.run('gone-4'))()).toThrow('not committed')
+      expect(() => other.exec('COMMIT')).toThrow('not committed')
+      expect(other.inTransaction).toBe(false)
+      other.transaction(() => insert.run('kept-1'))()
+      expect(db.query<{ name: string }, []>("SELECT name FROM items WHERE name LIKE 'gone-%' OR name LIKE 'kept-%' ORDER BY name").all()).toEqual([{ name: 'kept-0' }, { name: 'kept-1' }])
+    } finally {
+      other.close()
+    }
+  })
 })
