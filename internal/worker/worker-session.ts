@@ -115,7 +115,7 @@ export class WorkerSession {
     this.metrics = new MetricRecorder(this.metricBatcher, log)
     this.#values = new ValueConverter(options.blobs, options.blobCacheDir, options.blobThreshold)
     // enough for every running and waiting execution to end at once and leave its directory
-    this.#workingDirs = new WorkingDirectories(options.tempRoot ?? tmpdir(), Math.max(8, 2 * options.concurrency))
+    this.#workingDirs = new WorkingDirectories({ root: options.tempRoot ?? tmpdir(), keep: options.transferRoot, capacity: Math.max(8, 2 * options.concurrency) })
   }
 
   get isDraining(): boolean {

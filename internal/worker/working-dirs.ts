@@ -3,10 +3,13 @@
  * of its own, `<root>/coflux-exec-…`, whose path is gone when the execution has ended.
  *
  * A directory an execution left empty, and in which no process of its execution's process group
- * can still be running, is renamed at once (its path is gone, as if removed), its mode reset,
- * and kept (up to `capacity`) for a later execution: what that one sees is a new empty directory,
- * as before. Anything else is removed: an empty directory by one rmdir, one with files left in it
- * asynchronously, so the event loop never waits for a large tree.
+ * can still be running, is moved at once into the worker's private directory (its path is gone,
+ * as if removed), its mode reset, and kept there (up to `capacity`) until a later execution needs
+ * one: it is then moved back under a name never handed out, and that execution sees a new empty
+ * directory, as before. Kept directories stay inside the private one, which the worker removes
+ * when it stops (a killed worker leaves that one directory, as it always did). Anything else is
+ * removed: an empty directory by one rmdir, one with files left in it asynchronously, so the
+ * event loop never waits for a large tree.
  */
 import { chmodSync, mkdtempSync, opendirSync, renameSync, rmdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -17,20 +20,32 @@ const MODE = 0o700
 
 export class WorkingDirectories {
   readonly #root: string
+  readonly #keep: string
   readonly #capacity: number
   readonly #spare: string[] = []
   /** names unique among live workers (pid) and within this one (counter) */
   readonly #tag = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`
   #counter = 0
 
-  constructor(root: string, capacity: number) {
-    this.#root = root
-    this.#capacity = capacity
+  /** `root`: where the directories are handed out; `keep`: the worker's private directory, on the same file system. */
+  constructor(options: { root: string; keep: string; capacity: number }) {
+    this.#root = options.root
+    this.#keep = options.keep
+    this.#capacity = options.capacity
   }
 
   /** A new empty directory, mode 0700. */
   take(): string {
-    return this.#spare.pop() ?? mkdtempSync(join(this.#root, PREFIX)) // mode 0700
+    for (let spare = this.#spare.pop(); spare !== undefined; spare = this.#spare.pop()) {
+      const dir = this.#newName(this.#root, PREFIX)
+      try {
+        renameSync(spare, dir)
+        return dir
+      } catch {
+        void remove(spare)
+      }
+    }
+    return mkdtempSync(join(this.#root, PREFIX)) // mode 0700
   }
 
   /**
@@ -39,7 +54,7 @@ export class WorkingDirectories {
    */
   async release(dir: string, processGroup: number | null): Promise<void> {
     if (this.#spare.length < this.#capacity && processGroup !== null && !groupExists(processGroup) && isEmptyDirectory(dir)) {
-      const spare = join(this.#root, `${PREFIX}${this.#tag}-${(++this.#counter).toString(36)}`)
+      const spare = this.#newName(this.#keep, 'coflux-spare-')
       try {
         renameSync(dir, spare)
       } catch {
@@ -54,6 +69,10 @@ export class WorkingDirectories {
       return
     }
     await remove(dir)
+  }
+
+  #newName(parent: string, prefix: string): string {
+    return join(parent, `${prefix}${this.#tag}-${(++this.#counter).toString(36)}`)
   }
 
   /** Removes the kept directories (the worker is stopping). */

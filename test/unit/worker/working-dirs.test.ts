@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { WorkingDirectories } from '../../../internal/worker/working-dirs.ts'
 
 let root: string
+let keep: string
 let dirs: WorkingDirectories
 
 /** A process group with nothing left in it: a child that led its own group, reaped. */
@@ -17,10 +18,14 @@ async function endedGroup(): Promise<number> {
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'coflux-wd-test-'))
-  dirs = new WorkingDirectories(root, 2)
+  keep = mkdtempSync(join(tmpdir(), 'coflux-wd-keep-'))
+  dirs = new WorkingDirectories({ root, keep, capacity: 2 })
 })
 
-afterEach(() => rmSync(root, { recursive: true, force: true }))
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true })
+  rmSync(keep, { recursive: true, force: true })
+})
 
 const mode = (dir: string) => statSync(dir).mode & 0o777
 
@@ -44,6 +49,7 @@ test('a directory left empty by an ended group: its path goes at once; it comes 
   const second = dirs.take()
   expect(second).not.toBe(first)
   expect(statSync(second).ino).toBe(inode)
+  expect(second.startsWith(join(root, 'coflux-exec-'))).toBe(true)
   expect(readdirSync(second)).toEqual([])
   expect(mode(second)).toBe(0o700)
 })
@@ -74,11 +80,21 @@ test('no group known (the executor never started): removed', async () => {
   expect(existsSync(dir)).toBe(false)
 })
 
-test('at most `capacity` are kept; close removes them', async () => {
+test('at most `capacity` are kept, in the private directory; close removes them', async () => {
   const taken = [dirs.take(), dirs.take(), dirs.take()]
   const group = await endedGroup()
   for (const dir of taken) await dirs.release(dir, group)
-  expect(readdirSync(root).length).toBe(2)
-  dirs.close()
   expect(readdirSync(root)).toEqual([])
+  expect(readdirSync(keep).length).toBe(2)
+  dirs.close()
+  expect(readdirSync(keep)).toEqual([])
+})
+
+test('a kept directory removed from outside is replaced by a new one', async () => {
+  await dirs.release(dirs.take(), await endedGroup())
+  rmSync(join(keep, readdirSync(keep)[0]!), { recursive: true })
+  const next = dirs.take()
+  expect(next.startsWith(join(root, 'coflux-exec-'))).toBe(true)
+  expect(readdirSync(next)).toEqual([])
+  expect(mode(next)).toBe(0o700)
 })
