@@ -56,17 +56,13 @@ export class WorkingDirectories {
     if (this.#spare.length < this.#capacity && processGroup !== null && !groupExists(processGroup) && isEmptyDirectory(dir)) {
       const spare = this.#newName(this.#keep, 'coflux-spare-')
       try {
+        chmodSync(dir, MODE)
         renameSync(dir, spare)
-      } catch {
-        return remove(dir)
-      }
-      try {
-        chmodSync(spare, MODE)
         this.#spare.push(spare)
+        return
       } catch {
-        await remove(spare)
+        // gone, or not ours to change: removed below
       }
-      return
     }
     await remove(dir)
   }

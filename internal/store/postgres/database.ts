@@ -87,10 +87,11 @@ export class PostgresDatabase implements SqlDatabase {
   #broken = false
   /** the open transaction went with its connection (a handle without `onBroken`): it can only end */
   #isLost = false
-  /** statements without parameters deferred to the next request (BEGIN, SAVEPOINT, RELEASE) */
+  /**
+   * Statements without parameters deferred to the next request (BEGIN, SAVEPOINT, RELEASE); an
+   * open transaction whose BEGIN is still first here has sent nothing yet.
+   */
   #pending: string[] = []
-  /** whether the open transaction's BEGIN has been sent */
-  #begun = false
   #roundTrips = 0
 
   constructor(options: PostgresDatabaseOptions) {
@@ -143,13 +144,9 @@ export class PostgresDatabase implements SqlDatabase {
         this.#pending.push(`SAVEPOINT ${savepoint}`)
         this.#depth++
       } else this.#begin()
+      let result: T
       try {
-        const result = fn(...args)
-        if (savepoint) {
-          this.#depth--
-          this.#closeSavepoint(savepoint, `RELEASE SAVEPOINT ${savepoint}`)
-        } else this.#end('COMMIT')
-        return result
+        result = fn(...args)
       } catch (err) {
         if (savepoint) {
           this.#depth--
@@ -160,6 +157,12 @@ export class PostgresDatabase implements SqlDatabase {
         }
         throw err
       }
+      // a COMMIT that fails has ended the transaction: nothing is left to roll back
+      if (savepoint) {
+        this.#depth--
+        this.#closeSavepoint(savepoint, `RELEASE SAVEPOINT ${savepoint}`)
+      } else this.#end('COMMIT')
+      return result
     }
   }
 
@@ -203,7 +206,6 @@ export class PostgresDatabase implements SqlDatabase {
   #begin(): void {
     if (this.#depth > 0) throw new PostgresError('cannot start a transaction within a transaction', null)
     this.#pending = this.#fence ? ['BEGIN', this.#fence.statement] : ['BEGIN']
-    this.#begun = false
     this.#depth = 1
   }
 
@@ -217,11 +219,10 @@ export class PostgresDatabase implements SqlDatabase {
       throw this.#lostError()
     }
     // nothing reached PostgreSQL since BEGIN was deferred: there is nothing to commit
-    if (!this.#begun) {
+    if (!this.#isBegun()) {
       this.#pending = []
       return
     }
-    this.#begun = false
     const text = this.#takePending()
     this.#request({ op: 'exec', connection: this.#connection, text: text ? `${text}; COMMIT` : 'COMMIT' })
   }
@@ -245,17 +246,20 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
-  /** The deferred statements, joined, for the request about to go; BEGIN among them is sent by it. */
+  /** The deferred statements, joined, for the request about to go (BEGIN among them is sent by it). */
   #takePending(): string | undefined {
     if (this.#pending.length === 0) return undefined
-    if (this.#pending[0] === 'BEGIN') this.#begun = true
     return this.#pending.splice(0).join('; ')
   }
 
+  /** Whether the open (or just ended) transaction's BEGIN has been sent. */
+  #isBegun(): boolean {
+    return this.#pending[0] !== 'BEGIN'
+  }
+
   #rollbackQuietly(throwing = false): void {
+    const begun = this.#isBegun()
     this.#pending = []
-    const begun = this.#begun
-    this.#begun = false
     if (this.#isLost) {
       this.#isLost = false // nothing to roll back on the new connection
       return
